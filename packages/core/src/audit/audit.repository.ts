@@ -1,0 +1,72 @@
+import type { Selectable } from 'kysely';
+import type { ChangeContext } from '../context/actor.js';
+import type { AuditEventTable } from '../db/database.js';
+import type { Db, Tx } from '../db/transaction.js';
+
+/** One line of the audit trail (PRODUCT.md rule 7). */
+export interface AuditEvent {
+  readonly id: number;
+  readonly tenantId: string | null;
+  readonly occurredAt: Date;
+  readonly actor: { readonly type: string; readonly id: string | null };
+  readonly action: string;
+  readonly target: { readonly type: string | null; readonly id: string | null };
+  readonly requestId: string | null;
+  readonly changes: Record<string, unknown> | null;
+}
+
+export interface AuditRecord {
+  readonly action: string;
+  readonly target?: { readonly type: string; readonly id: string };
+  readonly changes?: Record<string, unknown>;
+  readonly occurredAt?: Date;
+}
+
+/** Writes one audit event; call it inside the transaction that makes the change. */
+export async function recordAudit(tx: Tx, tenantId: string | null, context: ChangeContext, record: AuditRecord): Promise<void> {
+  await tx
+    .insertInto('audit_events')
+    .values({
+      tenant_id: tenantId,
+      actor_type: context.actor.type,
+      actor_id: context.actor.id ?? null,
+      action: record.action,
+      target_type: record.target?.type ?? null,
+      target_id: record.target?.id ?? null,
+      request_id: context.requestId ?? null,
+      changes: record.changes ?? null,
+      ...(record.occurredAt ? { occurred_at: record.occurredAt } : {}),
+    })
+    .execute();
+}
+
+export interface AuditQuery {
+  /** Only events at or after this instant. */
+  readonly since?: Date;
+  /** Only events about this target id (a user id, say). */
+  readonly targetId?: string;
+  /** At most this many, newest last. */
+  readonly limit?: number;
+}
+
+/** The tenant's audit trail, oldest first. */
+export async function listAuditEvents(db: Db, tenantId: string, query: AuditQuery = {}): Promise<AuditEvent[]> {
+  let q = db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId);
+  if (query.since) q = q.where('occurred_at', '>=', query.since);
+  if (query.targetId) q = q.where('target_id', '=', query.targetId);
+  const rows = await q.orderBy('occurred_at').orderBy('id').limit(Math.min(query.limit ?? 1000, 10_000)).execute();
+  return rows.map(toAuditEvent);
+}
+
+function toAuditEvent(row: Selectable<AuditEventTable>): AuditEvent {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    occurredAt: row.occurred_at,
+    actor: { type: row.actor_type, id: row.actor_id },
+    action: row.action,
+    target: { type: row.target_type, id: row.target_id },
+    requestId: row.request_id,
+    changes: row.changes,
+  };
+}

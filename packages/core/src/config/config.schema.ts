@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Log levels pino understands, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' });
+
+/**
+ * Every environment variable Roster reads, in one schema (PRODUCT.md "Running it").
+ * Empty strings count as unset, so `FOO= npm start` falls back to the default.
+ */
+export const environmentSchema = z
+  .object({
+    DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
+    ROSTER_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.roster')),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+    SCIM_PORT: port(8080),
+    SSO_PORT: port(8081),
+    ADMIN_PORT: port(8082),
+    ADMIN_HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+    SCIM_BASE_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+    SSO_BASE_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+    ROSTER_ADMIN_TOKEN: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(24, 'must be at least 24 characters long').optional(),
+    ),
+    LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    NODE_ENV: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['development', 'production', 'test']).default('development'),
+    ),
+  })
+  .transform((env) => ({
+    ...env,
+    SCIM_BASE_URL: env.SCIM_BASE_URL ?? `http://localhost:${env.SCIM_PORT}`,
+    SSO_BASE_URL: env.SSO_BASE_URL ?? `http://localhost:${env.SSO_PORT}`,
+  }));
+
+export type Environment = z.output<typeof environmentSchema>;

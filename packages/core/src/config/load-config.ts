@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { type z } from 'zod';
+import { environmentSchema } from './config.schema.js';
+
+/** Where the data lives: a PostgreSQL server, or PGlite in a folder (or in memory, for tests). */
+export type DatabaseTarget =
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number }
+  | { readonly kind: 'pglite'; readonly dataDir: string }
+  | { readonly kind: 'pglite-memory' };
+
+export interface RosterConfig {
+  readonly database: DatabaseTarget;
+  /** Folder for the embedded database, the generated admin token and the server's address file. */
+  readonly dataDir: string;
+  readonly host: string;
+  readonly scim: { readonly port: number; readonly baseUrl: string };
+  readonly sso: { readonly port: number; readonly baseUrl: string };
+  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined };
+  readonly logLevel: z.output<typeof environmentSchema>['LOG_LEVEL'];
+  readonly shutdownTimeoutMs: number;
+  readonly nodeEnv: 'development' | 'production' | 'test';
+}
+
+/** Thrown when the environment does not pass the schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+/**
+ * Parses the environment into a frozen config. The only reader of `process.env` in Roster.
+ *
+ * @example
+ * const config = loadConfig(); // throws ConfigError: "SCIM_PORT: must be ..." on a bad value
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RosterConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = issue.path.join('.') || '(environment)';
+        const received = env[variable];
+        const shown = received === undefined || /TOKEN|URL/.test(variable) ? '' : ` (got "${received}")`;
+        return `${variable}: ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.ROSTER_DATA_DIR);
+  const database: DatabaseTarget = e.DATABASE_URL
+    ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
+    : { kind: 'pglite', dataDir: path.join(dataDir, 'db') };
+  return Object.freeze({
+    database,
+    dataDir,
+    host: e.HOST,
+    scim: Object.freeze({ port: e.SCIM_PORT, baseUrl: e.SCIM_BASE_URL }),
+    sso: Object.freeze({ port: e.SSO_PORT, baseUrl: e.SSO_BASE_URL }),
+    admin: Object.freeze({ host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ROSTER_ADMIN_TOKEN }),
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    nodeEnv: e.NODE_ENV,
+  });
+}

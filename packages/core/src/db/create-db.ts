@@ -1,0 +1,105 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseTarget } from '../config/load-config.js';
+import type { Logger } from '../logger.js';
+import type { Database } from './database.js';
+import { PGliteDialect } from './pglite-dialect.js';
+
+/** What a readiness probe and the metrics need to know about the connection pool. */
+export interface PoolStats {
+  readonly engine: 'postgres' | 'pglite';
+  /** Connections open (PGlite: always 1). */
+  readonly total: number;
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+}
+
+/** An open directory database: the kysely handle plus what the process needs to run it. */
+export interface RosterDatabase {
+  readonly db: Kysely<Database>;
+  readonly engine: 'postgres' | 'pglite';
+  /** Resolves when a trivial query succeeds; rejects otherwise (used by `/readyz`). */
+  ping(timeoutMs?: number): Promise<void>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+  /** PGlite only: the whole data folder as a tarball (tests clone a migrated template from it). */
+  readonly dumpDataDir?: () => Promise<Blob>;
+}
+
+// int8 columns (audit and outbox ids, counts) stay within 2^53, and PGlite already returns them
+// as numbers; make node-pg agree so both engines give the same types.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the database the config names: a `pg` pool on PostgreSQL, or PGlite in a folder or in
+ * memory. Migrations are not run here; see {@link migrateToLatest}.
+ *
+ * @example
+ * const database = await openDatabase({ kind: 'pglite', dataDir: '.roster/db' });
+ * await migrateToLatest(database.db);
+ */
+export async function openDatabase(
+  target: DatabaseTarget,
+  options: { logger?: Logger; loadDataDir?: Blob } = {},
+): Promise<RosterDatabase> {
+  if (target.kind === 'postgres') return openPostgres(target.url, target.poolMax, options.logger);
+  return openPGlite(target.kind === 'pglite' ? target.dataDir : undefined, options.loadDataDir);
+}
+
+function openPostgres(url: string, poolMax: number, logger?: Logger): RosterDatabase {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    types: pgTypes,
+    application_name: 'roster',
+  });
+  // An idle client losing its server (PostgreSQL restarted) must not crash the process:
+  // the pool drops it and the next checkout reconnects.
+  pool.on('error', (error) => logger?.warn({ err: error }, 'db.pool.idle_client_error'));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    engine: 'postgres',
+    ping: (timeoutMs = 2_000) => withTimeout(sql`select 1`.execute(db), timeoutMs),
+    stats: () => ({ engine: 'postgres', total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}
+
+async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob): Promise<RosterDatabase> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
+  });
+  const dialect = new PGliteDialect(pglite);
+  const db = new Kysely<Database>({ dialect });
+  return {
+    db,
+    engine: 'pglite',
+    ping: (timeoutMs = 2_000) => withTimeout(sql`select 1`.execute(db), timeoutMs),
+    stats: () => ({ engine: 'pglite', total: 1, idle: dialect.waiting === 0 ? 1 : 0, waiting: dialect.waiting }),
+    close: () => db.destroy(),
+    dumpDataDir: () => pglite.dumpDataDir('none'),
+  };
+}
+
+async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

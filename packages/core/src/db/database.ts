@@ -1,0 +1,192 @@
+import type { ColumnType, Generated, GeneratedAlways, JSONColumnType } from 'kysely';
+
+/** A timestamptz: read as Date, written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type JsonObject = Record<string, unknown>;
+
+export interface TenantTable {
+  id: Generated<string>;
+  slug: string;
+  grace_period_days: Generated<number>;
+  cleanup_after_days: number | null;
+  allowed_origins: Generated<string[]>;
+  outbox_seq: Generated<number>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface ScimTokenTable {
+  id: Generated<string>;
+  tenant_id: string;
+  secret_hash: Buffer;
+  description: string | null;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export const LIFECYCLE_STATES = ['active', 'inactive', 'deprovisioned'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+export const USER_SOURCES = ['scim', 'jit'] as const;
+export type UserSource = (typeof USER_SOURCES)[number];
+
+export interface UserTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_name: string;
+  user_name_key: string;
+  external_id: string | null;
+  display_name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  lifecycle_state: Generated<LifecycleState>;
+  active: GeneratedAlways<boolean>;
+  inactive_reason: string | null;
+  source: UserSource;
+  managed_by: UserSource;
+  adopted_at: Timestamp | null;
+  deprovisioned_at: Timestamp | null;
+  purge_after: Timestamp | null;
+  last_sign_in_at: Timestamp | null;
+  version: Generated<number>;
+  scim_resource: JSONColumnType<JsonObject, JsonObject | undefined, JsonObject>;
+  password_hash: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface UserEmailTable {
+  user_id: string;
+  position: number;
+  tenant_id: string;
+  value: string;
+  value_key: string;
+  type: string | null;
+  is_primary: Generated<boolean>;
+}
+
+export interface GroupTable {
+  id: Generated<string>;
+  tenant_id: string;
+  display_name: string;
+  external_id: string | null;
+  managed_by: UserSource;
+  version: Generated<number>;
+  scim_resource: JSONColumnType<JsonObject, JsonObject | undefined, JsonObject>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface GroupMemberTable {
+  group_id: string;
+  tenant_id: string;
+  member_user_id: string | null;
+  member_group_id: string | null;
+  member_id: GeneratedAlways<string>;
+  created_at: DefaultedTimestamp;
+}
+
+export interface SamlIdpTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  entity_id: string;
+  sso_url: string;
+  slo_url: string | null;
+  signing_certificates: string[];
+  want_response_signed: Generated<boolean>;
+  jit_policy: Generated<'create' | 'deny'>;
+  match_by: Generated<'username' | 'email' | 'both'>;
+  attribute_map: JSONColumnType<Record<string, string>, Record<string, string> | undefined, Record<string, string>>;
+  groups_attribute: string | null;
+  allow_idp_initiated: Generated<boolean>;
+  metadata_xml: string | null;
+  version: Generated<number>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface SamlLinkTable {
+  idp_id: string;
+  name_id: string;
+  tenant_id: string;
+  name_id_format: string | null;
+  user_id: string;
+  created_at: DefaultedTimestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface SessionTable {
+  id_hash: Buffer;
+  tenant_id: string;
+  user_id: string;
+  idp_id: string | null;
+  name_id: string | null;
+  session_index: string | null;
+  created_at: DefaultedTimestamp;
+  last_seen_at: DefaultedTimestamp;
+  idle_expires_at: Timestamp;
+  absolute_expires_at: Timestamp;
+}
+
+export interface SamlRequestIdTable {
+  id: string;
+  tenant_id: string;
+  idp_id: string;
+  browser_binding: Buffer | null;
+  value: string;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+}
+
+export interface SamlAssertionIdTable {
+  idp_id: string;
+  assertion_id: string;
+  expires_at: Timestamp;
+}
+
+export const ACTOR_TYPES = ['scim_token', 'idp', 'operator', 'system'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+export interface AuditEventTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string | null;
+  occurred_at: DefaultedTimestamp;
+  actor_type: ActorType;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  changes: JSONColumnType<JsonObject, JsonObject | null | undefined, JsonObject | null> | null;
+}
+
+export interface ChangeOutboxTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string;
+  seq: number;
+  occurred_at: DefaultedTimestamp;
+  kind: string;
+  entity_type: string;
+  entity_id: string;
+  payload: JSONColumnType<JsonObject, JsonObject | undefined, JsonObject>;
+}
+
+/** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
+export interface Database {
+  tenants: TenantTable;
+  scim_tokens: ScimTokenTable;
+  users: UserTable;
+  user_emails: UserEmailTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
+  saml_idps: SamlIdpTable;
+  saml_links: SamlLinkTable;
+  sessions: SessionTable;
+  saml_request_ids: SamlRequestIdTable;
+  saml_assertion_ids: SamlAssertionIdTable;
+  audit_events: AuditEventTable;
+  change_outbox: ChangeOutboxTable;
+}

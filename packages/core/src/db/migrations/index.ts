@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as createDirectory from './202611230400_create_directory.js';
+
+/** Every migration, in order. Append only; a shipped migration never changes. */
+export const migrations: Record<string, Migration> = {
+  '202611230400_create_directory': createDirectory,
+};

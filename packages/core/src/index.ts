@@ -1,0 +1,50 @@
+// The public API of @roster/core. Apps import from here only; nothing else is a contract.
+
+// configuration and process plumbing
+export { environmentSchema, LOG_LEVELS, type Environment, type LogLevel } from './config/config.schema.js';
+export { ConfigError, loadConfig, type DatabaseTarget, type RosterConfig } from './config/load-config.js';
+export { createLogger, REDACTED_PATHS, type Logger } from './logger.js';
+export { fixedClock, systemClock, type Clock } from './clock.js';
+export {
+  ensureAdminTokenFile,
+  readLocalServer,
+  removeServerInfo,
+  writeServerInfo,
+  type ServerInfo,
+} from './runtime-files.js';
+
+// errors
+export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode } from './errors.js';
+
+// storage
+export { openDatabase, type PoolStats, type RosterDatabase } from './db/create-db.js';
+export { migrateToLatest, MigrationError } from './db/migrate.js';
+export type { Database, LifecycleState, UserSource, ActorType } from './db/database.js';
+export type { Db } from './db/transaction.js';
+
+// who changes what
+export { SYSTEM, type Actor, type ChangeContext } from './context/actor.js';
+export { listAuditEvents, type AuditEvent, type AuditQuery } from './audit/audit.repository.js';
+
+// tenants and SCIM tokens
+export type { Tenant, TenantSettingsChange } from './tenants/tenant.js';
+export {
+  createTenant,
+  findTenantBySlug,
+  getTenantBySlug,
+  listTenants,
+  updateTenantSettings,
+} from './tenants/tenant.repository.js';
+export {
+  authenticateScimToken,
+  createScimToken,
+  listScimTokens,
+  revokeScimToken,
+  type IssuedScimToken,
+  type ScimAuthentication,
+  type ScimToken,
+} from './tenants/scim-token.js';
+
+// users
+export type { UserSummary } from './users/user.js';
+export { listUsers, MAX_USER_PAGE_SIZE, type UserPage } from './users/user.repository.js';

@@ -1,0 +1,1 @@
+export { createTestDatabase, withAdminClient, withDatabase, type TestDatabase } from './test-db.js';
