@@ -1,0 +1,33 @@
+import express, { type Express } from 'express';
+import type { Clock, Logger, RosterDatabase } from '@roster/core';
+import { createBaseApp, finishApp, type Lifecycle } from '@roster/http';
+import { requireAdminToken } from './auth.js';
+import { tenantsRouter } from './routes/tenants.route.js';
+
+export interface AdminAppDeps {
+  readonly database: RosterDatabase;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly lifecycle: Lifecycle;
+  /** ROSTER_ADMIN_TOKEN; without it every admin route answers 401. */
+  readonly adminToken: string | undefined;
+  /** Public base URLs, to tell operators where each tenant's endpoints are. */
+  readonly scimBaseUrl: string;
+  readonly ssoBaseUrl: string;
+}
+
+/** Largest admin request body (IdP metadata, later, is the biggest thing sent here). */
+export const MAX_ADMIN_PAYLOAD_BYTES = 1_048_576;
+
+/** Builds the admin JSON API; never listens (main.ts does). */
+export function createAdminApp(deps: AdminAppDeps): Express {
+  const app = createBaseApp({ name: 'admin', logger: deps.logger, database: deps.database, lifecycle: deps.lifecycle });
+  const urls = { scimBaseUrl: (slug: string) => `${deps.scimBaseUrl}/scim/v2/${slug}`, ssoBaseUrl: deps.ssoBaseUrl };
+  app.use(
+    '/v1',
+    requireAdminToken(deps.adminToken),
+    express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),
+    tenantsRouter(deps.database.db, deps.clock, urls),
+  );
+  return finishApp(app);
+}

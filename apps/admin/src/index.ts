@@ -1,0 +1,1 @@
+export { createAdminApp, MAX_ADMIN_PAYLOAD_BYTES, type AdminAppDeps } from './app.js';

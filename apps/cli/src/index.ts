@@ -1,0 +1,2 @@
+export { createProgram } from './program.js';
+export { CliError, resolveConnection, type AdminConnection } from './client.js';

@@ -1,0 +1,16 @@
+import { CommanderError } from 'commander';
+import { CliError } from './client.js';
+import { createProgram } from './program.js';
+
+const program = createProgram().exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // commander already printed usage errors and help.
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`roster: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : 1;
+  }
+}

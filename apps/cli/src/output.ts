@@ -1,0 +1,24 @@
+/** With --json, only JSON goes to stdout, for scripts; otherwise a readable table or lines. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): void {
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
+  const cell = (value: unknown) => (value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(',') || '-' : String(value));
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
+  for (const row of rows) process.stdout.write(`${line(columns.map((column) => cell(row[column])))}\n`);
+}
+
+export function printFields(record: Record<string, unknown>): void {
+  const width = Math.max(...Object.keys(record).map((key) => key.length));
+  for (const [key, value] of Object.entries(record)) {
+    const shown = value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(', ') || '-' : String(value);
+    process.stdout.write(`${key.padEnd(width)}  ${shown}\n`);
+  }
+}

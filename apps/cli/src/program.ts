@@ -1,0 +1,150 @@
+import { Command, Option } from 'commander';
+import { callAdmin, resolveConnection } from './client.js';
+import { printFields, printJson, printTable } from './output.js';
+import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
+
+type Json = Record<string, unknown>;
+interface JsonOption {
+  json?: boolean;
+}
+
+const enc = encodeURIComponent;
+
+/** The `roster` command line: every command is one admin API call, and takes --json. */
+export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command('roster')
+    .description('Operate a Roster server: tenants, SCIM tokens, users, audit trail.')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nServer: ROSTER_URL and ROSTER_ADMIN_TOKEN, or, when neither is set, the server started by\n"npm start" in this folder (found through ROSTER_DATA_DIR, default ./.roster).',
+    );
+  const api = async <T>(method: string, route: string, body?: unknown) => callAdmin<T>(await resolveConnection(env), method, route, body);
+  const json = () => new Option('--json', 'print JSON only (for scripts)');
+
+  const settingsBody = (o: { graceDays?: number; cleanupAfterDays?: number | 'off'; allowedOrigin?: string[] }) => ({
+    ...(o.graceDays !== undefined ? { gracePeriodDays: o.graceDays } : {}),
+    ...(o.cleanupAfterDays !== undefined ? { cleanupAfterDays: o.cleanupAfterDays === 'off' ? null : o.cleanupAfterDays } : {}),
+    ...(o.allowedOrigin !== undefined ? { allowedOrigins: o.allowedOrigin } : {}),
+  });
+  const showTenant = (tenant: Json, o: JsonOption) => (o.json ? printJson(tenant) : printFields(tenant));
+  const settingsOptions = (command: Command) =>
+    command
+      .option('--grace-days <n>', 'days a deleted user is kept before purge (0-3650)', wholeNumber(0, 3650))
+      .option('--cleanup-after-days <n|off>', 'deactivate JIT users idle this many days, or off', daysOrOff)
+      .option('--allowed-origin <url>', 'origins a login may return to (repeatable; replaces the list)', collect);
+
+  const tenant = program.command('tenant').description('create, list, show and configure tenants');
+  settingsOptions(tenant.command('create <slug>').description('create a tenant'))
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
+      const created = await api<Json>('POST', '/tenants', { slug, ...settingsBody(o) });
+      if (o.json) return printJson(created);
+      process.stdout.write(`Created tenant ${String(created.slug)}.\nSCIM base URL: ${String(created.scimBaseUrl)}\nNext: roster token create ${slug}\n`);
+    });
+  tenant
+    .command('list')
+    .description('list tenants')
+    .addOption(json())
+    .action(async (o: JsonOption) => {
+      const { tenants } = await api<{ tenants: Json[] }>('GET', '/tenants');
+      if (o.json) return printJson(tenants);
+      printTable(tenants, ['slug', 'id', 'gracePeriodDays', 'cleanupAfterDays', 'scimBaseUrl']);
+    });
+  tenant
+    .command('show <slug>')
+    .description("show a tenant's settings")
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption) => showTenant(await api<Json>('GET', `/tenants/${enc(slug)}`), o));
+  settingsOptions(tenant.command('set <slug>').description("change a tenant's settings"))
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
+      const body = settingsBody(o);
+      if (Object.keys(body).length === 0) throw new Error('nothing to change: give --grace-days, --cleanup-after-days or --allowed-origin');
+      showTenant(await api<Json>('PATCH', `/tenants/${enc(slug)}`, body), o);
+    });
+
+  const token = program.command('token').description("issue, list and revoke a tenant's SCIM bearer tokens");
+  token
+    .command('create <tenant>')
+    .description('issue a SCIM token (shown once; several may be live, for rotation)')
+    .option('--expires-in <duration>', 'lifetime, like 90d or 12w (default: no expiry)', lifetimeInDays)
+    .option('--description <text>', 'a note to recognise the token by')
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption & { expiresIn?: number; description?: string }) => {
+      const issued = await api<Json>('POST', `/tenants/${enc(slug)}/scim-tokens`, {
+        ...(o.expiresIn ? { expiresInDays: o.expiresIn } : {}),
+        ...(o.description ? { description: o.description } : {}),
+      });
+      if (o.json) return printJson(issued);
+      process.stdout.write(
+        `SCIM base URL: ${String(issued.scimBaseUrl)}\nToken:         ${String(issued.token)}\nToken id:      ${String(issued.id)}\nExpires:       ${String(issued.expiresAt ?? 'never')}\n\nThe token is shown only now: paste it into your IdP's SCIM settings.\n`,
+      );
+    });
+  token
+    .command('list <tenant>')
+    .description("list a tenant's tokens with their last use")
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption) => {
+      const { tokens } = await api<{ tokens: Json[] }>('GET', `/tenants/${enc(slug)}/scim-tokens`);
+      if (o.json) return printJson(tokens);
+      printTable(tokens, ['id', 'status', 'createdAt', 'expiresAt', 'lastUsedAt', 'description']);
+    });
+  token
+    .command('revoke <tenant> <id>')
+    .description('revoke a token at once')
+    .addOption(json())
+    .action(async (slug: string, id: string, o: JsonOption) => {
+      const revoked = await api<Json>('DELETE', `/tenants/${enc(slug)}/scim-tokens/${enc(id)}`);
+      if (o.json) return printJson(revoked);
+      process.stdout.write(`Revoked token ${id}.\n`);
+    });
+
+  program
+    .command('users')
+    .description("a tenant's users")
+    .command('list <tenant>')
+    .description('list users, oldest first')
+    .option('--limit <n>', 'at most this many (1-10000)', wholeNumber(1, 10_000), 100)
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption & { limit: number }) => {
+      const users: Json[] = [];
+      let after: string | undefined;
+      do {
+        const size = Math.min(1000, o.limit - users.length);
+        const query = new URLSearchParams({ limit: String(size), ...(after ? { after } : {}) });
+        const page = await api<{ users: Json[]; next?: string }>('GET', `/tenants/${enc(slug)}/users?${query.toString()}`);
+        users.push(...page.users);
+        after = page.next;
+      } while (after && users.length < o.limit);
+      if (o.json) return printJson(users);
+      printTable(users, ['id', 'userName', 'state', 'source', 'managedBy', 'lastSignInAt']);
+    });
+
+  program
+    .command('audit <tenant>')
+    .description("a tenant's audit trail, oldest first")
+    .option('--since <when>', 'ISO date-time, or a duration back from now like 24h or 7d', sinceInstant)
+    .option('--user <id>', 'only events about this user id')
+    .option('--limit <n>', 'at most this many (1-10000)', wholeNumber(1, 10_000))
+    .addOption(json())
+    .action(async (slug: string, o: JsonOption & { since?: string; user?: string; limit?: number }) => {
+      const query = new URLSearchParams({
+        ...(o.since ? { since: o.since } : {}),
+        ...(o.user ? { user: o.user } : {}),
+        ...(o.limit ? { limit: String(o.limit) } : {}),
+      });
+      const { events } = await api<{ events: Json[] }>('GET', `/tenants/${enc(slug)}/audit?${query.toString()}`);
+      if (o.json) return printJson(events);
+      printTable(
+        events.map((e) => ({
+          ...e,
+          actor: `${String((e.actor as Json).type)}:${String((e.actor as Json).id ?? '')}`,
+          target: (e.target as Json).id,
+        })),
+        ['occurredAt', 'actor', 'action', 'target', 'requestId'],
+      );
+    });
+
+  return program;
+}

@@ -1,0 +1,48 @@
+import express, { Router, type Express } from 'express';
+import type { Clock, Logger, RosterDatabase } from '@roster/core';
+import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
+import { requireScimToken } from './auth/bearer-token.js';
+import { renderScimError } from './errors/scim-error.js';
+import { discoveryRouter } from './routes/discovery.route.js';
+import { configureScimmy } from './scim-config.js';
+
+export interface ScimAppDeps {
+  readonly database: RosterDatabase;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly lifecycle: Lifecycle;
+  /** Public base URL of this server (SCIM_BASE_URL); a tenant's endpoint is `<base>/scim/v2/<slug>`. */
+  readonly baseUrl: string;
+}
+
+/** Maximum SCIM request body (advertised as bulk.maxPayloadSize once /Bulk exists). */
+export const MAX_SCIM_PAYLOAD_BYTES = 1_048_576;
+
+/** The SCIM endpoint of a tenant. */
+export const scimBaseUrlOf = (baseUrl: string, tenantSlug: string) => `${baseUrl}/scim/v2/${tenantSlug}`;
+
+const TENANT_ROUTE = '/scim/v2/:tenant';
+
+/** Builds the SCIM app; never listens (main.ts does). */
+export function createScimApp(deps: ScimAppDeps): Express {
+  configureScimmy();
+  const app = createBaseApp({ name: 'scim', logger: deps.logger, database: deps.database, lifecycle: deps.lifecycle });
+  const tenantRouter = Router({ mergeParams: true });
+  tenantRouter.use((_req, res, next) => {
+    res.locals.routePattern = TENANT_ROUTE;
+    next();
+  });
+  // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
+  tenantRouter.use(express.json({ type: ['application/scim+json', 'application/json'], limit: MAX_SCIM_PAYLOAD_BYTES }));
+  tenantRouter.use(requireScimToken(deps.database.db, deps.clock));
+  tenantRouter.use((req, res, next) => {
+    res.locals.scimBaseUrl = scimBaseUrlOf(deps.baseUrl, String(req.params.tenant));
+    next();
+  });
+  tenantRouter.use(discoveryRouter());
+  tenantRouter.use((req) => {
+    throw new HttpError(404, 'NotFound', `no SCIM endpoint ${req.method} ${req.path}`);
+  });
+  app.use(TENANT_ROUTE, tenantRouter);
+  return finishApp(app, renderScimError);
+}

@@ -1,0 +1,1 @@
+export { gettingStarted } from './getting-started.js';

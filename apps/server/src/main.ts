@@ -1,0 +1,66 @@
+// `npm start`: every Roster app in one process, on the embedded database unless DATABASE_URL is set.
+// This launcher is the only module that imports all the apps (docs/adr/0005-one-process-launcher.md).
+import { createAdminApp } from '@roster/admin';
+import { ensureAdminTokenFile, removeServerInfo, writeServerInfo } from '@roster/core';
+import { exitOnSignals, listen, startRuntime } from '@roster/http';
+import { createScimApp } from '@roster/scim';
+import { createSsoApp } from '@roster/sso';
+import { gettingStarted } from './getting-started.js';
+
+const runtime = await startRuntime('server');
+const { config, logger, database, lifecycle } = runtime;
+const embedded = config.database.kind !== 'postgres';
+
+// First start on the embedded database with no token configured: generate one and keep it in
+// the data folder (mode 0600), where the CLI finds it.
+let adminToken = config.admin.token;
+let tokenFile: { file: string; created: boolean } | undefined;
+if (!adminToken && embedded) {
+  const generated = await ensureAdminTokenFile(config.dataDir);
+  adminToken = generated.token;
+  tokenFile = generated;
+}
+
+const [scim, sso, admin] = await Promise.all([
+  listen(createScimApp({ ...runtime, baseUrl: config.scim.baseUrl }), config.host, config.scim.port),
+  listen(createSsoApp({ ...runtime, baseUrl: config.sso.baseUrl }), config.host, config.sso.port),
+  listen(
+    createAdminApp({ ...runtime, adminToken, scimBaseUrl: config.scim.baseUrl, ssoBaseUrl: config.sso.baseUrl }),
+    config.admin.host,
+    config.admin.port,
+  ),
+]);
+const adminUrl = `http://${config.admin.host === '0.0.0.0' ? '127.0.0.1' : config.admin.host}:${config.admin.port}`;
+if (embedded) {
+  await writeServerInfo(config.dataDir, {
+    pid: process.pid,
+    adminUrl,
+    scimBaseUrl: config.scim.baseUrl,
+    ssoBaseUrl: config.sso.baseUrl,
+    startedAt: new Date().toISOString(),
+  });
+}
+logger.info(
+  {
+    scim: config.scim.baseUrl,
+    sso: config.sso.baseUrl,
+    admin: adminUrl,
+    database: database.engine,
+    dataDir: embedded ? config.dataDir : undefined,
+    startupMs: Math.round(performance.now()),
+  },
+  'roster.started',
+);
+if (!adminToken) logger.warn('admin.disabled: ROSTER_ADMIN_TOKEN is not set, every admin request will be refused');
+if (tokenFile?.created) process.stderr.write(gettingStarted({ config, adminUrl, tokenFile: tokenFile.file }));
+
+exitOnSignals({
+  lifecycle,
+  servers: [scim, sso, admin],
+  afterServersClosed: async () => {
+    await database.close();
+    if (embedded) await removeServerInfo(config.dataDir);
+  },
+  timeoutMs: config.shutdownTimeoutMs,
+  logger,
+});

@@ -1,0 +1,1 @@
+export { createSsoApp, type SsoAppDeps } from './app.js';

@@ -1,0 +1,50 @@
+import {
+  ConfigError,
+  createLogger,
+  loadConfig,
+  migrateToLatest,
+  openDatabase,
+  systemClock,
+  type Clock,
+  type Logger,
+  type RosterConfig,
+  type RosterDatabase,
+} from '@roster/core';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
+
+/** What every app's process needs before it builds its app. */
+export interface Runtime {
+  readonly config: RosterConfig;
+  readonly logger: Logger;
+  readonly database: RosterDatabase;
+  readonly clock: Clock;
+  readonly lifecycle: Lifecycle;
+}
+
+/**
+ * Start-up common to every entry point: check the configuration (a bad value stops the start
+ * with a message naming it), open the database and bring its schema up to date.
+ */
+export async function startRuntime(name: string): Promise<Runtime> {
+  let config: RosterConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`roster ${name}: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  try {
+    const database = await openDatabase(config.database, { logger });
+    await migrateToLatest(database, logger);
+    return { config, logger, database, clock: systemClock, lifecycle: createLifecycle() };
+  } catch (error) {
+    const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
+    logger.fatal({ err: error }, 'process.start_failed');
+    process.stderr.write(`roster ${name}: could not open ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
