@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { rosterTestConfig } from './src/testing/vitest-config.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['src/testing/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default rosterTestConfig({ globalSetup: 'src/testing/global-setup.ts' });

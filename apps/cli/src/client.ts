@@ -14,6 +14,8 @@ export class CliError extends Error {
 export interface AdminConnection {
   readonly url: string;
   readonly token: string;
+  /** Recorded as the operator on audit events (the login name, when known). */
+  readonly operator: string;
 }
 
 /**
@@ -29,7 +31,8 @@ export async function resolveConnection(env: NodeJS.ProcessEnv): Promise<AdminCo
     throw new CliError(`no Roster server found: none is running from ${dataDir} (start one with "npm start"), and ROSTER_URL is not set`);
   }
   if (!token) throw new CliError('no admin token: set ROSTER_ADMIN_TOKEN to the server\'s admin token');
-  return { url: url.replace(/\/+$/, ''), token };
+  const operator = (env.USER ?? '').replace(/[^\w.@-]/g, '').slice(0, 64) || 'cli';
+  return { url: url.replace(/\/+$/, ''), token, operator };
 }
 
 /** One admin API call; a non-2xx answer becomes a CliError carrying the server's message. */
@@ -40,7 +43,7 @@ export async function callAdmin<T>(connection: AdminConnection, method: string, 
       method,
       headers: {
         authorization: `Bearer ${connection.token}`,
-        'x-roster-operator': (process.env.USER || 'cli').replace(/[^\w.@-]/g, '').slice(0, 64) || 'cli',
+        'x-roster-operator': connection.operator,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

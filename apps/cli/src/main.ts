@@ -2,7 +2,8 @@ import { CommanderError } from 'commander';
 import { CliError } from './client.js';
 import { createProgram } from './program.js';
 
-const program = createProgram().exitOverride();
+// The CLI's one reader of the environment (ROSTER_URL, ROSTER_ADMIN_TOKEN, ROSTER_DATA_DIR, USER).
+const program = createProgram(process.env).exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -3,12 +3,20 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** A JSON value as one cell or field: '-' for nothing, lists joined. */
+export function show(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '-';
+  if (Array.isArray(value)) return value.length === 0 ? '-' : value.map(show).join(', ');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value as string | number | boolean);
+}
+
 export function printTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): void {
   if (rows.length === 0) {
     process.stdout.write('(none)\n');
     return;
   }
-  const cell = (value: unknown) => (value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(',') || '-' : String(value));
+  const cell = show;
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
   const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
@@ -18,7 +26,6 @@ export function printTable(rows: readonly Record<string, unknown>[], columns: re
 export function printFields(record: Record<string, unknown>): void {
   const width = Math.max(...Object.keys(record).map((key) => key.length));
   for (const [key, value] of Object.entries(record)) {
-    const shown = value === null || value === undefined ? '-' : Array.isArray(value) ? value.join(', ') || '-' : String(value);
-    process.stdout.write(`${key.padEnd(width)}  ${shown}\n`);
+    process.stdout.write(`${key.padEnd(width)}  ${show(value)}\n`);
   }
 }

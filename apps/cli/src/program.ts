@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { callAdmin, resolveConnection } from './client.js';
-import { printFields, printJson, printTable } from './output.js';
+import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
 type Json = Record<string, unknown>;
@@ -11,7 +11,7 @@ interface JsonOption {
 const enc = encodeURIComponent;
 
 /** The `roster` command line: every command is one admin API call, and takes --json. */
-export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
+export function createProgram(env: NodeJS.ProcessEnv): Command {
   const program = new Command('roster')
     .description('Operate a Roster server: tenants, SCIM tokens, users, audit trail.')
     .showHelpAfterError()
@@ -22,7 +22,8 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const api = async <T>(method: string, route: string, body?: unknown) => callAdmin<T>(await resolveConnection(env), method, route, body);
   const json = () => new Option('--json', 'print JSON only (for scripts)');
 
-  const settingsBody = (o: { graceDays?: number; cleanupAfterDays?: number | 'off'; allowedOrigin?: string[] }) => ({
+  const settingsBody = (o: { graceDays?: number; cleanupAfterDays?: number | 'off'; allowedOrigin?: string[]; clearAllowedOrigins?: boolean }) => ({
+    ...(o.clearAllowedOrigins ? { allowedOrigins: [] } : {}),
     ...(o.graceDays !== undefined ? { gracePeriodDays: o.graceDays } : {}),
     ...(o.cleanupAfterDays !== undefined ? { cleanupAfterDays: o.cleanupAfterDays === 'off' ? null : o.cleanupAfterDays } : {}),
     ...(o.allowedOrigin !== undefined ? { allowedOrigins: o.allowedOrigin } : {}),
@@ -32,7 +33,8 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
     command
       .option('--grace-days <n>', 'days a deleted user is kept before purge (0-3650)', wholeNumber(0, 3650))
       .option('--cleanup-after-days <n|off>', 'deactivate JIT users idle this many days, or off', daysOrOff)
-      .option('--allowed-origin <url>', 'origins a login may return to (repeatable; replaces the list)', collect);
+      .option('--allowed-origin <url>', 'origins a login may return to (repeatable; replaces the list)', collect)
+      .option('--clear-allowed-origins', 'empty the list of allowed origins');
 
   const tenant = program.command('tenant').description('create, list, show and configure tenants');
   settingsOptions(tenant.command('create <slug>').description('create a tenant'))
@@ -40,7 +42,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
       const created = await api<Json>('POST', '/tenants', { slug, ...settingsBody(o) });
       if (o.json) return printJson(created);
-      process.stdout.write(`Created tenant ${String(created.slug)}.\nSCIM base URL: ${String(created.scimBaseUrl)}\nNext: roster token create ${slug}\n`);
+      process.stdout.write(`Created tenant ${show(created.slug)}.\nSCIM base URL: ${show(created.scimBaseUrl)}\nNext: roster token create ${slug}\n`);
     });
   tenant
     .command('list')
@@ -60,7 +62,10 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .addOption(json())
     .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
       const body = settingsBody(o);
-      if (Object.keys(body).length === 0) throw new Error('nothing to change: give --grace-days, --cleanup-after-days or --allowed-origin');
+      if (o.clearAllowedOrigins && o.allowedOrigin) throw new Error('give either --allowed-origin or --clear-allowed-origins, not both');
+      if (Object.keys(body).length === 0) {
+        throw new Error('nothing to change: give --grace-days, --cleanup-after-days, --allowed-origin or --clear-allowed-origins');
+      }
       showTenant(await api<Json>('PATCH', `/tenants/${enc(slug)}`, body), o);
     });
 
@@ -78,7 +83,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
       });
       if (o.json) return printJson(issued);
       process.stdout.write(
-        `SCIM base URL: ${String(issued.scimBaseUrl)}\nToken:         ${String(issued.token)}\nToken id:      ${String(issued.id)}\nExpires:       ${String(issued.expiresAt ?? 'never')}\n\nThe token is shown only now: paste it into your IdP's SCIM settings.\n`,
+        `SCIM base URL: ${show(issued.scimBaseUrl)}\nToken:         ${show(issued.token)}\nToken id:      ${show(issued.id)}\nExpires:       ${issued.expiresAt ? show(issued.expiresAt) : 'never'}\n\nThe token is shown only now: paste it into your IdP's SCIM settings.\n`,
       );
     });
   token
@@ -139,7 +144,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
       printTable(
         events.map((e) => ({
           ...e,
-          actor: `${String((e.actor as Json).type)}:${String((e.actor as Json).id ?? '')}`,
+          actor: `${show((e.actor as Json).type)}:${show((e.actor as Json).id)}`,
           target: (e.target as Json).id,
         })),
         ['occurredAt', 'actor', 'action', 'target', 'requestId'],

@@ -32,9 +32,10 @@ export function createScimApp(deps: ScimAppDeps): Express {
     res.locals.routePattern = TENANT_ROUTE;
     next();
   });
+  // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.
+  tenantRouter.use(requireScimToken(deps.database.db, deps.clock));
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
   tenantRouter.use(express.json({ type: ['application/scim+json', 'application/json'], limit: MAX_SCIM_PAYLOAD_BYTES }));
-  tenantRouter.use(requireScimToken(deps.database.db, deps.clock));
   tenantRouter.use((req, res, next) => {
     res.locals.scimBaseUrl = scimBaseUrlOf(deps.baseUrl, String(req.params.tenant));
     next();

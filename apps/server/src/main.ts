@@ -30,7 +30,9 @@ const [scim, sso, admin] = await Promise.all([
     config.admin.port,
   ),
 ]);
-const adminUrl = `http://${config.admin.host === '0.0.0.0' ? '127.0.0.1' : config.admin.host}:${config.admin.port}`;
+// Where the CLI on this machine reaches the admin API: a wildcard bind is reached on loopback.
+const adminHost = { '0.0.0.0': '127.0.0.1', '::': '[::1]' }[config.admin.host] ?? (config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host);
+const adminUrl = `http://${adminHost}:${config.admin.port}`;
 if (embedded) {
   await writeServerInfo(config.dataDir, {
     pid: process.pid,
@@ -58,8 +60,8 @@ exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
-    await database.close();
     if (embedded) await removeServerInfo(config.dataDir);
+    await runtime.shutdown();
   },
   timeoutMs: config.shutdownTimeoutMs,
   logger,

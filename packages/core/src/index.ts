@@ -48,3 +48,4 @@ export {
 // users
 export type { UserSummary } from './users/user.js';
 export { listUsers, MAX_USER_PAGE_SIZE, type UserPage } from './users/user.repository.js';
+export { DataDirInUseError, lockDataDir } from './data-dir-lock.js';

@@ -1,7 +1,9 @@
 import {
   ConfigError,
   createLogger,
+  DataDirInUseError,
   loadConfig,
+  lockDataDir,
   migrateToLatest,
   openDatabase,
   systemClock,
@@ -19,6 +21,8 @@ export interface Runtime {
   readonly database: RosterDatabase;
   readonly clock: Clock;
   readonly lifecycle: Lifecycle;
+  /** Closes the database and releases the data folder (embedded engine). */
+  readonly shutdown: () => Promise<void>;
 }
 
 /**
@@ -37,11 +41,22 @@ export async function startRuntime(name: string): Promise<Runtime> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  let releaseDataDir = () => Promise.resolve();
   try {
+    if (config.database.kind === 'pglite') releaseDataDir = await lockDataDir(config.dataDir);
     const database = await openDatabase(config.database, { logger });
     await migrateToLatest(database, logger);
-    return { config, logger, database, clock: systemClock, lifecycle: createLifecycle() };
+    const shutdown = async () => {
+      await database.close();
+      await releaseDataDir();
+    };
+    return { config, logger, database, clock: systemClock, lifecycle: createLifecycle(), shutdown };
   } catch (error) {
+    if (error instanceof DataDirInUseError) {
+      process.stderr.write(`roster ${name}: ${error.message}\n`);
+      process.exit(1);
+    }
+    await releaseDataDir();
     const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
     logger.fatal({ err: error }, 'process.start_failed');
     process.stderr.write(`roster ${name}: could not open ${where}: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -71,6 +71,7 @@ export function exitOnSignals(plan: ShutdownPlan): void {
     plan.logger.info({ clean }, 'process.shutdown.finished');
     process.exit(clean ? 0 : 1);
   };
-  process.once('SIGTERM', (signal) => void stop(signal));
-  process.once('SIGINT', (signal) => void stop(signal));
+  // `on`, not `once`: a second SIGTERM or Ctrl-C must reach the forced exit above, not Node's default.
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
 }

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { CORE_ERROR_CODES, type CoreErrorCode } from '@roster/core';
 import type { ErrorRenderer, PublicError } from '@roster/http';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
@@ -34,8 +35,28 @@ export function sendScimError(req: Request, res: Response, status: number, detai
     });
 }
 
+/**
+ * RFC 7644 §3.12 scimType for each core error code (the status comes from @roster/http's table).
+ * A new core code fails this build until it is mapped here.
+ */
+export const SCIM_TYPE_OF_CORE_ERROR = {
+  NotFound: undefined,
+  Conflict: 'uniqueness',
+  Invalid: 'invalidValue',
+  PreconditionFailed: undefined,
+  Forbidden: undefined,
+  Unauthorized: undefined,
+  Unavailable: undefined,
+} as const satisfies Record<CoreErrorCode, ScimType | undefined>;
+
+const isCoreErrorCode = (code: string): code is CoreErrorCode => (CORE_ERROR_CODES as readonly string[]).includes(code);
+
+/** HTTP-layer failures with their own scimType (malformed JSON is RFC 7644 invalidSyntax). */
+const SCIM_TYPE_OF_HTTP_ERROR: Readonly<Record<string, ScimType>> = { InvalidJson: 'invalidSyntax' };
+
 /** Every error the app raises, core's and HTTP's included, leaves as a SCIM error. */
 export const renderScimError: ErrorRenderer = (error: PublicError, req, res) => {
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="roster-scim"');
-  sendScimError(req, res, error.status, error.message, error.status === 409 ? 'uniqueness' : error.status === 400 ? 'invalidValue' : undefined);
+  const scimType = isCoreErrorCode(error.code) ? SCIM_TYPE_OF_CORE_ERROR[error.code] : SCIM_TYPE_OF_HTTP_ERROR[error.code];
+  sendScimError(req, res, error.status, error.message, scimType);
 };

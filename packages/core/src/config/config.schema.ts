@@ -4,9 +4,12 @@ import { z } from 'zod';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+/** A whole number from the environment; an empty value falls back to the default (never 0). */
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const port = (fallback: number) => wholeNumber(0, 65535, fallback);
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
@@ -22,7 +25,7 @@ const postgresUrl = z
 export const environmentSchema = z
   .object({
     DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
+    DATABASE_POOL_MAX: wholeNumber(2, 200, 10),
     ROSTER_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.roster')),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
     SCIM_PORT: port(8080),
@@ -36,7 +39,7 @@ export const environmentSchema = z
       z.string().min(24, 'must be at least 24 characters long').optional(),
     ),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000, 10_000),
     NODE_ENV: z.preprocess(
       emptyAsUndefined,
       z.enum(['development', 'production', 'test']).default('development'),

@@ -31,9 +31,11 @@ export interface RosterDatabase {
 
 // int8 columns (audit and outbox ids, counts) stay within 2^53, and PGlite already returns them
 // as numbers; make node-pg agree so both engines give the same types.
+const INT8_OID = 20;
+const defaultParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown;
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID ? Number : defaultParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /**
@@ -87,7 +89,12 @@ async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob): Prom
     engine: 'pglite',
     ping: (timeoutMs = 2_000) => withTimeout(sql`select 1`.execute(db), timeoutMs),
     stats: () => ({ engine: 'pglite', total: 1, idle: dialect.waiting === 0 ? 1 : 0, waiting: dialect.waiting }),
-    close: () => db.destroy(),
+    close: async () => {
+      // kysely skips the driver's destroy() when no query ever ran; the WASM instance must
+      // still be released.
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
     dumpDataDir: () => pglite.dumpDataDir('none'),
   };
 }

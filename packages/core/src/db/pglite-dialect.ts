@@ -94,6 +94,7 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#pglite.closed) throw new Error('the embedded database is closed');
     const release = await this.#lock.acquire();
     const connection = new PGliteConnection(this.#pglite);
     this.#releases.set(connection, release);
@@ -160,8 +161,7 @@ class PGliteConnection implements DatabaseConnection {
     return numAffectedRows === undefined ? { rows: result.rows } : { rows: result.rows, numAffectedRows };
   }
 
-  // eslint-disable-next-line require-yield
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite does not support streaming queries');
   }
 }

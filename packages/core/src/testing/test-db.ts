@@ -27,12 +27,11 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
     const target: DatabaseTarget = { kind: 'postgres', url: withDatabase(serverUrl, name), poolMax: 10 };
     const database = await openDatabase(target);
     if (migrated && !template) await migrateToLatest(database);
-    const close = database.close;
     return {
       ...database,
       target,
       close: async () => {
-        await close();
+        await database.close();
         await withAdminClient(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
       },
     };

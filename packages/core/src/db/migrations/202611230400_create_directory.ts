@@ -212,13 +212,13 @@ const statements = [
   `create unique index change_outbox_tenant_seq on change_outbox (tenant_id, seq)`,
 ];
 
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<unknown>): Promise<void> {
   for (const statement of statements) {
     await sql.raw(statement).execute(db);
   }
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
     'change_outbox', 'audit_events', 'saml_assertion_ids', 'saml_request_ids', 'sessions',
     'saml_links', 'saml_idps', 'group_members', 'groups', 'user_emails', 'users', 'scim_tokens',
