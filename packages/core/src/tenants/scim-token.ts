@@ -6,7 +6,7 @@ import type { ChangeContext } from '../context/actor.js';
 import type { ScimTokenTable } from '../db/database.js';
 import { inTransaction, type Db } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
-import { getTenantBySlug } from './tenant.repository.js';
+import { getTenantBySlug, toTenant } from './tenant.repository.js';
 import type { Tenant } from './tenant.js';
 
 /** A SCIM bearer token as listed: never its secret, which is shown once at creation. */
@@ -130,7 +130,15 @@ export async function authenticateScimToken(db: Db, tenantSlug: string, presente
         .selectFrom('scim_tokens')
         .innerJoin('tenants', 'tenants.id', 'scim_tokens.tenant_id')
         .selectAll('scim_tokens')
-        .select(['tenants.slug'])
+        .select([
+          'tenants.slug',
+          'tenants.grace_period_days',
+          'tenants.cleanup_after_days',
+          'tenants.allowed_origins',
+          'tenants.outbox_seq',
+          'tenants.created_at as tenant_created_at',
+          'tenants.updated_at as tenant_updated_at',
+        ])
         .where('scim_tokens.id', '=', hexToUuid(match[1]))
         .executeTakeFirst()
     : undefined;
@@ -145,7 +153,16 @@ export async function authenticateScimToken(db: Db, tenantSlug: string, presente
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.updateTable('scim_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
   }
-  const tenant = await getTenantBySlug(db, tenantSlug);
+  const tenant = toTenant({
+    id: row.tenant_id,
+    slug: row.slug,
+    grace_period_days: row.grace_period_days,
+    cleanup_after_days: row.cleanup_after_days,
+    allowed_origins: row.allowed_origins,
+    outbox_seq: row.outbox_seq,
+    created_at: row.tenant_created_at,
+    updated_at: row.tenant_updated_at,
+  });
   return { ok: true, tenant, tokenId: row.id };
 }
 

@@ -88,7 +88,8 @@ export async function updateTenantSettings(db: Db, slug: string, change: TenantS
   });
 }
 
-function toTenant(row: Selectable<TenantTable>): Tenant {
+/** Maps a tenants row to the domain type (the one place that knows both shapes). */
+export function toTenant(row: Selectable<TenantTable>): Tenant {
   return {
     id: row.id,
     slug: row.slug,
