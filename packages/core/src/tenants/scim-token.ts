@@ -6,6 +6,7 @@ import type { ChangeContext } from '../context/actor.js';
 import type { ScimTokenTable } from '../db/database.js';
 import { inTransaction, type Db } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
+import { isUuid } from '../ids.js';
 import { getTenantBySlug, toTenant } from './tenant.repository.js';
 import type { Tenant } from './tenant.js';
 
@@ -92,7 +93,7 @@ export async function listScimTokens(db: Db, tenantSlug: string): Promise<ScimTo
 /** Revokes a token at once; revoking one already revoked is a no-op. */
 export async function revokeScimToken(db: Db, tenantSlug: string, tokenId: string, context: ChangeContext, clock: Clock): Promise<ScimToken> {
   const tenant = await getTenantBySlug(db, tenantSlug);
-  if (!/^[0-9a-f-]{36}$/i.test(tokenId)) throw notFound(`token "${tokenId}" does not exist in tenant "${tenantSlug}"`);
+  if (!isUuid(tokenId)) throw notFound(`token "${tokenId}" does not exist in tenant "${tenantSlug}"`);
   return inTransaction(db, async (tx) => {
     const row = await tx
       .selectFrom('scim_tokens')

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
+import { isUuid } from '../ids.js';
 import type { UserSummary } from './user.js';
 
 export interface UserPage {
@@ -19,10 +20,12 @@ export async function listUsers(db: Db, tenantId: string, options: { limit?: num
     .select([
       'id', 'tenant_id', 'user_name', 'external_id', 'display_name', 'lifecycle_state', 'source', 'managed_by',
       'last_sign_in_at', 'purge_after', 'created_at', 'version',
+      // The cursor needs created_at to the microsecond; a JS Date keeps only milliseconds.
+      sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_at_exact'),
     ])
     .where('tenant_id', '=', tenantId);
   const cursor = options.after ? decodeCursor(options.after) : undefined;
-  if (cursor) query = query.where(sql<boolean>`(created_at, id) > (${cursor.createdAt}, ${cursor.id})`);
+  if (cursor) query = query.where(sql<boolean>`(created_at, id) > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`);
   const rows = await query.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
   const page = rows.slice(0, limit).map(
     (row): UserSummary => ({
@@ -40,18 +43,19 @@ export async function listUsers(db: Db, tenantId: string, options: { limit?: num
       version: row.version,
     }),
   );
-  const last = page.at(-1);
-  return rows.length > limit && last ? { users: page, next: encodeCursor(last.createdAt, last.id) } : { users: page };
+  const last = rows[limit - 1];
+  return rows.length > limit && last ? { users: page, next: encodeCursor(last.created_at_exact, last.id) } : { users: page };
 }
 
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+const EXACT_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (rest.length > 0 || !id || !isUuid(id) || !createdAt || !EXACT_INSTANT.test(createdAt)) {
     throw invalid('the page cursor is not one this server issued', { field: 'after' });
   }
   return { createdAt, id };
