@@ -88,7 +88,7 @@ describe(`npm start (${onPostgres ? 'PostgreSQL' : 'embedded database'})`, () =>
 
     const res = await scim('acme', String(token));
     expect(res.status).toBe(200);
-    expect((await res.json()) as unknown).toMatchObject({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'] });
+    expect((await res.json())).toMatchObject({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'] });
 
     // a wrong token, another tenant's token, and a revoked one: 401
     expect((await scim('acme', `${String(token)}x`)).status).toBe(401);

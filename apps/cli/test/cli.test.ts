@@ -390,7 +390,7 @@ describe('roster with ROSTER_URL and ROSTER_ADMIN_TOKEN', () => {
     expect(aboutToken.map((e) => e.action)).toEqual(['scim_token.created']);
     expect(
       (await rosterJson<AuditJson[]>(['audit', 'traced', '--limit', '1'])).map((e) => e.action),
-    ).toEqual(['test.long_ago']);
+    ).toEqual(['tenant.settings_changed']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -23,23 +23,36 @@ export interface ServerInfo {
  */
 export async function ensureAdminTokenFile(dataDir: string): Promise<{ token: string; created: boolean; file: string }> {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
-  const existing = await readOptional(file);
-  if (existing?.trim()) return { token: existing.trim(), created: false, file };
+  const existing = (await readOptional(file))?.trim();
+  if (existing) return { token: existing, created: false, file };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const token = `roster_admin_${randomBytes(32).toString('base64url')}`;
-  // 'wx': never overwrite a token another instance wrote a moment ago.
+  // Write aside, then link into place: the file only ever appears complete, and a token another
+  // process placed a moment ago is never overwritten.
+  const staged = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(staged, `${token}\n`, { mode: 0o600 });
   try {
-    await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    await link(staged, file);
+    return { token, created: true, file };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return ensureAdminTokenFile(dataDir);
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const winner = (await readOptional(file))?.trim();
+    if (winner) return { token: winner, created: false, file };
+    // An empty file (a crash before this scheme, or `touch`): replace it.
+    await rename(staged, file);
+    return { token, created: true, file };
+  } finally {
+    await rm(staged, { force: true });
   }
-  return { token, created: true, file };
 }
 
 export async function writeServerInfo(dataDir: string, info: ServerInfo): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(dataDir, SERVER_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  // Write aside and rename, so a reader never sees half a file.
+  const file = path.join(dataDir, SERVER_INFO_FILE);
+  const staged = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(staged, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  await rename(staged, file);
 }
 
 export async function removeServerInfo(dataDir: string): Promise<void> {
@@ -52,10 +65,21 @@ export async function readLocalServer(dataDir: string): Promise<{ info?: ServerI
     readOptional(path.join(dataDir, SERVER_INFO_FILE)),
     readOptional(path.join(dataDir, ADMIN_TOKEN_FILE)),
   ]);
+  const parsed = info ? parseServerInfo(info) : undefined;
   return {
-    ...(info ? { info: JSON.parse(info) as ServerInfo } : {}),
+    ...(parsed ? { info: parsed } : {}),
     ...(token?.trim() ? { adminToken: token.trim() } : {}),
   };
+}
+
+/** A server.json that does not parse or lacks the admin URL counts as absent. */
+function parseServerInfo(text: string): ServerInfo | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<ServerInfo>;
+    return typeof value.adminUrl === 'string' ? (value as ServerInfo) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readOptional(file: string): Promise<string | undefined> {

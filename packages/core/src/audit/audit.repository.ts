@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { ChangeContext } from '../context/actor.js';
 import type { AuditEventTable } from '../db/database.js';
 import type { Db, Tx } from '../db/transaction.js';
+import { clampLimit } from '../ids.js';
 
 /** One line of the audit trail (PRODUCT.md rule 7). */
 export interface AuditEvent {
@@ -45,17 +46,20 @@ export interface AuditQuery {
   readonly since?: Date;
   /** Only events about this target id (a user id, say). */
   readonly targetId?: string;
-  /** At most this many, newest last. */
+  /** At most this many (default 1000, at most 10000): the newest ones, listed oldest first. */
   readonly limit?: number;
 }
 
-/** The tenant's audit trail, oldest first. */
+export const MAX_AUDIT_EVENTS = 10_000;
+
+/** The tenant's newest audit events, oldest first (like `tail`). */
 export async function listAuditEvents(db: Db, tenantId: string, query: AuditQuery = {}): Promise<AuditEvent[]> {
   let q = db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId);
   if (query.since) q = q.where('occurred_at', '>=', query.since);
   if (query.targetId) q = q.where('target_id', '=', query.targetId);
-  const rows = await q.orderBy('occurred_at').orderBy('id').limit(Math.min(query.limit ?? 1000, 10_000)).execute();
-  return rows.map(toAuditEvent);
+  const limit = clampLimit(query.limit, 1000, MAX_AUDIT_EVENTS);
+  const newestFirst = await q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return newestFirst.reverse().map(toAuditEvent);
 }
 
 function toAuditEvent(row: Selectable<AuditEventTable>): AuditEvent {

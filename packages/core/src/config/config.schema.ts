@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+/** `FOO=` and `FOO=" "` mean unset: the default applies (never `Number('') === 0`). */
+const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /** A whole number from the environment; an empty value falls back to the default (never 0). */
 const wholeNumber = (min: number, max: number, fallback: number) =>

@@ -321,12 +321,12 @@ describe('revokeScimToken', () => {
     await expectCoreError(revokeScimToken(db, 'acme', "'; drop table scim_tokens; --", operator, clock), 'NotFound');
   });
 
-  // BUG (reported): the id check in revokeScimToken (/^[0-9a-f-]{36}$/i) lets through 36-character
-  // strings that are not UUIDs, which reach PostgreSQL and fail with a raw 22P02 error instead of
-  // NotFound. Expected to fail until scim-token.ts is fixed; then turn `it.fails` into `it`.
-  it.fails('throws NotFound for a 36-character id that is not a UUID', async () => {
+  // Regression: 36 characters of hex digits and hyphens that are no UUID reached the database
+  // and failed there (SQLSTATE 22P02) instead of being NotFound.
+  it('throws NotFound for a 36-character id that is not a UUID', async () => {
     const clock = fixedClock();
     await expectCoreError(revokeScimToken(db, 'acme', '0123456789abcdef0123456789abcdef0123', operator, clock), 'NotFound');
+    await expectCoreError(revokeScimToken(db, 'acme', '-'.repeat(36), operator, clock), 'NotFound');
   });
 
   it("throws NotFound for a token of tenant A revoked through tenant B, and A's token keeps working", async () => {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { clampLimit, isUuid } from '../ids.js';
 import type { UserSummary } from './user.js';
 
 export interface UserPage {
@@ -14,7 +14,7 @@ export const MAX_USER_PAGE_SIZE = 1000;
 
 /** A tenant's users in creation order, a page at a time (keyset paging: stable and cheap at any depth). */
 export async function listUsers(db: Db, tenantId: string, options: { limit?: number; after?: string } = {}): Promise<UserPage> {
-  const limit = Math.max(1, Math.min(options.limit ?? 100, MAX_USER_PAGE_SIZE));
+  const limit = clampLimit(options.limit, 100, MAX_USER_PAGE_SIZE);
   let query = db
     .selectFrom('users')
     .select([
