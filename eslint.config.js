@@ -19,7 +19,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       // Only config files read the environment (create-t3-turbo's restrictEnvAccess).
       'no-restricted-properties': [
         'error',
@@ -28,7 +31,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/config.ts', '**/config/*.ts', '**/*.test.ts', '**/testing/**', '**/vitest.*.ts', 'bench/**', 'test/**', 'apps/cli/src/main.ts'],
+    files: [
+      '**/config.ts',
+      '**/config/*.ts',
+      '**/*.test.ts',
+      '**/testing/**',
+      '**/vitest.*.ts',
+      'bench/**',
+      'test/**',
+      'apps/cli/src/main.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
@@ -48,7 +60,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['express', 'express/*', 'scimmy', 'scimmy/*', '@node-saml/*', 'pino-http'], message: 'packages/core speaks no protocol.' },
+            {
+              group: ['express', 'express/*', 'scimmy', 'scimmy/*', '@node-saml/*', 'pino-http'],
+              message: 'packages/core speaks no protocol.',
+            },
           ],
         },
       ],

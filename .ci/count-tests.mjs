@@ -2,8 +2,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const packageDirs = ['packages', 'apps'].flatMap((root) => readdirSync(root).map((name) => path.join(root, name))).concat('test');
-const files = packageDirs.map((dir) => path.join(dir, '.cache/vitest-results.json')).filter((file) => existsSync(file));
+const packageDirs = ['packages', 'apps']
+  .flatMap((root) => readdirSync(root).map((name) => path.join(root, name)))
+  .concat('test');
+const files = packageDirs
+  .map((dir) => path.join(dir, '.cache/vitest-results.json'))
+  .filter((file) => existsSync(file));
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -25,8 +25,16 @@ const results = [];
 
 function report(name, value, unit, reference, referenceName) {
   const ratio = reference > 0 ? value / reference : null;
-  results.push({ name, value: round(value), unit, reference: round(reference), ratio: ratio === null ? null : round(ratio, 3) });
-  console.log(`${name.padEnd(34)} ${round(value).toString().padStart(9)} ${unit.padEnd(6)} reference ${referenceName} ${round(reference)} ${unit}  ratio ${ratio?.toFixed(3)}`);
+  results.push({
+    name,
+    value: round(value),
+    unit,
+    reference: round(reference),
+    ratio: ratio === null ? null : round(ratio, 3),
+  });
+  console.log(
+    `${name.padEnd(34)} ${round(value).toString().padStart(9)} ${unit.padEnd(6)} reference ${referenceName} ${round(reference)} ${unit}  ratio ${ratio?.toFixed(3)}`,
+  );
 }
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -52,17 +60,27 @@ async function storage() {
   // PGlite: kysely through Roster's serialising dialect vs raw PGlite, one transaction per insert.
   const raw = await PGlite.create();
   await raw.exec('create table t (id int primary key, v text)');
-  const rawRate = await rate((i) => raw.transaction(async (tx) => { await tx.query('insert into t values ($1, $2)', [i, 'x']); }));
+  const rawRate = await rate((i) =>
+    raw.transaction(async (tx) => {
+      await tx.query('insert into t values ($1, $2)', [i, 'x']);
+    }),
+  );
   await raw.close();
   const embedded = await openDatabase({ kind: 'pglite-memory' });
   await sql`create table t (id int primary key, v text)`.execute(embedded.db);
-  const ourRate = await rate((i) => embedded.db.transaction().execute((tx) => sql`insert into t values (${i}, 'x')`.execute(tx)), concurrency);
+  const ourRate = await rate(
+    (i) =>
+      embedded.db.transaction().execute((tx) => sql`insert into t values (${i}, 'x')`.execute(tx)),
+    concurrency,
+  );
   await embedded.close();
   report('db.insert-txn.pglite', ourRate, 'ops/s', rawRate, 'raw PGlite');
 
   if (!process.env.DATABASE_URL) return;
   const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: concurrency });
-  await pool.query('drop table if exists roster_bench_t; create table roster_bench_t (id int primary key, v text)');
+  await pool.query(
+    'drop table if exists roster_bench_t; create table roster_bench_t (id int primary key, v text)',
+  );
   const pgRate = await rate(async (i) => {
     const client = await pool.connect();
     try {
@@ -74,8 +92,18 @@ async function storage() {
     }
   }, concurrency);
   await pool.query('truncate roster_bench_t');
-  const server = await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL, poolMax: concurrency });
-  const kyselyRate = await rate((i) => server.db.transaction().execute((tx) => sql`insert into roster_bench_t values (${i}, 'x')`.execute(tx)), concurrency);
+  const server = await openDatabase({
+    kind: 'postgres',
+    url: process.env.DATABASE_URL,
+    poolMax: concurrency,
+  });
+  const kyselyRate = await rate(
+    (i) =>
+      server.db
+        .transaction()
+        .execute((tx) => sql`insert into roster_bench_t values (${i}, 'x')`.execute(tx)),
+    concurrency,
+  );
   await pool.query('drop table roster_bench_t');
   await pool.end();
   await server.close();
@@ -86,7 +114,9 @@ function httpGet(agent, port, path, headers = {}) {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -97,7 +127,9 @@ async function scimDiscovery() {
   // GET /ServiceProviderConfig with bearer-token authentication (a database read per request)
   // vs express 5 hello, both in this process at 8 concurrent keep-alive clients.
   const hello = express();
-  hello.get('/', (_req, res) => { res.json({ hello: 'world' }); });
+  hello.get('/', (_req, res) => {
+    res.json({ hello: 'world' });
+  });
   const helloServer = await listen(hello, '127.0.0.1', 0);
   const database = process.env.DATABASE_URL
     ? await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL, poolMax: 10 })
@@ -107,12 +139,21 @@ async function scimDiscovery() {
   const ctx = { actor: { type: 'system' } };
   await createTenant(database.db, slug, ctx);
   const { token } = await createScimToken(database.db, slug, { expiresAt: null }, ctx, systemClock);
-  const app = createScimApp({ database, logger: createLogger({ level: 'silent' }), clock: systemClock, lifecycle: createLifecycle(), baseUrl: 'http://localhost' });
+  const app = createScimApp({
+    database,
+    logger: createLogger({ level: 'silent' }),
+    clock: systemClock,
+    lifecycle: createLifecycle(),
+    baseUrl: 'http://localhost',
+  });
   const scimServer = await listen(app, '127.0.0.1', 0);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const helloRate = await rate(() => httpGet(agent, helloServer.address().port, '/'), concurrency);
   const scimRate = await rate(
-    () => httpGet(agent, scimServer.address().port, `/scim/v2/${slug}/ServiceProviderConfig`, { authorization: `Bearer ${token}` }),
+    () =>
+      httpGet(agent, scimServer.address().port, `/scim/v2/${slug}/ServiceProviderConfig`, {
+        authorization: `Bearer ${token}`,
+      }),
     concurrency,
   );
   agent.destroy();
@@ -123,8 +164,13 @@ async function scimDiscovery() {
   report(`scim.discovery.${database.engine}`, scimRate, 'req/s', helloRate, 'express hello');
 }
 
-console.log(`Roster benchmarks (${quick ? 'quick' : 'full'}: ${seconds}s per figure, ${concurrency} concurrent where stated; ${process.env.DATABASE_URL ? 'PostgreSQL and PGlite' : 'PGlite only: set DATABASE_URL for PostgreSQL figures'})`);
+console.log(
+  `Roster benchmarks (${quick ? 'quick' : 'full'}: ${seconds}s per figure, ${concurrency} concurrent where stated; ${process.env.DATABASE_URL ? 'PostgreSQL and PGlite' : 'PGlite only: set DATABASE_URL for PostgreSQL figures'})`,
+);
 await storage();
 await scimDiscovery();
-await writeFile(new URL('../bench-results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(
+  new URL('../bench-results.json', import.meta.url),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
 console.log('written to bench-results.json');

@@ -2,7 +2,15 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
-import { cleanEnv, ENTRY, freePort, logLines, startProcess, waitUntilReady, type RunningProcess } from '../helpers/processes.js';
+import {
+  cleanEnv,
+  ENTRY,
+  freePort,
+  logLines,
+  startProcess,
+  waitUntilReady,
+  type RunningProcess,
+} from '../helpers/processes.js';
 
 // PostgreSQL only (a *.pg.* file: vitest.config.ts includes it when DATABASE_URL is set; the
 // embedded engine is one process by design, see npm-start.e2e.test.ts for its data-folder lock).
@@ -20,7 +28,8 @@ afterAll(async () => {
 describe('instances on one PostgreSQL', () => {
   it('start at the same moment without a migration error, then all stop cleanly', async () => {
     database = await createTestDatabase({ migrated: false });
-    if (database.target.kind !== 'postgres') throw new Error('*.pg.*.test.ts files run only with DATABASE_URL (vitest.config.ts)');
+    if (database.target.kind !== 'postgres')
+      throw new Error('*.pg.*.test.ts files run only with DATABASE_URL (vitest.config.ts)');
     const url = database.target.url;
 
     const apps = [
@@ -32,7 +41,12 @@ describe('instances on one PostgreSQL', () => {
       ['admin', ENTRY.admin, 'ADMIN_PORT'],
     ] as const;
     const instances = await Promise.all(
-      apps.map(async ([name, entry, portVariable]) => ({ name, entry, portVariable, port: await freePort() })),
+      apps.map(async ([name, entry, portVariable]) => ({
+        name,
+        entry,
+        portVariable,
+        port: await freePort(),
+      })),
     );
     for (const instance of instances) {
       started.push(
@@ -47,16 +61,24 @@ describe('instances on one PostgreSQL', () => {
         ),
       );
     }
-    await Promise.all(instances.map((instance, i) => waitUntilReady(`http://127.0.0.1:${instance.port}/readyz`, started[i] as RunningProcess)));
+    await Promise.all(
+      instances.map((instance, i) =>
+        waitUntilReady(`http://127.0.0.1:${instance.port}/readyz`, started[i] as RunningProcess),
+      ),
+    );
 
     const check = await openDatabase({ kind: 'postgres', url, poolMax: 2 });
     try {
-      const rows = await sql<{ n: number }>`select count(*)::int as n from roster_migration`.execute(check.db);
+      const rows = await sql<{
+        n: number;
+      }>`select count(*)::int as n from roster_migration`.execute(check.db);
       expect(rows.rows[0]?.n).toBe(1);
     } finally {
       await check.close();
     }
-    const migratedBy = started.filter((p) => logLines(p.stdout()).some((line) => line.msg === 'db.migrated'));
+    const migratedBy = started.filter((p) =>
+      logLines(p.stdout()).some((line) => line.msg === 'db.migrated'),
+    );
     expect(migratedBy).toHaveLength(1);
     for (const p of started) expect(p.stderr()).toBe('');
 

@@ -27,7 +27,9 @@ export function freePort(): Promise<number> {
 /** The environment of a child: this process's, minus every Roster and database variable. */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(ROSTER_|DATABASE_|SCIM_|SSO_|ADMIN_|LOG_LEVEL|HOST$)/.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^(ROSTER_|DATABASE_|SCIM_|SSO_|ADMIN_|LOG_LEVEL|HOST$)/.test(key),
+    ),
   );
   return { ...env, LOG_LEVEL: 'info', ...extra };
 }
@@ -40,23 +42,36 @@ export interface RunningProcess {
   readonly exited: Promise<number | string>;
 }
 
-export function startProcess(entry: string, env: NodeJS.ProcessEnv, cwd = REPO_ROOT): RunningProcess {
+export function startProcess(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  cwd = REPO_ROOT,
+): RunningProcess {
   const child = spawn(process.execPath, [entry], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
 /** Polls `url` until it answers 200, the process exits, or the time runs out. */
-export async function waitUntilReady(url: string, process_: RunningProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilReady(
+  url: string,
+  process_: RunningProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void process_.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`process exited before ${url} was ready:\n${process_.stderr()}\n${process_.stdout()}`);
+    if (exited)
+      throw new Error(
+        `process exited before ${url} was ready:\n${process_.stderr()}\n${process_.stdout()}`,
+      );
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
       if (res.status === 200) return;
@@ -69,9 +84,16 @@ export async function waitUntilReady(url: string, process_: RunningProcess, time
 }
 
 /** Runs the built `roster` CLI; resolves with its exit code and output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ENTRY.cli, ...args], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ENTRY.cli, ...args], {
+      env,
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

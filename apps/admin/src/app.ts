@@ -21,8 +21,16 @@ export const MAX_ADMIN_PAYLOAD_BYTES = 1_048_576;
 
 /** Builds the admin JSON API; never listens (main.ts does). */
 export function createAdminApp(deps: AdminAppDeps): Express {
-  const app = createBaseApp({ name: 'admin', logger: deps.logger, database: deps.database, lifecycle: deps.lifecycle });
-  const urls = { scimBaseUrl: (slug: string) => `${deps.scimBaseUrl}/scim/v2/${slug}`, ssoBaseUrl: deps.ssoBaseUrl };
+  const app = createBaseApp({
+    name: 'admin',
+    logger: deps.logger,
+    database: deps.database,
+    lifecycle: deps.lifecycle,
+  });
+  const urls = {
+    scimBaseUrl: (slug: string) => `${deps.scimBaseUrl}/scim/v2/${slug}`,
+    ssoBaseUrl: deps.ssoBaseUrl,
+  };
   app.use(
     '/v1',
     requireAdminToken(deps.adminToken),

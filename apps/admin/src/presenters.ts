@@ -20,7 +20,11 @@ export const presentTenant = (tenant: Tenant, urls: Urls) => ({
 export const presentToken = (token: ScimToken, now: Date) => ({
   id: token.id,
   description: token.description,
-  status: token.revokedAt ? 'revoked' : token.expiresAt && token.expiresAt <= now ? 'expired' : 'active',
+  status: token.revokedAt
+    ? 'revoked'
+    : token.expiresAt && token.expiresAt <= now
+      ? 'expired'
+      : 'active',
   createdAt: token.createdAt.toISOString(),
   expiresAt: token.expiresAt?.toISOString() ?? null,
   lastUsedAt: token.lastUsedAt?.toISOString() ?? null,

@@ -28,15 +28,23 @@ export async function resolveConnection(env: NodeJS.ProcessEnv): Promise<AdminCo
   const url = env.ROSTER_URL || local.info?.adminUrl;
   const token = env.ROSTER_ADMIN_TOKEN || local.adminToken;
   if (!url) {
-    throw new CliError(`no Roster server found: none is running from ${dataDir} (start one with "npm start"), and ROSTER_URL is not set`);
+    throw new CliError(
+      `no Roster server found: none is running from ${dataDir} (start one with "npm start"), and ROSTER_URL is not set`,
+    );
   }
-  if (!token) throw new CliError('no admin token: set ROSTER_ADMIN_TOKEN to the server\'s admin token');
+  if (!token)
+    throw new CliError("no admin token: set ROSTER_ADMIN_TOKEN to the server's admin token");
   const operator = (env.USER ?? '').replace(/[^\w.@-]/g, '').slice(0, 64) || 'cli';
   return { url: url.replace(/\/+$/, ''), token, operator };
 }
 
 /** One admin API call; a non-2xx answer becomes a CliError carrying the server's message. */
-export async function callAdmin<T>(connection: AdminConnection, method: string, route: string, body?: unknown): Promise<T> {
+export async function callAdmin<T>(
+  connection: AdminConnection,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${connection.url}/v1${route}`, {
@@ -50,13 +58,15 @@ export async function callAdmin<T>(connection: AdminConnection, method: string, 
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
     throw new CliError(`cannot reach the Roster admin API at ${connection.url}: ${cause}`);
   }
   const text = await response.text();
   const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
-    const error = (parsed as { error?: { message?: string; requestId?: string } } | undefined)?.error;
+    const error = (parsed as { error?: { message?: string; requestId?: string } } | undefined)
+      ?.error;
     const requestId = error?.requestId ? ` (request id ${error.requestId})` : '';
     throw new CliError(`${response.status} ${error?.message ?? response.statusText}${requestId}`);
   }

@@ -8,20 +8,31 @@ export function show(value: unknown): string {
   if (value === null || value === undefined || value === '') return '-';
   if (Array.isArray(value)) return value.length === 0 ? '-' : value.map(show).join(', ');
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return value.toString();
   return JSON.stringify(value) ?? '-';
 }
 
-export function printTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): void {
+export function printTable(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly string[],
+): void {
   if (rows.length === 0) {
     process.stdout.write('(none)\n');
     return;
   }
   const cell = show;
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
-  const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
+  );
+  const line = (values: string[]) =>
+    values
+      .map((value, i) => value.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
-  for (const row of rows) process.stdout.write(`${line(columns.map((column) => cell(row[column])))}\n`);
+  for (const row of rows)
+    process.stdout.write(`${line(columns.map((column) => cell(row[column])))}\n`);
 }
 
 export function printFields(record: Record<string, unknown>): void {

@@ -2,9 +2,11 @@ import { InvalidArgumentError } from 'commander';
 
 export function wholeNumber(min: number, max: number) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    if (!/^\d+$/.test(value))
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    if (n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -32,7 +34,8 @@ export function sinceInstant(value: string): string {
     return new Date(Date.now() - Number(match[1]) * unitMs).toISOString();
   }
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new InvalidArgumentError('expected an ISO date-time or a duration like 24h or 7d');
+  if (Number.isNaN(at.getTime()))
+    throw new InvalidArgumentError('expected an ISO date-time or a duration like 24h or 7d');
   return at.toISOString();
 }
 

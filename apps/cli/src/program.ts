@@ -19,21 +19,42 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
       'after',
       '\nServer: ROSTER_URL and ROSTER_ADMIN_TOKEN, or, when neither is set, the server started by\n"npm start" in this folder (found through ROSTER_DATA_DIR, default ./.roster).',
     );
-  const api = async <T>(method: string, route: string, body?: unknown) => callAdmin<T>(await resolveConnection(env), method, route, body);
+  const api = async <T>(method: string, route: string, body?: unknown) =>
+    callAdmin<T>(await resolveConnection(env), method, route, body);
   const json = () => new Option('--json', 'print JSON only (for scripts)');
 
-  const settingsBody = (o: { graceDays?: number; cleanupAfterDays?: number | 'off'; allowedOrigin?: string[]; clearAllowedOrigins?: boolean }) => ({
+  const settingsBody = (o: {
+    graceDays?: number;
+    cleanupAfterDays?: number | 'off';
+    allowedOrigin?: string[];
+    clearAllowedOrigins?: boolean;
+  }) => ({
     ...(o.clearAllowedOrigins ? { allowedOrigins: [] } : {}),
     ...(o.graceDays !== undefined ? { gracePeriodDays: o.graceDays } : {}),
-    ...(o.cleanupAfterDays !== undefined ? { cleanupAfterDays: o.cleanupAfterDays === 'off' ? null : o.cleanupAfterDays } : {}),
+    ...(o.cleanupAfterDays !== undefined
+      ? { cleanupAfterDays: o.cleanupAfterDays === 'off' ? null : o.cleanupAfterDays }
+      : {}),
     ...(o.allowedOrigin !== undefined ? { allowedOrigins: o.allowedOrigin } : {}),
   });
-  const showTenant = (tenant: Json, o: JsonOption) => (o.json ? printJson(tenant) : printFields(tenant));
+  const showTenant = (tenant: Json, o: JsonOption) =>
+    o.json ? printJson(tenant) : printFields(tenant);
   const settingsOptions = (command: Command) =>
     command
-      .option('--grace-days <n>', 'days a deleted user is kept before purge (0-3650)', wholeNumber(0, 3650))
-      .option('--cleanup-after-days <n|off>', 'deactivate JIT users idle this many days, or off', daysOrOff)
-      .option('--allowed-origin <url>', 'origins a login may return to (repeatable; replaces the list)', collect)
+      .option(
+        '--grace-days <n>',
+        'days a deleted user is kept before purge (0-3650)',
+        wholeNumber(0, 3650),
+      )
+      .option(
+        '--cleanup-after-days <n|off>',
+        'deactivate JIT users idle this many days, or off',
+        daysOrOff,
+      )
+      .option(
+        '--allowed-origin <url>',
+        'origins a login may return to (repeatable; replaces the list)',
+        collect,
+      )
       .option('--clear-allowed-origins', 'empty the list of allowed origins');
 
   const tenant = program.command('tenant').description('create, list, show and configure tenants');
@@ -42,7 +63,9 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
       const created = await api<Json>('POST', '/tenants', { slug, ...settingsBody(o) });
       if (o.json) return printJson(created);
-      process.stdout.write(`Created tenant ${show(created.slug)}.\nSCIM base URL: ${show(created.scimBaseUrl)}\nNext: roster token create ${slug}\n`);
+      process.stdout.write(
+        `Created tenant ${show(created.slug)}.\nSCIM base URL: ${show(created.scimBaseUrl)}\nNext: roster token create ${slug}\n`,
+      );
     });
   tenant
     .command('list')
@@ -57,23 +80,34 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .command('show <slug>')
     .description("show a tenant's settings")
     .addOption(json())
-    .action(async (slug: string, o: JsonOption) => showTenant(await api<Json>('GET', `/tenants/${enc(slug)}`), o));
+    .action(async (slug: string, o: JsonOption) =>
+      showTenant(await api<Json>('GET', `/tenants/${enc(slug)}`), o),
+    );
   settingsOptions(tenant.command('set <slug>').description("change a tenant's settings"))
     .addOption(json())
     .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
       const body = settingsBody(o);
-      if (o.clearAllowedOrigins && o.allowedOrigin) throw new Error('give either --allowed-origin or --clear-allowed-origins, not both');
+      if (o.clearAllowedOrigins && o.allowedOrigin)
+        throw new Error('give either --allowed-origin or --clear-allowed-origins, not both');
       if (Object.keys(body).length === 0) {
-        throw new Error('nothing to change: give --grace-days, --cleanup-after-days, --allowed-origin or --clear-allowed-origins');
+        throw new Error(
+          'nothing to change: give --grace-days, --cleanup-after-days, --allowed-origin or --clear-allowed-origins',
+        );
       }
       showTenant(await api<Json>('PATCH', `/tenants/${enc(slug)}`, body), o);
     });
 
-  const token = program.command('token').description("issue, list and revoke a tenant's SCIM bearer tokens");
+  const token = program
+    .command('token')
+    .description("issue, list and revoke a tenant's SCIM bearer tokens");
   token
     .command('create <tenant>')
     .description('issue a SCIM token (shown once; several may be live, for rotation)')
-    .option('--expires-in <duration>', 'lifetime, like 90d or 12w (default: no expiry)', lifetimeInDays)
+    .option(
+      '--expires-in <duration>',
+      'lifetime, like 90d or 12w (default: no expiry)',
+      lifetimeInDays,
+    )
     .option('--description <text>', 'a note to recognise the token by')
     .addOption(json())
     .action(async (slug: string, o: JsonOption & { expiresIn?: number; description?: string }) => {
@@ -118,7 +152,10 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
       do {
         const size = Math.min(1000, o.limit - users.length);
         const query = new URLSearchParams({ limit: String(size), ...(after ? { after } : {}) });
-        const page = await api<{ users: Json[]; next?: string }>('GET', `/tenants/${enc(slug)}/users?${query.toString()}`);
+        const page = await api<{ users: Json[]; next?: string }>(
+          'GET',
+          `/tenants/${enc(slug)}/users?${query.toString()}`,
+        );
         users.push(...page.users);
         after = page.next;
       } while (after && users.length < o.limit);
@@ -129,27 +166,36 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
   program
     .command('audit <tenant>')
     .description("a tenant's audit trail, oldest first")
-    .option('--since <when>', 'ISO date-time, or a duration back from now like 24h or 7d', sinceInstant)
+    .option(
+      '--since <when>',
+      'ISO date-time, or a duration back from now like 24h or 7d',
+      sinceInstant,
+    )
     .option('--user <id>', 'only events about this user id')
     .option('--limit <n>', 'at most this many (1-10000)', wholeNumber(1, 10_000))
     .addOption(json())
-    .action(async (slug: string, o: JsonOption & { since?: string; user?: string; limit?: number }) => {
-      const query = new URLSearchParams({
-        ...(o.since ? { since: o.since } : {}),
-        ...(o.user ? { user: o.user } : {}),
-        ...(o.limit ? { limit: String(o.limit) } : {}),
-      });
-      const { events } = await api<{ events: Json[] }>('GET', `/tenants/${enc(slug)}/audit?${query.toString()}`);
-      if (o.json) return printJson(events);
-      printTable(
-        events.map((e) => ({
-          ...e,
-          actor: `${show((e.actor as Json).type)}:${show((e.actor as Json).id)}`,
-          target: (e.target as Json).id,
-        })),
-        ['occurredAt', 'actor', 'action', 'target', 'requestId'],
-      );
-    });
+    .action(
+      async (slug: string, o: JsonOption & { since?: string; user?: string; limit?: number }) => {
+        const query = new URLSearchParams({
+          ...(o.since ? { since: o.since } : {}),
+          ...(o.user ? { user: o.user } : {}),
+          ...(o.limit ? { limit: String(o.limit) } : {}),
+        });
+        const { events } = await api<{ events: Json[] }>(
+          'GET',
+          `/tenants/${enc(slug)}/audit?${query.toString()}`,
+        );
+        if (o.json) return printJson(events);
+        printTable(
+          events.map((e) => ({
+            ...e,
+            actor: `${show((e.actor as Json).type)}:${show((e.actor as Json).id)}`,
+            target: (e.target as Json).id,
+          })),
+          ['occurredAt', 'actor', 'action', 'target', 'requestId'],
+        );
+      },
+    );
 
   return program;
 }

@@ -19,14 +19,20 @@ export interface ScimAppDeps {
 export const MAX_SCIM_PAYLOAD_BYTES = 1_048_576;
 
 /** The SCIM endpoint of a tenant. */
-export const scimBaseUrlOf = (baseUrl: string, tenantSlug: string) => `${baseUrl}/scim/v2/${tenantSlug}`;
+export const scimBaseUrlOf = (baseUrl: string, tenantSlug: string) =>
+  `${baseUrl}/scim/v2/${tenantSlug}`;
 
 const TENANT_ROUTE = '/scim/v2/:tenant';
 
 /** Builds the SCIM app; never listens (main.ts does). */
 export function createScimApp(deps: ScimAppDeps): Express {
   configureScimmy();
-  const app = createBaseApp({ name: 'scim', logger: deps.logger, database: deps.database, lifecycle: deps.lifecycle });
+  const app = createBaseApp({
+    name: 'scim',
+    logger: deps.logger,
+    database: deps.database,
+    lifecycle: deps.lifecycle,
+  });
   const tenantRouter = Router({ mergeParams: true });
   tenantRouter.use((_req, res, next) => {
     res.locals.routePattern = TENANT_ROUTE;
@@ -35,7 +41,12 @@ export function createScimApp(deps: ScimAppDeps): Express {
   // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.
   tenantRouter.use(requireScimToken(deps.database.db, deps.clock));
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
-  tenantRouter.use(express.json({ type: ['application/scim+json', 'application/json'], limit: MAX_SCIM_PAYLOAD_BYTES }));
+  tenantRouter.use(
+    express.json({
+      type: ['application/scim+json', 'application/json'],
+      limit: MAX_SCIM_PAYLOAD_BYTES,
+    }),
+  );
   tenantRouter.use((req, res, next) => {
     res.locals.scimBaseUrl = scimBaseUrlOf(deps.baseUrl, String(req.params.tenant));
     next();

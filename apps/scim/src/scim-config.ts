@@ -22,7 +22,8 @@ export function configureScimmy(): void {
       {
         type: 'oauthbearertoken',
         name: 'OAuth Bearer Token',
-        description: 'A per-tenant token issued with `roster token create <tenant>`, sent as `Authorization: Bearer <token>`.',
+        description:
+          'A per-tenant token issued with `roster token create <tenant>`, sent as `Authorization: Bearer <token>`.',
         specUri: 'https://datatracker.ietf.org/doc/html/rfc6750',
         primary: true,
       },

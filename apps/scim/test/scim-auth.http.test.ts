@@ -1,6 +1,13 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createScimToken, createTenant, fixedClock, revokeScimToken, type ChangeContext } from '@roster/core';
+import {
+  createLogger,
+  createScimToken,
+  createTenant,
+  fixedClock,
+  revokeScimToken,
+  type ChangeContext,
+} from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
 import { createLifecycle } from '@roster/http';
 import { createScimApp } from '../src/index.js';
@@ -45,12 +52,16 @@ describe('SCIM endpoint authentication and discovery', () => {
     const res = await spc('acme').set('Authorization', `Bearer ${acmeToken}`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/scim\+json/);
-    expect(res.body.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
+    expect(res.body.schemas).toEqual([
+      'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig',
+    ]);
     expect(res.body.meta).toEqual({
       resourceType: 'ServiceProviderConfig',
       location: 'https://scim.example.test/scim/v2/acme/ServiceProviderConfig',
     });
-    expect(res.body.authenticationSchemes).toEqual([expect.objectContaining({ type: 'oauthbearertoken' })]);
+    expect(res.body.authenticationSchemes).toEqual([
+      expect.objectContaining({ type: 'oauthbearertoken' }),
+    ]);
     // It states only what exists today.
     expect(res.body.patch).toEqual({ supported: false });
     expect(res.body.changePassword).toEqual({ supported: false });
@@ -69,7 +80,9 @@ describe('SCIM endpoint authentication and discovery', () => {
     const altered = acmeToken.slice(0, -1) + (acmeToken.endsWith('A') ? 'B' : 'A');
     expectScimUnauthorized(await spc('acme').set('Authorization', `Bearer ${altered}`));
     expectScimUnauthorized(await spc('acme').set('Authorization', 'Bearer nonsense'));
-    expectScimUnauthorized(await spc('acme').set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`));
+    expectScimUnauthorized(
+      await spc('acme').set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`),
+    );
   });
 
   it('refuses a tenant that does not exist, like a wrong token', async () => {
@@ -85,7 +98,13 @@ describe('SCIM endpoint authentication and discovery', () => {
   });
 
   it('refuses an expired token', async () => {
-    const shortLived = await createScimToken(database.db, 'acme', { expiresAt: new Date('2026-06-02T00:00:00Z') }, operator, clock);
+    const shortLived = await createScimToken(
+      database.db,
+      'acme',
+      { expiresAt: new Date('2026-06-02T00:00:00Z') },
+      operator,
+      clock,
+    );
     expect((await spc('acme').set('Authorization', `Bearer ${shortLived.token}`)).status).toBe(200);
     clock.set('2026-06-02T00:00:01Z');
     try {
@@ -96,9 +115,14 @@ describe('SCIM endpoint authentication and discovery', () => {
   });
 
   it('answers an unknown SCIM path with a SCIM 404', async () => {
-    const res = await request(app).get('/scim/v2/acme/Nope').set('Authorization', `Bearer ${acmeToken}`);
+    const res = await request(app)
+      .get('/scim/v2/acme/Nope')
+      .set('Authorization', `Bearer ${acmeToken}`);
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/scim\+json/);
-    expect(res.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404' });
+    expect(res.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '404',
+    });
   });
 });

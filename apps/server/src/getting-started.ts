@@ -1,7 +1,11 @@
 import type { RosterConfig } from '@roster/core';
 
 /** Printed once, on the first start on the embedded database. */
-export function gettingStarted(options: { config: RosterConfig; adminUrl: string; tokenFile: string }): string {
+export function gettingStarted(options: {
+  config: RosterConfig;
+  adminUrl: string;
+  tokenFile: string;
+}): string {
   const { config } = options;
   return `
   Roster is running on the embedded database (${config.dataDir}).

@@ -22,16 +22,27 @@ if (!adminToken && embedded) {
 }
 
 const [scim, sso, admin] = await Promise.all([
-  listen(createScimApp({ ...runtime, baseUrl: config.scim.baseUrl }), config.host, config.scim.port),
+  listen(
+    createScimApp({ ...runtime, baseUrl: config.scim.baseUrl }),
+    config.host,
+    config.scim.port,
+  ),
   listen(createSsoApp({ ...runtime, baseUrl: config.sso.baseUrl }), config.host, config.sso.port),
   listen(
-    createAdminApp({ ...runtime, adminToken, scimBaseUrl: config.scim.baseUrl, ssoBaseUrl: config.sso.baseUrl }),
+    createAdminApp({
+      ...runtime,
+      adminToken,
+      scimBaseUrl: config.scim.baseUrl,
+      ssoBaseUrl: config.sso.baseUrl,
+    }),
     config.admin.host,
     config.admin.port,
   ),
 ]);
 // Where the CLI on this machine reaches the admin API: a wildcard bind is reached on loopback.
-const adminHost = { '0.0.0.0': '127.0.0.1', '::': '[::1]' }[config.admin.host] ?? (config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host);
+const adminHost =
+  { '0.0.0.0': '127.0.0.1', '::': '[::1]' }[config.admin.host] ??
+  (config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host);
 const adminUrl = `http://${adminHost}:${config.admin.port}`;
 if (embedded) {
   await writeServerInfo(config.dataDir, {
@@ -53,8 +64,10 @@ logger.info(
   },
   'roster.started',
 );
-if (!adminToken) logger.warn('admin.disabled: ROSTER_ADMIN_TOKEN is not set, every admin request will be refused');
-if (tokenFile?.created) process.stderr.write(gettingStarted({ config, adminUrl, tokenFile: tokenFile.file }));
+if (!adminToken)
+  logger.warn('admin.disabled: ROSTER_ADMIN_TOKEN is not set, every admin request will be refused');
+if (tokenFile?.created)
+  process.stderr.write(gettingStarted({ config, adminUrl, tokenFile: tokenFile.file }));
 
 exitOnSignals({
   lifecycle,

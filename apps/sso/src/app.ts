@@ -16,6 +16,11 @@ export interface SsoAppDeps {
  * service providers per tenant and IdP are mounted here by the SSO issue.
  */
 export function createSsoApp(deps: SsoAppDeps): Express {
-  const app = createBaseApp({ name: 'sso', logger: deps.logger, database: deps.database, lifecycle: deps.lifecycle });
+  const app = createBaseApp({
+    name: 'sso',
+    logger: deps.logger,
+    database: deps.database,
+    lifecycle: deps.lifecycle,
+  });
   return finishApp(app);
 }

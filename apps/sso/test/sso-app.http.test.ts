@@ -12,7 +12,13 @@ beforeAll(async () => {
 afterAll(() => database.close());
 
 const build = () =>
-  createSsoApp({ database, logger: createLogger({ level: 'silent' }), clock: systemClock, lifecycle: createLifecycle(), baseUrl: 'https://sso.example.test' });
+  createSsoApp({
+    database,
+    logger: createLogger({ level: 'silent' }),
+    clock: systemClock,
+    lifecycle: createLifecycle(),
+    baseUrl: 'https://sso.example.test',
+  });
 
 describe('the SSO app', () => {
   it('is live and ready when its database answers', async () => {
@@ -27,12 +33,16 @@ describe('the SSO app', () => {
     const app = build();
     await request(app).get('/healthz');
     const metrics = await request(app).get('/metrics');
-    expect(metrics.text).toMatch(/roster_http_requests_total\{method="GET",route="\/healthz",status="200",app="sso"\}/);
+    expect(metrics.text).toMatch(
+      /roster_http_requests_total\{method="GET",route="\/healthz",status="200",app="sso"\}/,
+    );
   });
 
   it('answers an unknown path with a JSON 404 carrying the request id', async () => {
     const res = await request(build()).get('/nowhere').set('X-Request-Id', 'sso-1');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: { code: 'NotFound', message: 'no route for GET /nowhere', requestId: 'sso-1' } });
+    expect(res.body).toEqual({
+      error: { code: 'NotFound', message: 'no route for GET /nowhere', requestId: 'sso-1' },
+    });
   });
 });

@@ -8,7 +8,9 @@ export class DataDirInUseError extends Error {
   override readonly name = 'DataDirInUseError';
   readonly pid: number;
   constructor(dataDir: string, pid: number) {
-    super(`another Roster process (pid ${pid}) is already using the embedded database in ${dataDir}; stop it first, or give this one its own ROSTER_DATA_DIR`);
+    super(
+      `another Roster process (pid ${pid}) is already using the embedded database in ${dataDir}; stop it first, or give this one its own ROSTER_DATA_DIR`,
+    );
     this.pid = pid;
   }
 }
@@ -20,7 +22,10 @@ export class DataDirInUseError extends Error {
  *
  * @returns a function that releases the folder.
  */
-export async function lockDataDir(dataDir: string, pid = process.pid): Promise<() => Promise<void>> {
+export async function lockDataDir(
+  dataDir: string,
+  pid = process.pid,
+): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, LOCK_FILE);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -33,7 +38,8 @@ export async function lockDataDir(dataDir: string, pid = process.pid): Promise<(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = await readHolder(file);
-      if (holder !== undefined && holder !== pid && isAlive(holder)) throw new DataDirInUseError(dataDir, holder);
+      if (holder !== undefined && holder !== pid && isAlive(holder))
+        throw new DataDirInUseError(dataDir, holder);
       await rm(file, { force: true }); // stale: its process is gone
     }
   }

@@ -18,7 +18,11 @@ export class CoreError extends Error {
   override readonly name = 'CoreError';
   readonly code: CoreErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
-  constructor(code: CoreErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: CoreErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
@@ -43,7 +47,12 @@ export const PG_DEADLOCK_DETECTED = '40P01';
 
 /** The SQLSTATE of a driver error (node-pg and PGlite both expose `code`), if any. */
 export function sqlState(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string'
+  ) {
     return error.code;
   }
   return undefined;
@@ -51,7 +60,12 @@ export function sqlState(error: unknown): string | undefined {
 
 /** The constraint a driver error names, if any. */
 export function violatedConstraint(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'constraint' in error && typeof error.constraint === 'string') {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    'constraint' in error &&
+    typeof error.constraint === 'string'
+  ) {
     return error.constraint;
   }
   return undefined;

@@ -5,6 +5,7 @@ export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
 /** A page size: whole, from 1 to `max`; anything unusable (NaN, fractions) falls back or is cut. */
 export function clampLimit(requested: number | undefined, fallback: number, max: number): number {
-  const whole = requested === undefined || !Number.isFinite(requested) ? fallback : Math.trunc(requested);
+  const whole =
+    requested === undefined || !Number.isFinite(requested) ? fallback : Math.trunc(requested);
   return Math.max(1, Math.min(whole, max));
 }

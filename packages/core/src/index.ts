@@ -1,8 +1,18 @@
 // The public API of @roster/core. Apps import from here only; nothing else is a contract.
 
 // configuration and process plumbing
-export { environmentSchema, LOG_LEVELS, type Environment, type LogLevel } from './config/config.schema.js';
-export { ConfigError, loadConfig, type DatabaseTarget, type RosterConfig } from './config/load-config.js';
+export {
+  environmentSchema,
+  LOG_LEVELS,
+  type Environment,
+  type LogLevel,
+} from './config/config.schema.js';
+export {
+  ConfigError,
+  loadConfig,
+  type DatabaseTarget,
+  type RosterConfig,
+} from './config/load-config.js';
 export { createLogger, REDACTED_PATHS, type Logger } from './logger.js';
 export { fixedClock, systemClock, type Clock } from './clock.js';
 export {

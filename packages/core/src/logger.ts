@@ -28,9 +28,16 @@ export const REDACTED_PATHS = [
  * const logger = createLogger({ level: 'info' });
  * logger.child({ module: 'scim' }).info({ tenant: 'acme' }, 'scim.user.created');
  */
-export function createLogger(options: { level: LogLevel; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(options: {
+  level: LogLevel;
+  destination?: NodeJS.WritableStream;
+}): Logger {
   return pino(
-    { level: options.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid } },
+    {
+      level: options.level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+    },
     options.destination ?? process.stdout,
   );
 }

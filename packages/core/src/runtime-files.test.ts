@@ -60,14 +60,19 @@ describe('ensureAdminTokenFile', () => {
       await writeFile(path.join(folder, ADMIN_TOKEN_FILE), blank);
       const result = await ensureAdminTokenFile(folder);
       expect(result).toMatchObject({ token: expect.stringMatching(ADMIN_TOKEN), created: true });
-      expect((await readFile(path.join(folder, ADMIN_TOKEN_FILE), 'utf8')).trim()).toBe(result.token);
+      expect((await readFile(path.join(folder, ADMIN_TOKEN_FILE), 'utf8')).trim()).toBe(
+        result.token,
+      );
       expect(await modeOf(path.join(folder, ADMIN_TOKEN_FILE))).toBe(0o600);
     }
   });
 
   it('keeps a token someone already wrote there, trimmed', async () => {
     await writeFile(path.join(scratch, ADMIN_TOKEN_FILE), '  my-own-operator-token-0123456789  \n');
-    expect(await ensureAdminTokenFile(scratch)).toMatchObject({ token: 'my-own-operator-token-0123456789', created: false });
+    expect(await ensureAdminTokenFile(scratch)).toMatchObject({
+      token: 'my-own-operator-token-0123456789',
+      created: false,
+    });
   });
 
   it('generates a different token in each folder', async () => {
@@ -78,7 +83,9 @@ describe('ensureAdminTokenFile', () => {
 
   it('gives all of 10 parallel calls on a fresh folder the same token, created exactly once', async () => {
     const dataDir = path.join(scratch, 'fresh');
-    const results = await Promise.all(Array.from({ length: 10 }, () => ensureAdminTokenFile(dataDir)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => ensureAdminTokenFile(dataDir)),
+    );
     const tokens = new Set(results.map((r) => r.token));
     expect(tokens.size).toBe(1);
     const [token] = [...tokens];

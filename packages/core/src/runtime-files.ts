@@ -21,7 +21,9 @@ export interface ServerInfo {
  * Returns the admin token kept in the data folder, generating it on the first start.
  * `created` tells the caller to print the getting-started message.
  */
-export async function ensureAdminTokenFile(dataDir: string): Promise<{ token: string; created: boolean; file: string }> {
+export async function ensureAdminTokenFile(
+  dataDir: string,
+): Promise<{ token: string; created: boolean; file: string }> {
   const file = path.join(dataDir, ADMIN_TOKEN_FILE);
   const existing = (await readOptional(file))?.trim();
   if (existing) return { token: existing, created: false, file };
@@ -60,7 +62,9 @@ export async function removeServerInfo(dataDir: string): Promise<void> {
 }
 
 /** What the embedded server left in `dataDir`, if it is running there. */
-export async function readLocalServer(dataDir: string): Promise<{ info?: ServerInfo; adminToken?: string }> {
+export async function readLocalServer(
+  dataDir: string,
+): Promise<{ info?: ServerInfo; adminToken?: string }> {
   const [info, token] = await Promise.all([
     readOptional(path.join(dataDir, SERVER_INFO_FILE)),
     readOptional(path.join(dataDir, ADMIN_TOKEN_FILE)),

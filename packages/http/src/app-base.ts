@@ -40,12 +40,17 @@ export function createBaseApp(options: BaseAppOptions): Express {
         res.setHeader(REQUEST_ID_HEADER, id);
         return id;
       },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
       // Never the query string (SCIM filters carry email addresses; SSO carries SAML messages),
       // never a header or a body.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customSuccessMessage: () => 'http.request',
@@ -77,7 +82,9 @@ export function createBaseApp(options: BaseAppOptions): Express {
 
 /** The JSON error body of the admin API and the non-protocol endpoints. */
 export const renderJsonError: ErrorRenderer = (error, req, res) => {
-  res.status(error.status).json({ error: { code: error.code, message: error.message, requestId: req.id } });
+  res
+    .status(error.status)
+    .json({ error: { code: error.code, message: error.message, requestId: req.id } });
 };
 
 /** Last step: a 404 for unknown routes and the one error middleware. */

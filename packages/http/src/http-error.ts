@@ -39,40 +39,86 @@ interface BodyParserError {
 }
 
 const isBodyParserError = (error: unknown): error is BodyParserError =>
-  typeof error === 'object' && error !== null && 'type' in error && 'status' in error && typeof error.status === 'number';
+  typeof error === 'object' &&
+  error !== null &&
+  'type' in error &&
+  'status' in error &&
+  typeof error.status === 'number';
 
 /** What any error means for the caller; unknown errors become a fixed 500 message. */
 export function toPublicError(error: unknown): PublicError {
-  if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message, internal: false };
+  if (error instanceof HttpError)
+    return { status: error.status, code: error.code, message: error.message, internal: false };
   if (error instanceof CoreError) {
-    return { status: STATUS_OF_CORE_ERROR[error.code], code: error.code, message: error.message, internal: false };
+    return {
+      status: STATUS_OF_CORE_ERROR[error.code],
+      code: error.code,
+      message: error.message,
+      internal: false,
+    };
   }
   if (isBodyParserError(error)) {
     switch (error.type) {
       case 'entity.parse.failed':
-        return { status: 400, code: 'InvalidJson', message: 'the request body is not valid JSON', internal: false };
+        return {
+          status: 400,
+          code: 'InvalidJson',
+          message: 'the request body is not valid JSON',
+          internal: false,
+        };
       case 'entity.too.large':
-        return { status: 413, code: 'PayloadTooLarge', message: 'the request body is larger than this endpoint accepts', internal: false };
+        return {
+          status: 413,
+          code: 'PayloadTooLarge',
+          message: 'the request body is larger than this endpoint accepts',
+          internal: false,
+        };
       case 'encoding.unsupported':
       case 'charset.unsupported':
-        return { status: 415, code: 'UnsupportedMediaType', message: 'the request body encoding is not supported', internal: false };
+        return {
+          status: 415,
+          code: 'UnsupportedMediaType',
+          message: 'the request body encoding is not supported',
+          internal: false,
+        };
       default:
         if (error.status >= 400 && error.status < 500) {
-          return { status: error.status, code: 'BadRequest', message: 'the request could not be read', internal: false };
+          return {
+            status: error.status,
+            code: 'BadRequest',
+            message: 'the request could not be read',
+            internal: false,
+          };
         }
     }
   }
   if (isDatabaseUnavailable(error)) {
-    return { status: 503, code: 'Unavailable', message: 'the database is unavailable; try again shortly', internal: true };
+    return {
+      status: 503,
+      code: 'Unavailable',
+      message: 'the database is unavailable; try again shortly',
+      internal: true,
+    };
   }
-  return { status: 500, code: 'Internal', message: 'internal error; quote the request id when reporting it', internal: true };
+  return {
+    status: 500,
+    code: 'Internal',
+    message: 'internal error; quote the request id when reporting it',
+    internal: true,
+  };
 }
 
 /** Connection-level failures: PostgreSQL down or restarting (SQLSTATE class 08, 57P0x) or no socket. */
 function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
-  if (/^08|^57P0[123]$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
+  if (
+    /^08|^57P0[123]$/.test(code) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)
+  )
+    return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|database did not answer/.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|database did not answer/.test(
+    message,
+  );
 }

@@ -42,15 +42,24 @@ export function createHttpMetrics(app: string, poolStats: () => PoolStats): Http
     });
   pool('roster_db_pool_connections', 'Database connections open.', (s) => s.total);
   pool('roster_db_pool_idle_connections', 'Database connections open and idle.', (s) => s.idle);
-  pool('roster_db_pool_waiting_requests', 'Queries waiting for a database connection.', (s) => s.waiting);
+  pool(
+    'roster_db_pool_waiting_requests',
+    'Queries waiting for a database connection.',
+    (s) => s.waiting,
+  );
 
   const middleware: RequestHandler = (req, res, next) => {
     const end = duration.startTimer();
     res.on('finish', () => {
       // Route templates, never raw paths, keep label cardinality bounded (no ids or tenant
       // slugs). A router mounted on a parameterised path names its pattern in res.locals.
-      const prefix = typeof res.locals.routePattern === 'string' ? res.locals.routePattern : req.baseUrl;
-      const route = req.route ? `${prefix}${String((req.route as { path: unknown }).path)}` : res.locals.routePattern ? `${prefix}/*` : 'unmatched';
+      const prefix =
+        typeof res.locals.routePattern === 'string' ? res.locals.routePattern : req.baseUrl;
+      const route = req.route
+        ? `${prefix}${String((req.route as { path: unknown }).path)}`
+        : res.locals.routePattern
+          ? `${prefix}/*`
+          : 'unmatched';
       const labels = { method: req.method, route, status: String(res.statusCode) };
       requests.inc(labels);
       end(labels);

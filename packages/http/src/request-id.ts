@@ -9,5 +9,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** The request id of this request: the caller's, if sane, or a new UUID. */
 export function requestIdOf(req: IncomingMessage): string {
   const offered = req.headers[REQUEST_ID_HEADER];
-  return typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+  return typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered)
+    ? offered
+    : randomUUID();
 }

@@ -57,9 +57,14 @@ export async function startRuntime(name: string): Promise<Runtime> {
       process.exit(1);
     }
     await releaseDataDir();
-    const where = config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
+    const where =
+      config.database.kind === 'postgres'
+        ? 'PostgreSQL (DATABASE_URL)'
+        : `the embedded database in ${config.dataDir}`;
     logger.fatal({ err: error }, 'process.start_failed');
-    process.stderr.write(`roster ${name}: could not open ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `roster ${name}: could not open ${where}: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   }
 }

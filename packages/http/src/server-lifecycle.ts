@@ -7,7 +7,9 @@ import type { Lifecycle } from './lifecycle.js';
 /** Starts listening; resolves once the port is bound (port 0 picks a free one). */
 export function listen(app: Express, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    const server = app.listen(port, host, (error?: Error) =>
+      error ? reject(error) : resolve(server),
+    );
     server.once('error', reject);
   });
 }
@@ -61,7 +63,9 @@ export function exitOnSignals(plan: ShutdownPlan): void {
     stopping = true;
     plan.logger.info({ signal }, 'process.shutdown.started');
     plan.lifecycle.startDraining();
-    const results = await Promise.all(plan.servers.map((server) => closeGracefully(server, plan.timeoutMs)));
+    const results = await Promise.all(
+      plan.servers.map((server) => closeGracefully(server, plan.timeoutMs)),
+    );
     const clean = results.every(Boolean);
     try {
       await plan.afterServersClosed();

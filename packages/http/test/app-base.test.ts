@@ -9,7 +9,8 @@ let database: TestDatabase;
 const logLines: Record<string, unknown>[] = [];
 const sink = new Writable({
   write(chunk: Buffer, _encoding, done) {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      logLines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -21,7 +22,12 @@ afterAll(() => database.close());
 
 function buildApp() {
   const lifecycle = createLifecycle();
-  const app = createBaseApp({ name: 'test', logger: createLogger({ level: 'info', destination: sink }), database, lifecycle });
+  const app = createBaseApp({
+    name: 'test',
+    logger: createLogger({ level: 'info', destination: sink }),
+    database,
+    lifecycle,
+  });
   app.get('/things/:id', (req) => {
     if (req.params.id === 'missing') throw new CoreError('NotFound', 'no such thing');
     if (req.params.id === 'teapot') throw new HttpError(418, 'Teapot', 'short and stout');
@@ -45,7 +51,9 @@ describe('the shared HTTP base', () => {
     const { app } = buildApp();
     const res = await request(app).get('/things/missing').set('X-Request-Id', 'req-1');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: { code: 'NotFound', message: 'no such thing', requestId: 'req-1' } });
+    expect(res.body).toEqual({
+      error: { code: 'NotFound', message: 'no such thing', requestId: 'req-1' },
+    });
     expect((await request(app).get('/things/teapot')).status).toBe(418);
   });
 
@@ -62,7 +70,10 @@ describe('the shared HTTP base', () => {
 
   it('never logs the authorization header, cookies or the query string', async () => {
     const { app } = buildApp();
-    await request(app).get('/healthz/nope?filter=userName%20eq%20%22ann%40example.com%22').set('Authorization', 'Bearer s3cr3t').set('Cookie', 'sid=s3cr3t');
+    await request(app)
+      .get('/healthz/nope?filter=userName%20eq%20%22ann%40example.com%22')
+      .set('Authorization', 'Bearer s3cr3t')
+      .set('Cookie', 'sid=s3cr3t');
     const text = JSON.stringify(logLines);
     expect(text).not.toContain('s3cr3t');
     expect(text).not.toContain('example.com');
@@ -79,7 +90,14 @@ describe('the shared HTTP base', () => {
   it('reports readiness 503 when the database does not answer', async () => {
     const broken = await createTestDatabase({ migrated: false });
     await broken.close();
-    const app = finishApp(createBaseApp({ name: 'test', logger: createLogger({ level: 'silent' }), database: broken, lifecycle: createLifecycle() }));
+    const app = finishApp(
+      createBaseApp({
+        name: 'test',
+        logger: createLogger({ level: 'silent' }),
+        database: broken,
+        lifecycle: createLifecycle(),
+      }),
+    );
     const res = await request(app).get('/readyz');
     expect(res.status).toBe(503);
     expect(res.body.status).toBe('unavailable');
@@ -90,8 +108,12 @@ describe('the shared HTTP base', () => {
     await request(app).get('/things/missing');
     const metrics = await request(app).get('/metrics');
     expect(metrics.status).toBe(200);
-    expect(metrics.text).toMatch(/roster_http_requests_total\{method="GET",route="\/things\/:id",status="404",app="test"\} 1/);
+    expect(metrics.text).toMatch(
+      /roster_http_requests_total\{method="GET",route="\/things\/:id",status="404",app="test"\} 1/,
+    );
     expect(metrics.text).not.toContain('/things/missing');
-    expect(metrics.text).toMatch(/roster_db_pool_connections\{engine="(pglite|postgres)",app="test"\}/);
+    expect(metrics.text).toMatch(
+      /roster_db_pool_connections\{engine="(pglite|postgres)",app="test"\}/,
+    );
   });
 });

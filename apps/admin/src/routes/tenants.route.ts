@@ -15,7 +15,13 @@ import {
   type Clock,
   type Db,
 } from '@roster/core';
-import { presentAuditEvent, presentTenant, presentToken, presentUser, type Urls } from '../presenters.js';
+import {
+  presentAuditEvent,
+  presentTenant,
+  presentToken,
+  presentUser,
+  type Urls,
+} from '../presenters.js';
 import { parseInput } from '../validation.js';
 
 const days = (max: number) => z.number().int().min(0).max(max);
@@ -69,13 +75,20 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
 
   router.patch('/tenants/:slug', async (req, res) => {
     const change = parseInput(settingsSchema, req.body, 'body');
-    const tenant = await updateTenantSettings(db, req.params.slug, without(change), operatorContext(req));
+    const tenant = await updateTenantSettings(
+      db,
+      req.params.slug,
+      without(change),
+      operatorContext(req),
+    );
     res.json(presentTenant(tenant, urls));
   });
 
   router.post('/tenants/:slug/scim-tokens', async (req, res) => {
     const body = parseInput(createTokenSchema, req.body, 'body');
-    const expiresAt = body.expiresInDays ? new Date(clock.now().getTime() + body.expiresInDays * 86_400_000) : null;
+    const expiresAt = body.expiresInDays
+      ? new Date(clock.now().getTime() + body.expiresInDays * 86_400_000)
+      : null;
     const issued = await createScimToken(
       db,
       req.params.slug,
@@ -83,16 +96,30 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
       operatorContext(req),
       clock,
     );
-    res.status(201).json({ ...presentToken(issued, clock.now()), token: issued.token, scimBaseUrl: urls.scimBaseUrl(req.params.slug) });
+    res
+      .status(201)
+      .json({
+        ...presentToken(issued, clock.now()),
+        token: issued.token,
+        scimBaseUrl: urls.scimBaseUrl(req.params.slug),
+      });
   });
 
   router.get('/tenants/:slug/scim-tokens', async (req, res) => {
     const now = clock.now();
-    res.json({ tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)) });
+    res.json({
+      tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)),
+    });
   });
 
   router.delete('/tenants/:slug/scim-tokens/:id', async (req, res) => {
-    const token = await revokeScimToken(db, req.params.slug, req.params.id, operatorContext(req), clock);
+    const token = await revokeScimToken(
+      db,
+      req.params.slug,
+      req.params.id,
+      operatorContext(req),
+      clock,
+    );
     res.json(presentToken(token, clock.now()));
   });
 

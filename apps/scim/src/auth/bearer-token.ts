@@ -21,7 +21,9 @@ export function requireScimToken(db: Db, clock: Clock): RequestHandler {
   return async (req, res, next) => {
     const tenantSlug = String(req.params.tenant);
     const match = BEARER.exec(req.headers.authorization ?? '');
-    const result = match?.[1] ? await authenticateScimToken(db, tenantSlug, match[1], clock) : ({ ok: false, reason: 'missing' } as const);
+    const result = match?.[1]
+      ? await authenticateScimToken(db, tenantSlug, match[1], clock)
+      : ({ ok: false, reason: 'missing' } as const);
     if (!result.ok) {
       req.log.warn({ tenant: tenantSlug, reason: result.reason }, 'scim.auth.refused');
       res.setHeader('WWW-Authenticate', 'Bearer realm="roster-scim", error="invalid_token"');

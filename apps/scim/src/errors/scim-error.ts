@@ -7,8 +7,16 @@ const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /** RFC 7644 §3.12 scimType values this server uses. */
 export type ScimType =
-  | 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath'
-  | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive';
 
 /** A failure answered as an RFC 7644 §3.12 error body. */
 export class ScimError extends Error {
@@ -23,7 +31,13 @@ export class ScimError extends Error {
 }
 
 /** Writes the RFC 7644 §3.12 body; the request id is in the detail and the X-Request-Id header. */
-export function sendScimError(req: Request, res: Response, status: number, detail: string, scimType?: ScimType): void {
+export function sendScimError(
+  req: Request,
+  res: Response,
+  status: number,
+  detail: string,
+  scimType?: ScimType,
+): void {
   res
     .status(status)
     .type(SCIM_CONTENT_TYPE)
@@ -49,14 +63,19 @@ export const SCIM_TYPE_OF_CORE_ERROR = {
   Unavailable: undefined,
 } as const satisfies Record<CoreErrorCode, ScimType | undefined>;
 
-const isCoreErrorCode = (code: string): code is CoreErrorCode => (CORE_ERROR_CODES as readonly string[]).includes(code);
+const isCoreErrorCode = (code: string): code is CoreErrorCode =>
+  (CORE_ERROR_CODES as readonly string[]).includes(code);
 
 /** HTTP-layer failures with their own scimType (malformed JSON is RFC 7644 invalidSyntax). */
-const SCIM_TYPE_OF_HTTP_ERROR: Readonly<Record<string, ScimType>> = { InvalidJson: 'invalidSyntax' };
+const SCIM_TYPE_OF_HTTP_ERROR: Readonly<Record<string, ScimType>> = {
+  InvalidJson: 'invalidSyntax',
+};
 
 /** Every error the app raises, core's and HTTP's included, leaves as a SCIM error. */
 export const renderScimError: ErrorRenderer = (error: PublicError, req, res) => {
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="roster-scim"');
-  const scimType = isCoreErrorCode(error.code) ? SCIM_TYPE_OF_CORE_ERROR[error.code] : SCIM_TYPE_OF_HTTP_ERROR[error.code];
+  const scimType = isCoreErrorCode(error.code)
+    ? SCIM_TYPE_OF_CORE_ERROR[error.code]
+    : SCIM_TYPE_OF_HTTP_ERROR[error.code];
   sendScimError(req, res, error.status, error.message, scimType);
 };

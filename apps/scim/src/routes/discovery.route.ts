@@ -6,7 +6,10 @@ import { SCIM_CONTENT_TYPE } from '../errors/scim-error.js';
 export function discoveryRouter(): Router {
   const router = Router({ mergeParams: true });
   router.get('/ServiceProviderConfig', async (req, res) => {
-    const config = (await new SCIMMY.Resources.ServiceProviderConfig().read()) as unknown as Record<string, unknown>;
+    const config = (await new SCIMMY.Resources.ServiceProviderConfig().read()) as unknown as Record<
+      string,
+      unknown
+    >;
     const base = `${String(res.locals.scimBaseUrl)}`;
     res.type(SCIM_CONTENT_TYPE).json({
       ...config,

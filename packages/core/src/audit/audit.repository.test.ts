@@ -20,12 +20,20 @@ afterAll(async () => {
 });
 
 async function newTenantId(slug: string): Promise<string> {
-  const row = await db.insertInto('tenants').values({ slug }).returning('id').executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('tenants')
+    .values({ slug })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return row.id;
 }
 
 /** Records the events in one transaction, in the order given. */
-async function record(tenantId: string | null, events: readonly AuditRecord[], context: ChangeContext = scim): Promise<void> {
+async function record(
+  tenantId: string | null,
+  events: readonly AuditRecord[],
+  context: ChangeContext = scim,
+): Promise<void> {
   await inTransaction(db, async (tx) => {
     for (const event of events) await recordAudit(tx, tenantId, context, event);
   });
@@ -38,11 +46,17 @@ describe('recordAudit and listAuditEvents', () => {
       {
         action: 'user.created',
         target: { type: 'user', id: 'u-1' },
-        changes: { userName: 'ann@example.com', emails: ['ann@example.com'], nested: { active: true } },
+        changes: {
+          userName: 'ann@example.com',
+          emails: ['ann@example.com'],
+          nested: { active: true },
+        },
         occurredAt: at(5),
       },
     ]);
-    await record(tenantId, [{ action: 'purge.run', occurredAt: at(6) }], { actor: { type: 'system' } });
+    await record(tenantId, [{ action: 'purge.run', occurredAt: at(6) }], {
+      actor: { type: 'system' },
+    });
     const events = await listAuditEvents(db, tenantId);
     expect(events).toEqual([
       {
@@ -53,7 +67,11 @@ describe('recordAudit and listAuditEvents', () => {
         action: 'user.created',
         target: { type: 'user', id: 'u-1' },
         requestId: 'req-1',
-        changes: { userName: 'ann@example.com', emails: ['ann@example.com'], nested: { active: true } },
+        changes: {
+          userName: 'ann@example.com',
+          emails: ['ann@example.com'],
+          nested: { active: true },
+        },
       },
       {
         id: expect.any(Number) as unknown,
@@ -78,7 +96,11 @@ describe('recordAudit and listAuditEvents', () => {
     await record(tenantId, [{ action: 'third', occurredAt: at(30) }]);
     await record(tenantId, [{ action: 'first', occurredAt: at(10) }]);
     await record(tenantId, [{ action: 'second', occurredAt: at(20) }]);
-    expect((await listAuditEvents(db, tenantId)).map((e) => e.action)).toEqual(['first', 'second', 'third']);
+    expect((await listAuditEvents(db, tenantId)).map((e) => e.action)).toEqual([
+      'first',
+      'second',
+      'third',
+    ]);
   });
 
   it('lists events of the same instant in the order they were written', async () => {
@@ -89,7 +111,10 @@ describe('recordAudit and listAuditEvents', () => {
       actions.map((action) => ({ action, occurredAt: at(100) })),
     );
     // Without occurredAt every event of one transaction shares its now().
-    await record(tenantId, ['f', 'g', 'h'].map((action) => ({ action })));
+    await record(
+      tenantId,
+      ['f', 'g', 'h'].map((action) => ({ action })),
+    );
     const events = await listAuditEvents(db, tenantId);
     expect(events.map((e) => e.action)).toEqual([...actions, 'f', 'g', 'h']);
     const ids = events.map((e) => e.id);
@@ -98,9 +123,19 @@ describe('recordAudit and listAuditEvents', () => {
 
   it('filters by since, counting an event at exactly that instant', async () => {
     const tenantId = await newTenantId('since');
-    await record(tenantId, [10, 20, 30, 40].map((s) => ({ action: `at-${s}`, occurredAt: at(s) })));
-    expect((await listAuditEvents(db, tenantId, { since: at(20) })).map((e) => e.action)).toEqual(['at-20', 'at-30', 'at-40']);
-    expect((await listAuditEvents(db, tenantId, { since: at(21) })).map((e) => e.action)).toEqual(['at-30', 'at-40']);
+    await record(
+      tenantId,
+      [10, 20, 30, 40].map((s) => ({ action: `at-${s}`, occurredAt: at(s) })),
+    );
+    expect((await listAuditEvents(db, tenantId, { since: at(20) })).map((e) => e.action)).toEqual([
+      'at-20',
+      'at-30',
+      'at-40',
+    ]);
+    expect((await listAuditEvents(db, tenantId, { since: at(21) })).map((e) => e.action)).toEqual([
+      'at-30',
+      'at-40',
+    ]);
     expect(await listAuditEvents(db, tenantId, { since: at(41) })).toEqual([]);
     expect(await listAuditEvents(db, tenantId, { since: at(0) })).toHaveLength(4);
   });
@@ -123,18 +158,37 @@ describe('recordAudit and listAuditEvents', () => {
 
   it('returns the newest limit events, listed oldest first', async () => {
     const tenantId = await newTenantId('limit');
-    await record(tenantId, Array.from({ length: 8 }, (_, i) => ({ action: `e${i}`, occurredAt: at(i) })));
-    expect((await listAuditEvents(db, tenantId, { limit: 3 })).map((e) => e.action)).toEqual(['e5', 'e6', 'e7']);
+    await record(
+      tenantId,
+      Array.from({ length: 8 }, (_, i) => ({ action: `e${i}`, occurredAt: at(i) })),
+    );
+    expect((await listAuditEvents(db, tenantId, { limit: 3 })).map((e) => e.action)).toEqual([
+      'e5',
+      'e6',
+      'e7',
+    ]);
     expect(await listAuditEvents(db, tenantId, { limit: 100 })).toHaveLength(8);
-    expect((await listAuditEvents(db, tenantId, { limit: 1 })).map((e) => e.action)).toEqual(['e7']);
+    expect((await listAuditEvents(db, tenantId, { limit: 1 })).map((e) => e.action)).toEqual([
+      'e7',
+    ]);
   });
 
   it('treats an unusable limit as at least one whole event', async () => {
     const tenantId = await newTenantId('bad-limit');
-    await record(tenantId, Array.from({ length: 3 }, (_, i) => ({ action: `e${i}`, occurredAt: at(i) })));
-    expect((await listAuditEvents(db, tenantId, { limit: 0 })).map((e) => e.action)).toEqual(['e2']);
-    expect((await listAuditEvents(db, tenantId, { limit: -5 })).map((e) => e.action)).toEqual(['e2']);
-    expect((await listAuditEvents(db, tenantId, { limit: 2.5 })).map((e) => e.action)).toEqual(['e1', 'e2']);
+    await record(
+      tenantId,
+      Array.from({ length: 3 }, (_, i) => ({ action: `e${i}`, occurredAt: at(i) })),
+    );
+    expect((await listAuditEvents(db, tenantId, { limit: 0 })).map((e) => e.action)).toEqual([
+      'e2',
+    ]);
+    expect((await listAuditEvents(db, tenantId, { limit: -5 })).map((e) => e.action)).toEqual([
+      'e2',
+    ]);
+    expect((await listAuditEvents(db, tenantId, { limit: 2.5 })).map((e) => e.action)).toEqual([
+      'e1',
+      'e2',
+    ]);
     expect(await listAuditEvents(db, tenantId, { limit: Number.NaN })).toHaveLength(3);
   });
 
@@ -148,7 +202,11 @@ describe('recordAudit and listAuditEvents', () => {
         occurredAt: at(i),
       })),
     );
-    const events = await listAuditEvents(db, tenantId, { since: at(3), targetId: 'even', limit: 2 });
+    const events = await listAuditEvents(db, tenantId, {
+      since: at(3),
+      targetId: 'even',
+      limit: 2,
+    });
     expect(events.map((e) => e.action)).toEqual(['e6', 'e8']);
   });
 
@@ -168,15 +226,27 @@ describe('recordAudit and listAuditEvents', () => {
   it("never lists another tenant's events, nor events without a tenant", async () => {
     const mine = await newTenantId('mine');
     const theirs = await newTenantId('theirs');
-    await record(mine, [{ action: 'mine.1', target: { type: 'user', id: 'shared-id' }, occurredAt: at(1) }]);
-    await record(theirs, [{ action: 'theirs.1', target: { type: 'user', id: 'shared-id' }, occurredAt: at(2) }]);
-    await record(null, [{ action: 'global.1', target: { type: 'user', id: 'shared-id' }, occurredAt: at(3) }]);
+    await record(mine, [
+      { action: 'mine.1', target: { type: 'user', id: 'shared-id' }, occurredAt: at(1) },
+    ]);
+    await record(theirs, [
+      { action: 'theirs.1', target: { type: 'user', id: 'shared-id' }, occurredAt: at(2) },
+    ]);
+    await record(null, [
+      { action: 'global.1', target: { type: 'user', id: 'shared-id' }, occurredAt: at(3) },
+    ]);
     await record(mine, [{ action: 'mine.2', occurredAt: at(4) }]);
 
     expect((await listAuditEvents(db, mine)).map((e) => e.action)).toEqual(['mine.1', 'mine.2']);
     expect((await listAuditEvents(db, theirs)).map((e) => e.action)).toEqual(['theirs.1']);
-    expect((await listAuditEvents(db, mine, { targetId: 'shared-id' })).map((e) => e.action)).toEqual(['mine.1']);
-    expect((await listAuditEvents(db, theirs, { since: at(0), targetId: 'shared-id' })).map((e) => e.action)).toEqual(['theirs.1']);
+    expect(
+      (await listAuditEvents(db, mine, { targetId: 'shared-id' })).map((e) => e.action),
+    ).toEqual(['mine.1']);
+    expect(
+      (await listAuditEvents(db, theirs, { since: at(0), targetId: 'shared-id' })).map(
+        (e) => e.action,
+      ),
+    ).toEqual(['theirs.1']);
   });
 
   it('writes nothing when the transaction that records the event rolls back', async () => {

@@ -24,7 +24,12 @@ export interface AuditRecord {
 }
 
 /** Writes one audit event; call it inside the transaction that makes the change. */
-export async function recordAudit(tx: Tx, tenantId: string | null, context: ChangeContext, record: AuditRecord): Promise<void> {
+export async function recordAudit(
+  tx: Tx,
+  tenantId: string | null,
+  context: ChangeContext,
+  record: AuditRecord,
+): Promise<void> {
   await tx
     .insertInto('audit_events')
     .values({
@@ -53,12 +58,20 @@ export interface AuditQuery {
 export const MAX_AUDIT_EVENTS = 10_000;
 
 /** The tenant's newest audit events, oldest first (like `tail`). */
-export async function listAuditEvents(db: Db, tenantId: string, query: AuditQuery = {}): Promise<AuditEvent[]> {
+export async function listAuditEvents(
+  db: Db,
+  tenantId: string,
+  query: AuditQuery = {},
+): Promise<AuditEvent[]> {
   let q = db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId);
   if (query.since) q = q.where('occurred_at', '>=', query.since);
   if (query.targetId) q = q.where('target_id', '=', query.targetId);
   const limit = clampLimit(query.limit, 1000, MAX_AUDIT_EVENTS);
-  const newestFirst = await q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  const newestFirst = await q
+    .orderBy('occurred_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
   return newestFirst.reverse().map(toAuditEvent);
 }
 

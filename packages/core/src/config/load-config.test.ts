@@ -49,10 +49,22 @@ describe('loadConfig defaults', () => {
 
   it('targets PostgreSQL with the pool size when DATABASE_URL is set', () => {
     const url = 'postgres://roster:secret@db.internal:5432/roster';
-    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url, poolMax: 10 });
-    expect(loadConfig({ DATABASE_URL: url, DATABASE_POOL_MAX: '25' }).database).toEqual({ kind: 'postgres', url, poolMax: 25 });
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({
+      kind: 'postgres',
+      url,
+      poolMax: 10,
+    });
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_POOL_MAX: '25' }).database).toEqual({
+      kind: 'postgres',
+      url,
+      poolMax: 25,
+    });
     const postgresql = 'postgresql://db.internal/roster';
-    expect(loadConfig({ DATABASE_URL: postgresql }).database).toEqual({ kind: 'postgres', url: postgresql, poolMax: 10 });
+    expect(loadConfig({ DATABASE_URL: postgresql }).database).toEqual({
+      kind: 'postgres',
+      url: postgresql,
+      poolMax: 10,
+    });
   });
 
   it('reads every other variable it knows', () => {
@@ -182,12 +194,21 @@ describe('loadConfig errors', () => {
       ROSTER_ADMIN_TOKEN: 'short',
     });
     const named = error.issues.map((issue) => issue.split(':')[0]);
-    expect(named.sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'ROSTER_ADMIN_TOKEN', 'SCIM_BASE_URL', 'SCIM_PORT', 'SSO_PORT']);
+    expect(named.sort()).toEqual([
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'ROSTER_ADMIN_TOKEN',
+      'SCIM_BASE_URL',
+      'SCIM_PORT',
+      'SSO_PORT',
+    ]);
     for (const variable of named) expect(error.message).toContain(variable);
   });
 
   it('accepts an admin token of exactly 24 characters', () => {
     expect(loadConfig({ ROSTER_ADMIN_TOKEN: 'x'.repeat(24) }).admin.token).toBe('x'.repeat(24));
-    expect(configErrorFor({ ROSTER_ADMIN_TOKEN: 'x'.repeat(23) }).issues[0]).toMatch(/^ROSTER_ADMIN_TOKEN: /);
+    expect(configErrorFor({ ROSTER_ADMIN_TOKEN: 'x'.repeat(23) }).issues[0]).toMatch(
+      /^ROSTER_ADMIN_TOKEN: /,
+    );
   });
 });

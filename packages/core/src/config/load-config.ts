@@ -15,7 +15,11 @@ export interface RosterConfig {
   readonly host: string;
   readonly scim: { readonly port: number; readonly baseUrl: string };
   readonly sso: { readonly port: number; readonly baseUrl: string };
-  readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined };
+  readonly admin: {
+    readonly host: string;
+    readonly port: number;
+    readonly token: string | undefined;
+  };
   readonly logLevel: z.output<typeof environmentSchema>['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
   readonly nodeEnv: 'development' | 'production' | 'test';
@@ -44,7 +48,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RosterConfig {
       parsed.error.issues.map((issue) => {
         const variable = issue.path.join('.') || '(environment)';
         const received = env[variable];
-        const shown = received === undefined || /TOKEN|URL/.test(variable) ? '' : ` (got "${received}")`;
+        const shown =
+          received === undefined || /TOKEN|URL/.test(variable) ? '' : ` (got "${received}")`;
         return `${variable}: ${issue.message}${shown}`;
       }),
     );

@@ -32,7 +32,10 @@ export interface RosterDatabase {
 // int8 columns (audit and outbox ids, counts) stay within 2^53, and PGlite already returns them
 // as numbers; make node-pg agree so both engines give the same types.
 const INT8_OID = 20;
-const defaultParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown;
+const defaultParser = pg.types.getTypeParser as (
+  oid: number,
+  format?: 'text' | 'binary',
+) => (value: string) => unknown;
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID ? Number : defaultParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -71,12 +74,20 @@ function openPostgres(url: string, poolMax: number, logger?: Logger): RosterData
     db,
     engine: 'postgres',
     ping: (timeoutMs = 2_000) => withTimeout(sql`select 1`.execute(db), timeoutMs),
-    stats: () => ({ engine: 'postgres', total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    stats: () => ({
+      engine: 'postgres',
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     close: () => db.destroy(),
   };
 }
 
-async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob): Promise<RosterDatabase> {
+async function openPGlite(
+  dataDir: string | undefined,
+  loadDataDir?: Blob,
+): Promise<RosterDatabase> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
@@ -88,7 +99,12 @@ async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob): Prom
     db,
     engine: 'pglite',
     ping: (timeoutMs = 2_000) => withTimeout(sql`select 1`.execute(db), timeoutMs),
-    stats: () => ({ engine: 'pglite', total: 1, idle: dialect.waiting === 0 ? 1 : 0, waiting: dialect.waiting }),
+    stats: () => ({
+      engine: 'pglite',
+      total: 1,
+      idle: dialect.waiting === 0 ? 1 : 0,
+      waiting: dialect.waiting,
+    }),
     close: async () => {
       // kysely skips the driver's destroy() when no query ever ran; the WASM instance must
       // still be released.
@@ -102,7 +118,10 @@ async function openPGlite(dataDir: string | undefined, loadDataDir?: Blob): Prom
 async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`database did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     await Promise.race([work, timeout]);

@@ -99,7 +99,11 @@ export interface SamlIdpTable {
   want_response_signed: Generated<boolean>;
   jit_policy: Generated<'create' | 'deny'>;
   match_by: Generated<'username' | 'email' | 'both'>;
-  attribute_map: JSONColumnType<Record<string, string>, Record<string, string> | undefined, Record<string, string>>;
+  attribute_map: JSONColumnType<
+    Record<string, string>,
+    Record<string, string> | undefined,
+    Record<string, string>
+  >;
   groups_attribute: string | null;
   allow_idp_initiated: Generated<boolean>;
   metadata_xml: string | null;

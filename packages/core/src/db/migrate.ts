@@ -8,7 +8,9 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError';
   readonly results: readonly MigrationResult[];
   constructor(cause: unknown, results: readonly MigrationResult[]) {
-    super(`database migration failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`database migration failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.results = results;
   }
 }
@@ -20,7 +22,10 @@ export class MigrationError extends Error {
  *
  * @returns the names of the migrations applied by this call (empty when already up to date).
  */
-export async function migrateToLatest(database: RosterDatabase, logger?: Logger): Promise<string[]> {
+export async function migrateToLatest(
+  database: RosterDatabase,
+  logger?: Logger,
+): Promise<string[]> {
   const migrator = new Migrator({
     db: database.db,
     provider: { getMigrations: () => Promise.resolve(migrations) },

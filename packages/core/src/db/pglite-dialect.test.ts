@@ -19,7 +19,9 @@ describe('PGlite dialect', () => {
     await Promise.all(
       Array.from({ length: 50 }, () =>
         db.transaction().execute(async (tx) => {
-          const { n } = await sql<{ n: number }>`select n from counter where id = 1`.execute(tx).then((r) => r.rows[0] ?? { n: -1 });
+          const { n } = await sql<{ n: number }>`select n from counter where id = 1`
+            .execute(tx)
+            .then((r) => r.rows[0] ?? { n: -1 });
           await new Promise((resolve) => setImmediate(resolve));
           await sql`update counter set n = ${n + 1} where id = 1`.execute(tx);
         }),
@@ -38,7 +40,11 @@ describe('PGlite dialect', () => {
     const reading = sql<{ n: number }>`select n from counter where id = 1`.execute(db);
     await expect(failing).rejects.toThrow('boom');
     expect((await reading).rows[0]?.n).toBe(50);
-    expect(await sql<{ n: number }>`select n from counter where id = 1`.execute(db).then((r) => r.rows[0]?.n)).toBe(50);
+    expect(
+      await sql<{ n: number }>`select n from counter where id = 1`
+        .execute(db)
+        .then((r) => r.rows[0]?.n),
+    ).toBe(50);
   });
 
   it('supports savepoints inside a transaction', async () => {
@@ -49,11 +55,18 @@ describe('PGlite dialect', () => {
     await sql`update counter set n = 999 where id = 1`.execute(sp);
     await sp.rollbackToSavepoint('before_bad').execute();
     await tx.commit().execute();
-    expect(await sql<{ n: number }>`select n from counter where id = 1`.execute(db).then((r) => r.rows[0]?.n)).toBe(60);
+    expect(
+      await sql<{ n: number }>`select n from counter where id = 1`
+        .execute(db)
+        .then((r) => r.rows[0]?.n),
+    ).toBe(60);
   });
 
   it('reports rows affected and queue length', async () => {
-    const result = await database.db.updateTable('counter' as never).set({ n: 61 } as never).executeTakeFirst();
+    const result = await database.db
+      .updateTable('counter' as never)
+      .set({ n: 61 } as never)
+      .executeTakeFirst();
     expect(result.numUpdatedRows).toBe(1n);
     expect(database.stats()).toEqual({ engine: 'pglite', total: 1, idle: 1, waiting: 0 });
   });

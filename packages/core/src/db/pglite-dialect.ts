@@ -101,7 +101,10 @@ class PGliteDriver implements Driver {
     return connection;
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  async beginTransaction(
+    connection: DatabaseConnection,
+    settings: TransactionSettings,
+  ): Promise<void> {
     const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
     const access = settings.accessMode ? ` ${settings.accessMode}` : '';
     await connection.executeQuery(CompiledQuery.raw(`begin${isolation}${access}`));
@@ -120,7 +123,9 @@ class PGliteDriver implements Driver {
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteIdentifier(name)}`));
+    await connection.executeQuery(
+      CompiledQuery.raw(`rollback to savepoint ${quoteIdentifier(name)}`),
+    );
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -157,8 +162,11 @@ class PGliteConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.#pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
-    const numAffectedRows = result.affectedRows === undefined ? undefined : BigInt(result.affectedRows);
-    return numAffectedRows === undefined ? { rows: result.rows } : { rows: result.rows, numAffectedRows };
+    const numAffectedRows =
+      result.affectedRows === undefined ? undefined : BigInt(result.affectedRows);
+    return numAffectedRows === undefined
+      ? { rows: result.rows }
+      : { rows: result.rows, numAffectedRows };
   }
 
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {

@@ -15,8 +15,13 @@ afterAll(async () => {
 });
 
 /** Makes the database itself abort the statement with this SQLSTATE (a real driver error). */
-async function raiseInDatabase(tx: Tx, errcode: 'serialization_failure' | 'deadlock_detected'): Promise<never> {
-  await sql.raw(`do $$ begin raise exception 'simulated ${errcode}' using errcode = '${errcode}'; end $$`).execute(tx);
+async function raiseInDatabase(
+  tx: Tx,
+  errcode: 'serialization_failure' | 'deadlock_detected',
+): Promise<never> {
+  await sql
+    .raw(`do $$ begin raise exception 'simulated ${errcode}' using errcode = '${errcode}'; end $$`)
+    .execute(tx);
   throw new Error('the database did not raise');
 }
 
@@ -100,7 +105,8 @@ describe('inTransaction', () => {
   it('retries any error carrying SQLSTATE 40001, not only driver errors', async () => {
     const result = await run(async (tx, attempt) => {
       await tx.insertInto('tenants').values({ slug: 'code-retry' }).execute();
-      if (attempt <= 2) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+      if (attempt <= 2)
+        throw Object.assign(new Error('could not serialize access'), { code: '40001' });
       return 'ok';
     });
     expect(result).toMatchObject({ ok: true, value: 'ok', calls: 3 });
@@ -119,7 +125,10 @@ describe('inTransaction', () => {
   });
 
   it.each([1, 2, 7])('makes exactly %i attempts when told to', async (attempts) => {
-    const result = await run(() => Promise.reject(Object.assign(new Error('conflict'), { code: '40P01' })), attempts);
+    const result = await run(
+      () => Promise.reject(Object.assign(new Error('conflict'), { code: '40P01' })),
+      attempts,
+    );
     expect(result.ok).toBe(false);
     expect(result.calls).toBe(attempts);
   });

@@ -6,13 +6,21 @@ import type { ChangeContext } from '../context/actor.js';
 import type { Db } from '../db/transaction.js';
 import { CoreError, type CoreErrorCode } from '../errors.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
-import { authenticateScimToken, createScimToken, listScimTokens, revokeScimToken } from './scim-token.js';
+import {
+  authenticateScimToken,
+  createScimToken,
+  listScimTokens,
+  revokeScimToken,
+} from './scim-token.js';
 import { createTenant } from './tenant.repository.js';
 import type { Tenant } from './tenant.js';
 
 const DAY = 86_400_000;
 const TOKEN_FORMAT = /^roster_scim_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
-const operator: ChangeContext = { actor: { type: 'operator', id: 'alice' }, requestId: 'req-tokens' };
+const operator: ChangeContext = {
+  actor: { type: 'operator', id: 'alice' },
+  requestId: 'req-tokens',
+};
 
 let database: TestDatabase;
 let db: Db;
@@ -52,14 +60,23 @@ function withAlteredSecret(token: string): string {
 }
 
 async function tokenCount(): Promise<number> {
-  const row = await db.selectFrom('scim_tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('scim_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 describe('createScimToken', () => {
   it('issues a token roster_scim_<id as 32 hex>_<43-char secret> for the tenant', async () => {
     const clock = fixedClock('2026-03-01T10:00:00Z');
-    const issued = await createScimToken(db, 'acme', { expiresAt: null, description: 'Okta' }, operator, clock);
+    const issued = await createScimToken(
+      db,
+      'acme',
+      { expiresAt: null, description: 'Okta' },
+      operator,
+      clock,
+    );
     const match = TOKEN_FORMAT.exec(issued.token);
     expect(match).not.toBeNull();
     expect(match?.[1]).toBe(issued.id.replaceAll('-', ''));
@@ -76,9 +93,19 @@ describe('createScimToken', () => {
   it('stores only the SHA-256 of the secret, never the secret itself', async () => {
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, fixedClock());
     const secret = secretOf(issued.token);
-    const row = await db.selectFrom('scim_tokens').selectAll().where('id', '=', issued.id).executeTakeFirstOrThrow();
-    expect(Buffer.from(row.secret_hash).equals(createHash('sha256').update(secret).digest())).toBe(true);
-    const stored = JSON.stringify(Object.values(row).map((value) => (Buffer.isBuffer(value) ? value.toString('base64url') : value)));
+    const row = await db
+      .selectFrom('scim_tokens')
+      .selectAll()
+      .where('id', '=', issued.id)
+      .executeTakeFirstOrThrow();
+    expect(Buffer.from(row.secret_hash).equals(createHash('sha256').update(secret).digest())).toBe(
+      true,
+    );
+    const stored = JSON.stringify(
+      Object.values(row).map((value) =>
+        Buffer.isBuffer(value) ? value.toString('base64url') : value,
+      ),
+    );
     expect(stored).not.toContain(secret);
     expect(stored).not.toContain(issued.token);
   });
@@ -94,7 +121,13 @@ describe('createScimToken', () => {
   it('records a scim_token.created audit event with the actor, request id and expiry', async () => {
     const clock = fixedClock('2026-04-01T00:00:00Z');
     const expiresAt = new Date('2026-07-01T00:00:00Z');
-    const issued = await createScimToken(db, 'acme', { expiresAt }, { actor: { type: 'operator', id: 'dave' }, requestId: 'req-c' }, clock);
+    const issued = await createScimToken(
+      db,
+      'acme',
+      { expiresAt },
+      { actor: { type: 'operator', id: 'dave' }, requestId: 'req-c' },
+      clock,
+    );
     const events = await listAuditEvents(db, acme.id, { targetId: issued.id });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
@@ -122,7 +155,13 @@ describe('createScimToken', () => {
     const clock = fixedClock('2026-01-01T00:00:00Z');
     const before = await tokenCount();
     const error = await expectCoreError(
-      createScimToken(db, 'acme', { expiresAt: new Date(clock.now().getTime() + offset) }, operator, clock),
+      createScimToken(
+        db,
+        'acme',
+        { expiresAt: new Date(clock.now().getTime() + offset) },
+        operator,
+        clock,
+      ),
       'Invalid',
     );
     expect(error.details).toEqual({ field: 'expiresAt' });
@@ -131,12 +170,24 @@ describe('createScimToken', () => {
 
   it('refuses a description over 200 characters with Invalid', async () => {
     const before = await tokenCount();
-    await expectCoreError(createScimToken(db, 'acme', { expiresAt: null, description: 'x'.repeat(201) }, operator, fixedClock()), 'Invalid');
+    await expectCoreError(
+      createScimToken(
+        db,
+        'acme',
+        { expiresAt: null, description: 'x'.repeat(201) },
+        operator,
+        fixedClock(),
+      ),
+      'Invalid',
+    );
     expect(await tokenCount()).toBe(before);
   });
 
   it('throws NotFound for an unknown tenant', async () => {
-    await expectCoreError(createScimToken(db, 'nobody', { expiresAt: null }, operator, fixedClock()), 'NotFound');
+    await expectCoreError(
+      createScimToken(db, 'nobody', { expiresAt: null }, operator, fixedClock()),
+      'NotFound',
+    );
   });
 });
 
@@ -144,15 +195,35 @@ describe('listScimTokens', () => {
   it("lists a tenant's tokens oldest first, without their secrets", async () => {
     await createTenant(db, 'lister', operator);
     const clock = fixedClock('2026-05-01T00:00:00Z');
-    const first = await createScimToken(db, 'lister', { expiresAt: null, description: 'first' }, operator, clock);
+    const first = await createScimToken(
+      db,
+      'lister',
+      { expiresAt: null, description: 'first' },
+      operator,
+      clock,
+    );
     clock.advance(1000);
-    const second = await createScimToken(db, 'lister', { expiresAt: null, description: 'second' }, operator, clock);
+    const second = await createScimToken(
+      db,
+      'lister',
+      { expiresAt: null, description: 'second' },
+      operator,
+      clock,
+    );
     await createScimToken(db, 'globex', { expiresAt: null }, operator, clock);
 
     const listed = await listScimTokens(db, 'lister');
     expect(listed.map((t) => t.id)).toEqual([first.id, second.id]);
     for (const token of listed) {
-      expect(Object.keys(token).sort()).toEqual(['createdAt', 'description', 'expiresAt', 'id', 'lastUsedAt', 'revokedAt', 'tenantId']);
+      expect(Object.keys(token).sort()).toEqual([
+        'createdAt',
+        'description',
+        'expiresAt',
+        'id',
+        'lastUsedAt',
+        'revokedAt',
+        'tenantId',
+      ]);
     }
     const { token: _firstSecret, ...firstListed } = first;
     expect(listed[0]).toEqual(firstListed);
@@ -178,15 +249,27 @@ describe('authenticateScimToken', () => {
     const clock = fixedClock();
     const oldToken = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     const newToken = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
-    expect(await authenticateScimToken(db, 'acme', oldToken.token, clock)).toMatchObject({ ok: true, tokenId: oldToken.id });
-    expect(await authenticateScimToken(db, 'acme', newToken.token, clock)).toMatchObject({ ok: true, tokenId: newToken.id });
+    expect(await authenticateScimToken(db, 'acme', oldToken.token, clock)).toMatchObject({
+      ok: true,
+      tokenId: oldToken.id,
+    });
+    expect(await authenticateScimToken(db, 'acme', newToken.token, clock)).toMatchObject({
+      ok: true,
+      tokenId: newToken.id,
+    });
   });
 
   it("calls another tenant's token unknown, like one that never existed", async () => {
     const clock = fixedClock();
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
-    expect(await authenticateScimToken(db, 'globex', issued.token, clock)).toEqual({ ok: false, reason: 'unknown' });
-    expect(await authenticateScimToken(db, 'no-such-tenant', issued.token, clock)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await authenticateScimToken(db, 'globex', issued.token, clock)).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
+    expect(await authenticateScimToken(db, 'no-such-tenant', issued.token, clock)).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
   });
 
   it('calls a token with an altered secret unknown', async () => {
@@ -195,14 +278,20 @@ describe('authenticateScimToken', () => {
     const altered = withAlteredSecret(issued.token);
     expect(altered).toMatch(TOKEN_FORMAT);
     expect(altered).not.toBe(issued.token);
-    expect(await authenticateScimToken(db, 'acme', altered, clock)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await authenticateScimToken(db, 'acme', altered, clock)).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
   });
 
   it('calls a well-formed token with an id that does not exist unknown', async () => {
     const clock = fixedClock();
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     const otherId = `roster_scim_${'0'.repeat(32)}_${secretOf(issued.token)}`;
-    expect(await authenticateScimToken(db, 'acme', otherId, clock)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await authenticateScimToken(db, 'acme', otherId, clock)).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
   });
 
   it('calls a secret of one token presented with the id of another unknown', async () => {
@@ -210,56 +299,102 @@ describe('authenticateScimToken', () => {
     const a = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     const b = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     const mixed = `roster_scim_${a.id.replaceAll('-', '')}_${secretOf(b.token)}`;
-    expect(await authenticateScimToken(db, 'acme', mixed, clock)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await authenticateScimToken(db, 'acme', mixed, clock)).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
   });
 
   it.each([
     ['an arbitrary string', 'garbage'],
     ['an empty string', ''],
-    ['a token with the Bearer prefix left on', 'Bearer roster_scim_0123456789abcdef0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    ['a token with upper-case hex', 'roster_scim_0123456789ABCDEF0123456789ABCDEF_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    [
+      'a token with the Bearer prefix left on',
+      'Bearer roster_scim_0123456789abcdef0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ],
+    [
+      'a token with upper-case hex',
+      'roster_scim_0123456789ABCDEF0123456789ABCDEF_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ],
     ['a token with a short secret', 'roster_scim_0123456789abcdef0123456789abcdef_AAAA'],
-    ['a token with trailing whitespace', 'roster_scim_0123456789abcdef0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA '],
+    [
+      'a token with trailing whitespace',
+      'roster_scim_0123456789abcdef0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA ',
+    ],
   ])('calls %s malformed', async (_label, presented) => {
-    expect(await authenticateScimToken(db, 'acme', presented, fixedClock())).toEqual({ ok: false, reason: 'malformed' });
+    expect(await authenticateScimToken(db, 'acme', presented, fixedClock())).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('calls a revoked token revoked', async () => {
     const clock = fixedClock();
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     await revokeScimToken(db, 'acme', issued.id, operator, clock);
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toEqual({
+      ok: false,
+      reason: 'revoked',
+    });
     // a wrong secret for a revoked token reveals nothing about the revocation
-    expect(await authenticateScimToken(db, 'acme', withAlteredSecret(issued.token), clock)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await authenticateScimToken(db, 'acme', withAlteredSecret(issued.token), clock)).toEqual(
+      { ok: false, reason: 'unknown' },
+    );
   });
 
   it('calls a token expired from the moment its expiry is reached', async () => {
     const clock = fixedClock('2026-02-01T00:00:00Z');
-    const issued = await createScimToken(db, 'acme', { expiresAt: new Date('2026-02-02T00:00:00Z') }, operator, clock);
+    const issued = await createScimToken(
+      db,
+      'acme',
+      { expiresAt: new Date('2026-02-02T00:00:00Z') },
+      operator,
+      clock,
+    );
     clock.set('2026-02-01T23:59:59Z');
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({ ok: true });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({
+      ok: true,
+    });
     clock.set('2026-02-02T00:00:00Z');
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toEqual({ ok: false, reason: 'expired' });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
     clock.advance(DAY);
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toEqual({ ok: false, reason: 'expired' });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
   });
 
   it('writes last_used_at on success, then at most once a minute', async () => {
     const clock = fixedClock('2026-06-01T12:00:00Z');
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     const lastUsed = async () =>
-      (await db.selectFrom('scim_tokens').select('last_used_at').where('id', '=', issued.id).executeTakeFirstOrThrow()).last_used_at;
+      (
+        await db
+          .selectFrom('scim_tokens')
+          .select('last_used_at')
+          .where('id', '=', issued.id)
+          .executeTakeFirstOrThrow()
+      ).last_used_at;
     expect(await lastUsed()).toBeNull();
 
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({ ok: true });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({
+      ok: true,
+    });
     expect(await lastUsed()).toEqual(new Date('2026-06-01T12:00:00Z'));
 
     clock.advance(30_000);
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({ ok: true });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({
+      ok: true,
+    });
     expect(await lastUsed()).toEqual(new Date('2026-06-01T12:00:00Z'));
 
     clock.advance(31_000); // 61 s after the first use
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({ ok: true });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({
+      ok: true,
+    });
     expect(await lastUsed()).toEqual(new Date('2026-06-01T12:01:01Z'));
 
     const listed = (await listScimTokens(db, 'acme')).find((t) => t.id === issued.id);
@@ -271,7 +406,11 @@ describe('authenticateScimToken', () => {
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     await authenticateScimToken(db, 'acme', withAlteredSecret(issued.token), clock);
     await authenticateScimToken(db, 'globex', issued.token, clock);
-    const row = await db.selectFrom('scim_tokens').select('last_used_at').where('id', '=', issued.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('scim_tokens')
+      .select('last_used_at')
+      .where('id', '=', issued.id)
+      .executeTakeFirstOrThrow();
     expect(row.last_used_at).toBeNull();
   });
 });
@@ -281,9 +420,16 @@ describe('revokeScimToken', () => {
     const clock = fixedClock('2026-08-01T00:00:00Z');
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     clock.advance(5000);
-    const context: ChangeContext = { actor: { type: 'operator', id: 'erin' }, requestId: 'req-revoke' };
+    const context: ChangeContext = {
+      actor: { type: 'operator', id: 'erin' },
+      requestId: 'req-revoke',
+    };
     const revoked = await revokeScimToken(db, 'acme', issued.id, context, clock);
-    expect(revoked).toMatchObject({ id: issued.id, tenantId: acme.id, revokedAt: new Date('2026-08-01T00:00:05Z') });
+    expect(revoked).toMatchObject({
+      id: issued.id,
+      tenantId: acme.id,
+      revokedAt: new Date('2026-08-01T00:00:05Z'),
+    });
     expect(revoked).not.toHaveProperty('token');
 
     const events = await listAuditEvents(db, acme.id, { targetId: issued.id });
@@ -311,21 +457,33 @@ describe('revokeScimToken', () => {
     const keep = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     const drop = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     await revokeScimToken(db, 'acme', drop.id, operator, clock);
-    expect(await authenticateScimToken(db, 'acme', keep.token, clock)).toMatchObject({ ok: true, tokenId: keep.id });
+    expect(await authenticateScimToken(db, 'acme', keep.token, clock)).toMatchObject({
+      ok: true,
+      tokenId: keep.id,
+    });
   });
 
   it('throws NotFound for an id that does not exist or is not an id', async () => {
     const clock = fixedClock();
-    await expectCoreError(revokeScimToken(db, 'acme', '00000000-0000-4000-8000-000000000000', operator, clock), 'NotFound');
+    await expectCoreError(
+      revokeScimToken(db, 'acme', '00000000-0000-4000-8000-000000000000', operator, clock),
+      'NotFound',
+    );
     await expectCoreError(revokeScimToken(db, 'acme', 'not-an-id', operator, clock), 'NotFound');
-    await expectCoreError(revokeScimToken(db, 'acme', "'; drop table scim_tokens; --", operator, clock), 'NotFound');
+    await expectCoreError(
+      revokeScimToken(db, 'acme', "'; drop table scim_tokens; --", operator, clock),
+      'NotFound',
+    );
   });
 
   // Regression: 36 characters of hex digits and hyphens that are no UUID reached the database
   // and failed there (SQLSTATE 22P02) instead of being NotFound.
   it('throws NotFound for a 36-character id that is not a UUID', async () => {
     const clock = fixedClock();
-    await expectCoreError(revokeScimToken(db, 'acme', '0123456789abcdef0123456789abcdef0123', operator, clock), 'NotFound');
+    await expectCoreError(
+      revokeScimToken(db, 'acme', '0123456789abcdef0123456789abcdef0123', operator, clock),
+      'NotFound',
+    );
     await expectCoreError(revokeScimToken(db, 'acme', '-'.repeat(36), operator, clock), 'NotFound');
   });
 
@@ -333,9 +491,15 @@ describe('revokeScimToken', () => {
     const clock = fixedClock();
     const issued = await createScimToken(db, 'acme', { expiresAt: null }, operator, clock);
     await expectCoreError(revokeScimToken(db, 'globex', issued.id, operator, clock), 'NotFound');
-    const row = await db.selectFrom('scim_tokens').select('revoked_at').where('id', '=', issued.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('scim_tokens')
+      .select('revoked_at')
+      .where('id', '=', issued.id)
+      .executeTakeFirstOrThrow();
     expect(row.revoked_at).toBeNull();
-    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({ ok: true });
+    expect(await authenticateScimToken(db, 'acme', issued.token, clock)).toMatchObject({
+      ok: true,
+    });
     expect(await listAuditEvents(db, globex.id, { targetId: issued.id })).toEqual([]);
   });
 

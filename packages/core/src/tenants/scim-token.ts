@@ -35,7 +35,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 const uuidToHex = (id: string) => id.replaceAll('-', '');
-const hexToUuid = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+const hexToUuid = (hex: string) =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 
 /**
  * Issues a new SCIM token for a tenant. Several may be live at once, for rotation.
@@ -55,7 +56,10 @@ export async function createScimToken(
   if (options.expiresAt !== null) {
     const days = (options.expiresAt.getTime() - now.getTime()) / 86_400_000;
     if (!(days > 0) || days > MAX_TOKEN_LIFETIME_DAYS) {
-      throw invalid(`a token must expire in the future and within ${MAX_TOKEN_LIFETIME_DAYS} days`, { field: 'expiresAt' });
+      throw invalid(
+        `a token must expire in the future and within ${MAX_TOKEN_LIFETIME_DAYS} days`,
+        { field: 'expiresAt' },
+      );
     }
   }
   if (options.description !== undefined && options.description.length > 200) {
@@ -86,14 +90,26 @@ export async function createScimToken(
 
 export async function listScimTokens(db: Db, tenantSlug: string): Promise<ScimToken[]> {
   const tenant = await getTenantBySlug(db, tenantSlug);
-  const rows = await db.selectFrom('scim_tokens').selectAll().where('tenant_id', '=', tenant.id).orderBy('created_at').execute();
+  const rows = await db
+    .selectFrom('scim_tokens')
+    .selectAll()
+    .where('tenant_id', '=', tenant.id)
+    .orderBy('created_at')
+    .execute();
   return rows.map(toScimToken);
 }
 
 /** Revokes a token at once; revoking one already revoked is a no-op. */
-export async function revokeScimToken(db: Db, tenantSlug: string, tokenId: string, context: ChangeContext, clock: Clock): Promise<ScimToken> {
+export async function revokeScimToken(
+  db: Db,
+  tenantSlug: string,
+  tokenId: string,
+  context: ChangeContext,
+  clock: Clock,
+): Promise<ScimToken> {
   const tenant = await getTenantBySlug(db, tenantSlug);
-  if (!isUuid(tokenId)) throw notFound(`token "${tokenId}" does not exist in tenant "${tenantSlug}"`);
+  if (!isUuid(tokenId))
+    throw notFound(`token "${tokenId}" does not exist in tenant "${tenantSlug}"`);
   return inTransaction(db, async (tx) => {
     const row = await tx
       .selectFrom('scim_tokens')
@@ -110,7 +126,10 @@ export async function revokeScimToken(db: Db, tenantSlug: string, tokenId: strin
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordAudit(tx, tenant.id, context, { action: 'scim_token.revoked', target: { type: 'scim_token', id: row.id } });
+    await recordAudit(tx, tenant.id, context, {
+      action: 'scim_token.revoked',
+      target: { type: 'scim_token', id: row.id },
+    });
     return toScimToken(revoked);
   });
 }
@@ -123,7 +142,12 @@ export type ScimAuthentication =
  * Checks a presented bearer token against the tenant named in the URL. A token of another
  * tenant is `unknown`, exactly like one that never existed.
  */
-export async function authenticateScimToken(db: Db, tenantSlug: string, presented: string, clock: Clock): Promise<ScimAuthentication> {
+export async function authenticateScimToken(
+  db: Db,
+  tenantSlug: string,
+  presented: string,
+  clock: Clock,
+): Promise<ScimAuthentication> {
   const match = TOKEN_PATTERN.exec(presented);
   const presentedHash = hashSecret(match?.[2] ?? presented);
   const row = match?.[1]
@@ -152,7 +176,11 @@ export async function authenticateScimToken(db: Db, tenantSlug: string, presente
   if (row.revoked_at) return { ok: false, reason: 'revoked' };
   if (row.expires_at && row.expires_at <= now) return { ok: false, reason: 'expired' };
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db.updateTable('scim_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    await db
+      .updateTable('scim_tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', row.id)
+      .execute();
   }
   const tenant = toTenant({
     id: row.tenant_id,

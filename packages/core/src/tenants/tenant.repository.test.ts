@@ -36,14 +36,22 @@ async function expectCoreError(work: Promise<unknown>, code: CoreErrorCode): Pro
 }
 
 async function countRows(table: 'tenants' | 'audit_events'): Promise<number> {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 describe('createTenant', () => {
   it('creates a tenant with the default settings', async () => {
     const tenant = await createTenant(db, 'defaults', operator);
-    expect(tenant).toMatchObject({ slug: 'defaults', gracePeriodDays: 90, cleanupAfterDays: null, allowedOrigins: [] });
+    expect(tenant).toMatchObject({
+      slug: 'defaults',
+      gracePeriodDays: 90,
+      cleanupAfterDays: null,
+      allowedOrigins: [],
+    });
     expect(tenant.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(tenant.createdAt).toBeInstanceOf(Date);
     expect(tenant.updatedAt).toBeInstanceOf(Date);
@@ -65,7 +73,10 @@ describe('createTenant', () => {
   });
 
   it('records a tenant.created audit event with the actor, the request id and the settings', async () => {
-    const tenant = await createTenant(db, 'audited', { actor: { type: 'operator', id: 'bob' }, requestId: 'req-created' });
+    const tenant = await createTenant(db, 'audited', {
+      actor: { type: 'operator', id: 'bob' },
+      requestId: 'req-created',
+    });
     const events = await listAuditEvents(db, tenant.id);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
@@ -82,7 +93,10 @@ describe('createTenant', () => {
     const first = await createTenant(db, 'taken', operator);
     const tenantsBefore = await countRows('tenants');
     const auditBefore = await countRows('audit_events');
-    const error = await expectCoreError(createTenant(db, 'taken', operator, { gracePeriodDays: 5 }), 'Conflict');
+    const error = await expectCoreError(
+      createTenant(db, 'taken', operator, { gracePeriodDays: 5 }),
+      'Conflict',
+    );
     expect(error.details).toEqual({ slug: 'taken' });
     expect(await countRows('tenants')).toBe(tenantsBefore);
     expect(await countRows('audit_events')).toBe(auditBefore);
@@ -90,7 +104,10 @@ describe('createTenant', () => {
   });
 
   it('lets exactly one of two parallel creates of the same slug succeed; the other is Conflict', async () => {
-    const results = await Promise.allSettled([createTenant(db, 'race', operator), createTenant(db, 'race', operator)]);
+    const results = await Promise.allSettled([
+      createTenant(db, 'race', operator),
+      createTenant(db, 'race', operator),
+    ]);
     const fulfilled = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(fulfilled).toHaveLength(1);
@@ -99,7 +116,12 @@ describe('createTenant', () => {
     expect((rejected[0]?.reason as CoreError).code).toBe('Conflict');
     const rows = await db.selectFrom('tenants').select('id').where('slug', '=', 'race').execute();
     expect(rows).toHaveLength(1);
-    const created = await db.selectFrom('audit_events').select('id').where('action', '=', 'tenant.created').where('tenant_id', '=', rows[0]?.id ?? '').execute();
+    const created = await db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'tenant.created')
+      .where('tenant_id', '=', rows[0]?.id ?? '')
+      .execute();
     expect(created).toHaveLength(1);
   });
 
@@ -124,8 +146,14 @@ describe('createTenant', () => {
 
   it('refuses invalid settings at creation with Invalid and writes nothing', async () => {
     const tenantsBefore = await countRows('tenants');
-    await expectCoreError(createTenant(db, 'bad-settings', operator, { gracePeriodDays: -1 }), 'Invalid');
-    await expectCoreError(createTenant(db, 'bad-settings', operator, { allowedOrigins: ['https://x.example/path'] }), 'Invalid');
+    await expectCoreError(
+      createTenant(db, 'bad-settings', operator, { gracePeriodDays: -1 }),
+      'Invalid',
+    );
+    await expectCoreError(
+      createTenant(db, 'bad-settings', operator, { allowedOrigins: ['https://x.example/path'] }),
+      'Invalid',
+    );
     expect(await countRows('tenants')).toBe(tenantsBefore);
     expect(await findTenantBySlug(db, 'bad-settings')).toBeUndefined();
   });
@@ -148,7 +176,11 @@ describe('listTenants, findTenantBySlug and getTenantBySlug', () => {
     for (const slug of ['zeta', 'alpha', 'mu']) await createTenant(isolated.db, slug, operator);
     const tenants = await listTenants(isolated.db);
     expect(tenants.map((t) => t.slug)).toEqual(['alpha', 'mu', 'zeta']);
-    expect(tenants[0]).toMatchObject({ gracePeriodDays: 90, cleanupAfterDays: null, allowedOrigins: [] });
+    expect(tenants[0]).toMatchObject({
+      gracePeriodDays: 90,
+      cleanupAfterDays: null,
+      allowedOrigins: [],
+    });
   });
 
   it('finds a tenant by slug and returns undefined for an unknown one', async () => {
@@ -168,7 +200,10 @@ describe('listTenants, findTenantBySlug and getTenantBySlug', () => {
 describe('updateTenantSettings', () => {
   it('changes the settings, records before and after, and moves updatedAt', async () => {
     const before = await createTenant(db, 'update-me', operator);
-    const context: ChangeContext = { actor: { type: 'operator', id: 'carol' }, requestId: 'req-update' };
+    const context: ChangeContext = {
+      actor: { type: 'operator', id: 'carol' },
+      requestId: 'req-update',
+    };
     const after = await updateTenantSettings(
       db,
       'update-me',
@@ -202,19 +237,35 @@ describe('updateTenantSettings', () => {
 
   it('records only the settings that actually changed', async () => {
     const tenant = await createTenant(db, 'partial', operator, { gracePeriodDays: 10 });
-    await updateTenantSettings(db, 'partial', { gracePeriodDays: 10, cleanupAfterDays: 7 }, operator);
+    await updateTenantSettings(
+      db,
+      'partial',
+      { gracePeriodDays: 10, cleanupAfterDays: 7 },
+      operator,
+    );
     const events = await listAuditEvents(db, tenant.id);
     expect(events.at(-1)?.changes).toEqual({ cleanupAfterDays: { before: null, after: 7 } });
   });
 
   it('leaves unmentioned settings alone and can turn cleanup off again', async () => {
-    await createTenant(db, 'keep', operator, { gracePeriodDays: 14, cleanupAfterDays: 60, allowedOrigins: ['https://a.example'] });
+    await createTenant(db, 'keep', operator, {
+      gracePeriodDays: 14,
+      cleanupAfterDays: 60,
+      allowedOrigins: ['https://a.example'],
+    });
     const updated = await updateTenantSettings(db, 'keep', { cleanupAfterDays: null }, operator);
-    expect(updated).toMatchObject({ gracePeriodDays: 14, cleanupAfterDays: null, allowedOrigins: ['https://a.example'] });
+    expect(updated).toMatchObject({
+      gracePeriodDays: 14,
+      cleanupAfterDays: null,
+      allowedOrigins: ['https://a.example'],
+    });
   });
 
   it('writes no audit event for an update that changes nothing', async () => {
-    const tenant = await createTenant(db, 'unchanged', operator, { gracePeriodDays: 45, allowedOrigins: ['https://a.example'] });
+    const tenant = await createTenant(db, 'unchanged', operator, {
+      gracePeriodDays: 45,
+      allowedOrigins: ['https://a.example'],
+    });
     const eventsBefore = await listAuditEvents(db, tenant.id);
     const same = await updateTenantSettings(
       db,
@@ -222,7 +273,11 @@ describe('updateTenantSettings', () => {
       { gracePeriodDays: 45, cleanupAfterDays: null, allowedOrigins: ['https://a.example/'] },
       operator,
     );
-    expect(same).toMatchObject({ gracePeriodDays: 45, cleanupAfterDays: null, allowedOrigins: ['https://a.example'] });
+    expect(same).toMatchObject({
+      gracePeriodDays: 45,
+      cleanupAfterDays: null,
+      allowedOrigins: ['https://a.example'],
+    });
     await updateTenantSettings(db, 'unchanged', {}, operator);
     expect(await listAuditEvents(db, tenant.id)).toEqual(eventsBefore);
   });
@@ -243,7 +298,12 @@ describe('updateTenantSettings', () => {
       },
       operator,
     );
-    expect(updated.allowedOrigins).toEqual(['https://app.example.com', 'http://example.com', 'http://localhost:3000', 'https://[::1]:8443']);
+    expect(updated.allowedOrigins).toEqual([
+      'https://app.example.com',
+      'http://example.com',
+      'http://localhost:3000',
+      'https://[::1]:8443',
+    ]);
   });
 
   it('accepts the boundary values of each setting', async () => {
@@ -251,12 +311,21 @@ describe('updateTenantSettings', () => {
     const max = await updateTenantSettings(
       db,
       'bounds',
-      { gracePeriodDays: 3650, cleanupAfterDays: 3650, allowedOrigins: Array.from({ length: 50 }, (_, i) => `https://o${i}.example`) },
+      {
+        gracePeriodDays: 3650,
+        cleanupAfterDays: 3650,
+        allowedOrigins: Array.from({ length: 50 }, (_, i) => `https://o${i}.example`),
+      },
       operator,
     );
     expect(max).toMatchObject({ gracePeriodDays: 3650, cleanupAfterDays: 3650 });
     expect(max.allowedOrigins).toHaveLength(50);
-    const min = await updateTenantSettings(db, 'bounds', { gracePeriodDays: 0, cleanupAfterDays: 1, allowedOrigins: [] }, operator);
+    const min = await updateTenantSettings(
+      db,
+      'bounds',
+      { gracePeriodDays: 0, cleanupAfterDays: 1, allowedOrigins: [] },
+      operator,
+    );
     expect(min).toMatchObject({ gracePeriodDays: 0, cleanupAfterDays: 1, allowedOrigins: [] });
   });
 
@@ -268,29 +337,72 @@ describe('updateTenantSettings', () => {
     ['cleanup after 0 days', { cleanupAfterDays: 0 }, 'cleanupAfterDays'],
     ['cleanup after 3651 days', { cleanupAfterDays: 3651 }, 'cleanupAfterDays'],
     ['a fractional cleanup', { cleanupAfterDays: 2.5 }, 'cleanupAfterDays'],
-    ['an origin with a path', { allowedOrigins: ['https://app.example.com/login'] }, 'allowedOrigins'],
-    ['an origin with a query', { allowedOrigins: ['https://app.example.com/?next=1'] }, 'allowedOrigins'],
-    ['an origin with a fragment', { allowedOrigins: ['https://app.example.com/#top'] }, 'allowedOrigins'],
-    ['an origin with credentials', { allowedOrigins: ['https://user:pw@app.example.com'] }, 'allowedOrigins'],
+    [
+      'an origin with a path',
+      { allowedOrigins: ['https://app.example.com/login'] },
+      'allowedOrigins',
+    ],
+    [
+      'an origin with a query',
+      { allowedOrigins: ['https://app.example.com/?next=1'] },
+      'allowedOrigins',
+    ],
+    [
+      'an origin with a fragment',
+      { allowedOrigins: ['https://app.example.com/#top'] },
+      'allowedOrigins',
+    ],
+    [
+      'an origin with credentials',
+      { allowedOrigins: ['https://user:pw@app.example.com'] },
+      'allowedOrigins',
+    ],
     ['an ftp origin', { allowedOrigins: ['ftp://files.example.com'] }, 'allowedOrigins'],
     ['a javascript: origin', { allowedOrigins: ['javascript:alert(1)'] }, 'allowedOrigins'],
     ['an origin that is not a URL', { allowedOrigins: ['app.example.com'] }, 'allowedOrigins'],
-    ['a good origin next to a bad one', { allowedOrigins: ['https://ok.example', 'not a url'] }, 'allowedOrigins'],
-    ['51 origins', { allowedOrigins: Array.from({ length: 51 }, (_, i) => `https://o${i}.example`) }, 'allowedOrigins'],
-    ['a valid grace period with an invalid cleanup', { gracePeriodDays: 7, cleanupAfterDays: 0 }, 'cleanupAfterDays'],
+    [
+      'a good origin next to a bad one',
+      { allowedOrigins: ['https://ok.example', 'not a url'] },
+      'allowedOrigins',
+    ],
+    [
+      '51 origins',
+      { allowedOrigins: Array.from({ length: 51 }, (_, i) => `https://o${i}.example`) },
+      'allowedOrigins',
+    ],
+    [
+      'a valid grace period with an invalid cleanup',
+      { gracePeriodDays: 7, cleanupAfterDays: 0 },
+      'cleanupAfterDays',
+    ],
   ];
 
-  it.each(invalidChanges)('refuses %s with Invalid and leaves the tenant unchanged', async (_label, change, field) => {
-    const slug = `inv-${Math.random().toString(16).slice(2, 10)}`;
-    const tenant = await createTenant(db, slug, operator, { gracePeriodDays: 20, cleanupAfterDays: 40, allowedOrigins: ['https://keep.example'] });
-    const error = await expectCoreError(updateTenantSettings(db, slug, change, operator), 'Invalid');
-    expect(error.details).toEqual({ field });
-    expect(await getTenantBySlug(db, slug)).toEqual(tenant);
-    expect((await listAuditEvents(db, tenant.id)).map((e) => e.action)).toEqual(['tenant.created']);
-  });
+  it.each(invalidChanges)(
+    'refuses %s with Invalid and leaves the tenant unchanged',
+    async (_label, change, field) => {
+      const slug = `inv-${Math.random().toString(16).slice(2, 10)}`;
+      const tenant = await createTenant(db, slug, operator, {
+        gracePeriodDays: 20,
+        cleanupAfterDays: 40,
+        allowedOrigins: ['https://keep.example'],
+      });
+      const error = await expectCoreError(
+        updateTenantSettings(db, slug, change, operator),
+        'Invalid',
+      );
+      expect(error.details).toEqual({ field });
+      expect(await getTenantBySlug(db, slug)).toEqual(tenant);
+      expect((await listAuditEvents(db, tenant.id)).map((e) => e.action)).toEqual([
+        'tenant.created',
+      ]);
+    },
+  );
 
   it('throws NotFound for an unknown slug', async () => {
-    const error = await expectCoreError(updateTenantSettings(db, 'ghost', { gracePeriodDays: 1 }, operator), 'NotFound');
+    const error = await expectCoreError(
+      updateTenantSettings(db, 'ghost', { gracePeriodDays: 1 }, operator),
+      'NotFound',
+    );
     expect(error.details).toEqual({ slug: 'ghost' });
     expect(await findTenantBySlug(db, 'ghost')).toBeUndefined();
   });

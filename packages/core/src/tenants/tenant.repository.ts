@@ -4,7 +4,12 @@ import type { ChangeContext } from '../context/actor.js';
 import type { TenantTable } from '../db/database.js';
 import { inTransaction, type Db } from '../db/transaction.js';
 import { conflict, notFound, PG_UNIQUE_VIOLATION, sqlState } from '../errors.js';
-import { assertValidSlug, normaliseSettingsChange, type Tenant, type TenantSettingsChange } from './tenant.js';
+import {
+  assertValidSlug,
+  normaliseSettingsChange,
+  type Tenant,
+  type TenantSettingsChange,
+} from './tenant.js';
 
 /**
  * Creates a tenant. A slug already taken is a `Conflict` (decided by the unique index, not by
@@ -13,7 +18,12 @@ import { assertValidSlug, normaliseSettingsChange, type Tenant, type TenantSetti
  * @example
  * const acme = await createTenant(db, 'acme', { actor: { type: 'operator', id: 'cli' } });
  */
-export async function createTenant(db: Db, slug: string, context: ChangeContext, settings: TenantSettingsChange = {}): Promise<Tenant> {
+export async function createTenant(
+  db: Db,
+  slug: string,
+  context: ChangeContext,
+  settings: TenantSettingsChange = {},
+): Promise<Tenant> {
   assertValidSlug(slug);
   const s = normaliseSettingsChange(settings);
   try {
@@ -32,12 +42,18 @@ export async function createTenant(db: Db, slug: string, context: ChangeContext,
       await recordAudit(tx, tenant.id, context, {
         action: 'tenant.created',
         target: { type: 'tenant', id: tenant.id },
-        changes: { slug, gracePeriodDays: tenant.gracePeriodDays, cleanupAfterDays: tenant.cleanupAfterDays, allowedOrigins: tenant.allowedOrigins },
+        changes: {
+          slug,
+          gracePeriodDays: tenant.gracePeriodDays,
+          cleanupAfterDays: tenant.cleanupAfterDays,
+          allowedOrigins: tenant.allowedOrigins,
+        },
       });
       return tenant;
     });
   } catch (error) {
-    if (sqlState(error) === PG_UNIQUE_VIOLATION) throw conflict(`tenant "${slug}" already exists`, { slug });
+    if (sqlState(error) === PG_UNIQUE_VIOLATION)
+      throw conflict(`tenant "${slug}" already exists`, { slug });
     throw error;
   }
 }
@@ -48,7 +64,11 @@ export async function listTenants(db: Db): Promise<Tenant[]> {
 }
 
 export async function findTenantBySlug(db: Db, slug: string): Promise<Tenant | undefined> {
-  const row = await db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+  const row = await db
+    .selectFrom('tenants')
+    .selectAll()
+    .where('slug', '=', slug)
+    .executeTakeFirst();
   return row && toTenant(row);
 }
 
@@ -60,10 +80,20 @@ export async function getTenantBySlug(db: Db, slug: string): Promise<Tenant> {
 }
 
 /** Changes a tenant's settings; the audit event records each changed value before and after. */
-export async function updateTenantSettings(db: Db, slug: string, change: TenantSettingsChange, context: ChangeContext): Promise<Tenant> {
+export async function updateTenantSettings(
+  db: Db,
+  slug: string,
+  change: TenantSettingsChange,
+  context: ChangeContext,
+): Promise<Tenant> {
   const s = normaliseSettingsChange(change);
   return inTransaction(db, async (tx) => {
-    const before = await tx.selectFrom('tenants').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
+    const before = await tx
+      .selectFrom('tenants')
+      .selectAll()
+      .where('slug', '=', slug)
+      .forUpdate()
+      .executeTakeFirst();
     if (!before) throw notFound(`tenant "${slug}" does not exist`, { slug });
     const row = await tx
       .updateTable('tenants')
@@ -79,10 +109,15 @@ export async function updateTenantSettings(db: Db, slug: string, change: TenantS
     const [was, now] = [toTenant(before), toTenant(row)];
     const changes: Record<string, { before: unknown; after: unknown }> = {};
     for (const key of ['gracePeriodDays', 'cleanupAfterDays', 'allowedOrigins'] as const) {
-      if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) changes[key] = { before: was[key], after: now[key] };
+      if (JSON.stringify(was[key]) !== JSON.stringify(now[key]))
+        changes[key] = { before: was[key], after: now[key] };
     }
     if (Object.keys(changes).length > 0) {
-      await recordAudit(tx, now.id, context, { action: 'tenant.settings_changed', target: { type: 'tenant', id: now.id }, changes });
+      await recordAudit(tx, now.id, context, {
+        action: 'tenant.settings_changed',
+        target: { type: 'tenant', id: now.id },
+        changes,
+      });
     }
     return now;
   });

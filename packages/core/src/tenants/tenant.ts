@@ -39,14 +39,20 @@ export function normaliseSettingsChange(change: TenantSettingsChange): TenantSet
   if (change.gracePeriodDays !== undefined) {
     const days = change.gracePeriodDays;
     if (!Number.isInteger(days) || days < 0 || days > MAX_GRACE_PERIOD_DAYS) {
-      throw invalid(`grace period must be a whole number of days from 0 to ${MAX_GRACE_PERIOD_DAYS}`, { field: 'gracePeriodDays' });
+      throw invalid(
+        `grace period must be a whole number of days from 0 to ${MAX_GRACE_PERIOD_DAYS}`,
+        { field: 'gracePeriodDays' },
+      );
     }
     out.gracePeriodDays = days;
   }
   if (change.cleanupAfterDays !== undefined) {
     const days = change.cleanupAfterDays;
     if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_GRACE_PERIOD_DAYS)) {
-      throw invalid(`cleanup must be off or a whole number of days from 1 to ${MAX_GRACE_PERIOD_DAYS}`, { field: 'cleanupAfterDays' });
+      throw invalid(
+        `cleanup must be off or a whole number of days from 1 to ${MAX_GRACE_PERIOD_DAYS}`,
+        { field: 'cleanupAfterDays' },
+      );
     }
     out.cleanupAfterDays = days;
   }
@@ -71,9 +77,12 @@ export function normaliseOrigin(value: string): string {
     throw invalid(`allowed origin "${value}" must use http or https`, { field: 'allowedOrigins' });
   }
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    throw invalid(`allowed origin "${value}" must be just scheme, host and port, like https://app.example.com`, {
-      field: 'allowedOrigins',
-    });
+    throw invalid(
+      `allowed origin "${value}" must be just scheme, host and port, like https://app.example.com`,
+      {
+        field: 'allowedOrigins',
+      },
+    );
   }
   return url.origin;
 }

@@ -16,12 +16,18 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (serverUrl) {
     const name = `roster_tpl_${randomBytes(6).toString('hex')}`;
     await withAdminClient(serverUrl, (client) => client.query(`create database ${name}`));
-    const database = await openDatabase({ kind: 'postgres', url: withDatabase(serverUrl, name), poolMax: 2 });
+    const database = await openDatabase({
+      kind: 'postgres',
+      url: withDatabase(serverUrl, name),
+      poolMax: 2,
+    });
     await migrateToLatest(database);
     await database.close();
     process.env[TEMPLATE_ENV] = name;
     return async () => {
-      await withAdminClient(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
+      await withAdminClient(serverUrl, (client) =>
+        client.query(`drop database if exists ${name} with (force)`),
+      );
     };
   }
   const folder = await mkdtemp(path.join(tmpdir(), 'roster-test-'));

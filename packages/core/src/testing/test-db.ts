@@ -14,7 +14,9 @@ export interface TestDatabase extends RosterDatabase {
 }
 
 /** A fresh, migrated, empty database for one test file; on PostgreSQL when DATABASE_URL is set. */
-export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
   const serverUrl = process.env.DATABASE_URL;
   const template = process.env[TEMPLATE_ENV];
@@ -24,7 +26,11 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       const from = migrated && template ? ` template ${template}` : '';
       await client.query(`create database ${name}${from}`);
     });
-    const target: DatabaseTarget = { kind: 'postgres', url: withDatabase(serverUrl, name), poolMax: 10 };
+    const target: DatabaseTarget = {
+      kind: 'postgres',
+      url: withDatabase(serverUrl, name),
+      poolMax: 10,
+    };
     const database = await openDatabase(target);
     if (migrated && !template) await migrateToLatest(database);
     return {
@@ -32,7 +38,9 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       target,
       close: async () => {
         await database.close();
-        await withAdminClient(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
+        await withAdminClient(serverUrl, (client) =>
+          client.query(`drop database if exists ${name} with (force)`),
+        );
       },
     };
   }
@@ -53,7 +61,10 @@ export function withDatabase(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-export async function withAdminClient<T>(serverUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdminClient<T>(
+  serverUrl: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {

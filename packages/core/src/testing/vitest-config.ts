@@ -9,7 +9,9 @@ type TestOptions = NonNullable<ViteUserConfig['test']>;
  * `*.pg.*.test.ts` files need what only PostgreSQL offers (several processes on one database);
  * they are included only when DATABASE_URL is set, which .ci/run always does in one pass.
  */
-export function rosterTestConfig(options: { include?: string[]; globalSetup?: string } = {}): ViteUserConfig {
+export function rosterTestConfig(
+  options: { include?: string[]; globalSetup?: string } = {},
+): ViteUserConfig {
   const onPostgres = Boolean(process.env.DATABASE_URL);
   const test: TestOptions = {
     include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],

@@ -30,7 +30,11 @@ async function newTenant(): Promise<Tenant> {
  * Inserts users straight into the table. `createdAt` may be a Date or a timestamptz literal
  * (to get sub-millisecond precision, as `now()` gives); omitted, the column default applies.
  */
-async function insertUsers(tenantId: string, userNames: readonly string[], createdAt?: (index: number) => Date | string): Promise<void> {
+async function insertUsers(
+  tenantId: string,
+  userNames: readonly string[],
+  createdAt?: (index: number) => Date | string,
+): Promise<void> {
   if (userNames.length === 0) return;
   await db
     .insertInto('users')
@@ -61,11 +65,18 @@ async function allPages(tenantId: string, limit: number): Promise<UserPage[]> {
 
 /** The order listUsers promises: created_at, then id. */
 async function expectedOrder(tenantId: string): Promise<string[]> {
-  const rows = await db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').execute();
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   return rows.map((r) => r.id);
 }
 
-const names = (count: number, prefix = 'user') => Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(3, '0')}@example.com`);
+const names = (count: number, prefix = 'user') =>
+  Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(3, '0')}@example.com`);
 
 async function expectInvalidCursor(tenantId: string, after: string): Promise<void> {
   const error: unknown = await listUsers(db, tenantId, { after }).then(
@@ -88,7 +99,11 @@ describe('listUsers', () => {
     // Inserted out of creation order, three users per instant, so the order comes from
     // (created_at, id) and ties are broken by id.
     const base = Date.parse('2026-01-01T00:00:00Z');
-    await insertUsers(tenant.id, names(25), (i) => new Date(base + (24 - i - ((24 - i) % 3)) * 1000));
+    await insertUsers(
+      tenant.id,
+      names(25),
+      (i) => new Date(base + (24 - i - ((24 - i) % 3)) * 1000),
+    );
 
     const pages = await allPages(tenant.id, 10);
     expect(pages.map((p) => p.users.length)).toEqual([10, 10, 5]);
@@ -111,7 +126,9 @@ describe('listUsers', () => {
     const first = await walk();
     expect(first.map((p) => p.length)).toEqual([5, 5, 2]);
     expect(await walk()).toEqual(first);
-    expect((await listUsers(db, tenant.id, { limit: 1000 })).users.map((u) => u.id)).toEqual(first.flat());
+    expect((await listUsers(db, tenant.id, { limit: 1000 })).users.map((u) => u.id)).toEqual(
+      first.flat(),
+    );
     expect(first.flat()).toEqual([...first.flat()].sort());
   });
 
@@ -164,8 +181,16 @@ describe('listUsers', () => {
     const mine = await newTenant();
     const theirs = await newTenant();
     // Interleaved in time, so a missing tenant filter on any page would show.
-    await insertUsers(mine.id, names(15, 'mine'), (i) => new Date(Date.UTC(2026, 3, 1, 0, 0, 2 * i)));
-    await insertUsers(theirs.id, names(15, 'theirs'), (i) => new Date(Date.UTC(2026, 3, 1, 0, 0, 2 * i + 1)));
+    await insertUsers(
+      mine.id,
+      names(15, 'mine'),
+      (i) => new Date(Date.UTC(2026, 3, 1, 0, 0, 2 * i)),
+    );
+    await insertUsers(
+      theirs.id,
+      names(15, 'theirs'),
+      (i) => new Date(Date.UTC(2026, 3, 1, 0, 0, 2 * i + 1)),
+    );
 
     const pages = await allPages(mine.id, 4);
     const users = pages.flatMap((p) => p.users);
@@ -175,7 +200,10 @@ describe('listUsers', () => {
     // A cursor from one tenant does not open the other tenant's users either.
     const cursor = pages[0]?.next;
     expect(cursor).toBeDefined();
-    const across = await listUsers(db, theirs.id, { limit: 100, ...(cursor ? { after: cursor } : {}) });
+    const across = await listUsers(db, theirs.id, {
+      limit: 100,
+      ...(cursor ? { after: cursor } : {}),
+    });
     expect(across.users.every((u) => u.tenantId === theirs.id)).toBe(true);
     expect(await listUsers(db, '00000000-0000-4000-8000-000000000000')).toEqual({ users: [] });
   });
@@ -197,7 +225,10 @@ describe('listUsers', () => {
     const huge = await listUsers(db, tenant.id, { limit: 5000 });
     expect(huge.users).toHaveLength(1000);
     expect(huge.next).toEqual(expect.any(String));
-    const rest = await listUsers(db, tenant.id, { limit: 5000, ...(huge.next ? { after: huge.next } : {}) });
+    const rest = await listUsers(db, tenant.id, {
+      limit: 5000,
+      ...(huge.next ? { after: huge.next } : {}),
+    });
     expect(rest.users).toHaveLength(1);
     expect(rest).not.toHaveProperty('next');
     expect(rest.users[0]?.userName).toBe('user1000@example.com');
@@ -214,12 +245,17 @@ describe('listUsers', () => {
       await insertUsers(tenant.id, names(3));
       const next = (await listUsers(db, tenantId, { limit: 1 })).next;
       // Tamper with a real cursor ("<instant>|<id>") so each case breaks exactly one part.
-      [issuedAt = '', issuedId = ''] = Buffer.from(next ?? '', 'base64url').toString().split('|');
+      [issuedAt = '', issuedId = ''] = Buffer.from(next ?? '', 'base64url')
+        .toString()
+        .split('|');
     });
 
     it('accepts the issued cursor re-encoded unchanged', async () => {
       expect(issuedId).toMatch(/^[0-9a-f-]{36}$/);
-      const page = await listUsers(db, tenantId, { limit: 10, after: encode(`${issuedAt}|${issuedId}`) });
+      const page = await listUsers(db, tenantId, {
+        limit: 10,
+        after: encode(`${issuedAt}|${issuedId}`),
+      });
       expect(page.users).toHaveLength(2);
     });
 
@@ -230,7 +266,10 @@ describe('listUsers', () => {
       ['a cursor with a bad instant', () => encode(`yesterday|${issuedId}`)],
       ['a cursor with a bad id', () => encode(`${issuedAt}|not-an-id`)],
       ['a cursor whose id is 36 hyphens', () => encode(`${issuedAt}|${'-'.repeat(36)}`)],
-      ['a cursor whose id is 36 hex digits', () => encode(`${issuedAt}|${'0123456789abcdef'.repeat(2)}0123`)],
+      [
+        'a cursor whose id is 36 hex digits',
+        () => encode(`${issuedAt}|${'0123456789abcdef'.repeat(2)}0123`),
+      ],
     ])('refuses %s with Invalid', async (_label, cursor) => {
       await expectInvalidCursor(tenantId, cursor());
     });
@@ -240,7 +279,11 @@ describe('listUsers', () => {
   // kept only milliseconds listed the last user of a page again on the next one.
   it('pages users whose created_at has microseconds without repeating any', async () => {
     const tenant = await newTenant();
-    await insertUsers(tenant.id, names(25), (i) => `2026-06-01T00:00:${String(i).padStart(2, '0')}.123456Z`);
+    await insertUsers(
+      tenant.id,
+      names(25),
+      (i) => `2026-06-01T00:00:${String(i).padStart(2, '0')}.123456Z`,
+    );
     const pages = await allPages(tenant.id, 10);
     const ids = pages.flatMap((p) => p.users.map((u) => u.id));
     expect(pages.map((p) => p.users.length)).toEqual([10, 10, 5]);
@@ -256,4 +299,3 @@ describe('listUsers', () => {
     expect(ids).toEqual(await expectedOrder(tenant.id));
   });
 });
-

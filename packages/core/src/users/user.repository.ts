@@ -13,38 +13,61 @@ export interface UserPage {
 export const MAX_USER_PAGE_SIZE = 1000;
 
 /** A tenant's users in creation order, a page at a time (keyset paging: stable and cheap at any depth). */
-export async function listUsers(db: Db, tenantId: string, options: { limit?: number; after?: string } = {}): Promise<UserPage> {
+export async function listUsers(
+  db: Db,
+  tenantId: string,
+  options: { limit?: number; after?: string } = {},
+): Promise<UserPage> {
   const limit = clampLimit(options.limit, 100, MAX_USER_PAGE_SIZE);
   let query = db
     .selectFrom('users')
     .select([
-      'id', 'tenant_id', 'user_name', 'external_id', 'display_name', 'lifecycle_state', 'source', 'managed_by',
-      'last_sign_in_at', 'purge_after', 'created_at', 'version',
+      'id',
+      'tenant_id',
+      'user_name',
+      'external_id',
+      'display_name',
+      'lifecycle_state',
+      'source',
+      'managed_by',
+      'last_sign_in_at',
+      'purge_after',
+      'created_at',
+      'version',
       // The cursor needs created_at to the microsecond; a JS Date keeps only milliseconds.
-      sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_at_exact'),
+      sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
+        'created_at_exact',
+      ),
     ])
     .where('tenant_id', '=', tenantId);
   const cursor = options.after ? decodeCursor(options.after) : undefined;
-  if (cursor) query = query.where(sql<boolean>`(created_at, id) > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`);
-  const rows = await query.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
-  const page = rows.slice(0, limit).map(
-    (row): UserSummary => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      userName: row.user_name,
-      externalId: row.external_id,
-      displayName: row.display_name,
-      state: row.lifecycle_state,
-      source: row.source,
-      managedBy: row.managed_by,
-      lastSignInAt: row.last_sign_in_at,
-      purgeAfter: row.purge_after,
-      createdAt: row.created_at,
-      version: row.version,
-    }),
-  );
+  if (cursor)
+    query = query.where(
+      sql<boolean>`(created_at, id) > (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)`,
+    );
+  const rows = await query
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
+  const page = rows.slice(0, limit).map((row): UserSummary => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    userName: row.user_name,
+    externalId: row.external_id,
+    displayName: row.display_name,
+    state: row.lifecycle_state,
+    source: row.source,
+    managedBy: row.managed_by,
+    lastSignInAt: row.last_sign_in_at,
+    purgeAfter: row.purge_after,
+    createdAt: row.created_at,
+    version: row.version,
+  }));
   const last = rows[limit - 1];
-  return rows.length > limit && last ? { users: page, next: encodeCursor(last.created_at_exact, last.id) } : { users: page };
+  return rows.length > limit && last
+    ? { users: page, next: encodeCursor(last.created_at_exact, last.id) }
+    : { users: page };
 }
 
 const EXACT_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

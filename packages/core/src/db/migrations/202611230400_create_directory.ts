@@ -220,8 +220,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
-    'change_outbox', 'audit_events', 'saml_assertion_ids', 'saml_request_ids', 'sessions',
-    'saml_links', 'saml_idps', 'group_members', 'groups', 'user_emails', 'users', 'scim_tokens',
+    'change_outbox',
+    'audit_events',
+    'saml_assertion_ids',
+    'saml_request_ids',
+    'sessions',
+    'saml_links',
+    'saml_idps',
+    'group_members',
+    'groups',
+    'user_emails',
+    'users',
+    'scim_tokens',
     'tenants',
   ]) {
     await sql.raw(`drop table if exists ${table} cascade`).execute(db);
