@@ -96,13 +96,11 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
       operatorContext(req),
       clock,
     );
-    res
-      .status(201)
-      .json({
-        ...presentToken(issued, clock.now()),
-        token: issued.token,
-        scimBaseUrl: urls.scimBaseUrl(req.params.slug),
-      });
+    res.status(201).json({
+      ...presentToken(issued, clock.now()),
+      token: issued.token,
+      scimBaseUrl: urls.scimBaseUrl(req.params.slug),
+    });
   });
 
   router.get('/tenants/:slug/scim-tokens', async (req, res) => {
