@@ -1,22 +1,9 @@
-// Runs the SCIM app alone (any number of instances on one PostgreSQL). `npm start` runs every app in one process instead.
-import { exitOnSignals, listen, startRuntime } from '@roster/http';
+// The SCIM app alone (any number of instances on one PostgreSQL); `npm start` runs every app in one process.
+import { runStandalone } from '@roster/http';
 import { createScimApp } from './app.js';
 
-const runtime = await startRuntime('scim');
-const { config, logger, database, lifecycle } = runtime;
-const server = await listen(
-  createScimApp({ ...runtime, baseUrl: config.scim.baseUrl }),
-  config.host,
-  config.scim.port,
-);
-logger.info(
-  { port: config.scim.port, baseUrl: config.scim.baseUrl, database: database.engine },
-  'scim.listening',
-);
-exitOnSignals({
-  lifecycle,
-  servers: [server],
-  afterServersClosed: runtime.shutdown,
-  timeoutMs: config.shutdownTimeoutMs,
-  logger,
-});
+await runStandalone('scim', (runtime) => ({
+  app: createScimApp({ ...runtime, baseUrl: runtime.config.scim.baseUrl }),
+  host: runtime.config.host,
+  port: runtime.config.scim.port,
+}));

@@ -18,3 +18,4 @@ export {
   type ShutdownPlan,
 } from './server-lifecycle.js';
 export { startRuntime, type Runtime } from './runtime.js';
+export { runStandalone, type Placement } from './run-standalone.js';

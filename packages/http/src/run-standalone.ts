@@ -1,0 +1,30 @@
+import type { Express } from 'express';
+import { startRuntime, type Runtime } from './runtime.js';
+import { exitOnSignals, listen } from './server-lifecycle.js';
+
+export interface Placement {
+  readonly app: Express;
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The whole life of a one-app process (`node apps/<app>/dist/main.js`): start-up checks, listen,
+ * and graceful shutdown on SIGTERM/SIGINT. Any number of such processes may share one PostgreSQL.
+ */
+export async function runStandalone(
+  name: string,
+  place: (runtime: Runtime) => Placement,
+): Promise<void> {
+  const runtime = await startRuntime(name);
+  const { app, host, port } = place(runtime);
+  const server = await listen(app, host, port);
+  runtime.logger.info({ host, port, database: runtime.database.engine }, `${name}.listening`);
+  exitOnSignals({
+    lifecycle: runtime.lifecycle,
+    servers: [server],
+    afterServersClosed: runtime.shutdown,
+    timeoutMs: runtime.config.shutdownTimeoutMs,
+    logger: runtime.logger,
+  });
+}
