@@ -17,3 +17,39 @@ export interface UserSummary {
   readonly createdAt: Date;
   readonly version: number;
 }
+
+/** An email address of a user (RFC 7643 §4.1.2); matched only where the IdP allows it. */
+export interface UserEmail {
+  readonly value: string;
+  readonly type?: string | undefined;
+  readonly primary?: boolean | undefined;
+}
+
+/** The one user, whichever door they came in by (PRODUCT.md "The one user"). */
+export interface User extends UserSummary {
+  readonly givenName: string | null;
+  readonly familyName: string | null;
+  readonly emails: readonly UserEmail[];
+  readonly active: boolean;
+  /** Why the user is inactive: `scim` (the IdP said active:false), `dormant` (cleanup), `operator`. */
+  readonly inactiveReason: string | null;
+  readonly adoptedAt: Date | null;
+  readonly deprovisionedAt: Date | null;
+  /** The full SCIM representation (core schema and extensions) as last written. */
+  readonly scimResource: Readonly<Record<string, unknown>>;
+  readonly updatedAt: Date;
+}
+
+/** What a door says about a person: SCIM's resource, or an assertion's mapped attributes. */
+export interface UserAttributes {
+  readonly userName: string;
+  readonly externalId?: string | null | undefined;
+  readonly displayName?: string | null | undefined;
+  readonly givenName?: string | null | undefined;
+  readonly familyName?: string | null | undefined;
+  readonly emails?: readonly UserEmail[] | undefined;
+  /** SCIM `active`; absent means "unchanged" on an update and true on a create. */
+  readonly active?: boolean | undefined;
+  /** SCIM only: the representation to keep (validated by the SCIM adapter). */
+  readonly scimResource?: Readonly<Record<string, unknown>> | undefined;
+}

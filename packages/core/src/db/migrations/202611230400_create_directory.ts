@@ -57,8 +57,12 @@ const statements = [
     password_hash text,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
-    constraint users_deprovisioned_has_purge_date
-      check ((lifecycle_state = 'deprovisioned') = (purge_after is not null))
+    -- deprovisioned users always wait for a purge date; dormant (inactive) JIT users may too
+    -- (PRODUCT.md rules 5 and 6); active users never do.
+    constraint users_purge_date_matches_state check (
+      (lifecycle_state = 'deprovisioned' and purge_after is not null)
+      or lifecycle_state = 'inactive'
+      or (lifecycle_state = 'active' and purge_after is null))
   )`,
   `create unique index users_tenant_user_name_key on users (tenant_id, user_name_key)`,
   `create unique index users_tenant_external_id_key on users (tenant_id, external_id) where external_id is not null`,
