@@ -59,3 +59,33 @@ export {
 export type { UserSummary } from './users/user.js';
 export { listUsers, MAX_USER_PAGE_SIZE, type UserPage } from './users/user.repository.js';
 export { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
+
+// the one user and the rules (PRODUCT.md "Reconciliation rules")
+export type { User, UserAttributes, UserEmail } from './users/user.js';
+export { identityKey, NAME_ID_FORMAT } from './reconciliation/identity-key.js';
+export {
+  decideScimCreate,
+  decideScimWrite,
+  decideSignIn,
+  type IdentityProviderPolicy,
+  type MatchKey,
+  type RefusalReason,
+  type ScimCreateDecision,
+  type SignInDecision,
+} from './reconciliation/reconcile.js';
+export {
+  createUserFromScim,
+  deleteUserFromScim,
+  replaceUserFromScim,
+  type ScimCreateOutcome,
+} from './provisioning/provision-from-scim.js';
+export {
+  DEFAULT_SESSION_POLICY,
+  explainSignIn,
+  sessionIdHash,
+  signInWithSaml,
+  type AssertedIdentity,
+  type SessionPolicy,
+  type SignInResult,
+} from './provisioning/sign-in.js';
+export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';

@@ -1,0 +1,243 @@
+// The SCIM door: create, replace and delete a user, each one transaction around the rules.
+import type { Clock } from '../clock.js';
+import type { ChangeContext } from '../context/actor.js';
+import { inTransaction, inTransactionRetryingRaces, type Db, type Tx } from '../db/transaction.js';
+import {
+  conflict,
+  invalid,
+  notFound,
+  PG_UNIQUE_VIOLATION,
+  sqlState,
+  violatedConstraint,
+} from '../errors.js';
+import { isUuid } from '../ids.js';
+import { isEntraSoftDeleteRename } from '../reconciliation/identity-key.js';
+import { decideScimCreate, decideScimWrite, purgeDate } from '../reconciliation/reconcile.js';
+import type { User, UserAttributes } from '../users/user.js';
+import {
+  endSessions,
+  insertUser,
+  lockUserByExternalId,
+  lockUserById,
+  lockUserByUserName,
+  lockUsersByLinkedNameId,
+  updateUser,
+  type UserChange,
+} from '../users/user.store.js';
+import { purgeLockedUser } from './purge.js';
+import { recordUserChange } from './record-change.js';
+
+export type ScimCreateOutcome = 'created' | 'adopted' | 'restored';
+
+const ACTIVE = {
+  lifecycle: 'active',
+  inactiveReason: null,
+  purgeAfter: null,
+  deprovisionedAt: null,
+} as const;
+const INACTIVE_BY_SCIM = {
+  lifecycle: 'inactive',
+  inactiveReason: 'scim',
+  purgeAfter: null,
+  deprovisionedAt: null,
+} as const;
+
+/** The state change SCIM's `active` asks of a user (undefined: none; `active` absent: unchanged). */
+function stateFor(active: boolean | undefined, current: User): UserChange['state'] {
+  if (active === false)
+    return current.state === 'inactive' && current.inactiveReason === 'scim'
+      ? undefined
+      : INACTIVE_BY_SCIM;
+  if (active === true && current.state !== 'active') return ACTIVE;
+  return undefined;
+}
+
+function assertUserName(attributes: UserAttributes): void {
+  if (attributes.userName.trim() === '')
+    throw invalid('userName must not be empty', { field: 'userName' });
+}
+
+/**
+ * A SCIM POST /Users (PRODUCT.md rules 1 and 5): create, adopt a matching JIT user, or restore
+ * a deprovisioned one within its grace period; a SCIM-managed duplicate is a `Conflict`.
+ *
+ * @example
+ * const { user, outcome } = await createUserFromScim(db, tenant.id, { userName: 'ann@example.com' }, ctx, clock);
+ * // outcome: 'created' | 'adopted' | 'restored'; answer 201 with user.id either way
+ */
+export async function createUserFromScim(
+  db: Db,
+  tenantId: string,
+  attributes: UserAttributes,
+  context: ChangeContext,
+  clock: Clock,
+): Promise<{ user: User; outcome: ScimCreateOutcome }> {
+  assertUserName(attributes);
+  return inTransactionRetryingRaces(db, async (tx) => {
+    const now = clock.now();
+    const byExternalId = attributes.externalId
+      ? await lockUserByExternalId(tx, tenantId, attributes.externalId)
+      : undefined;
+    const byUserName = await lockUserByUserName(tx, tenantId, attributes.userName);
+    const primaryEmail =
+      attributes.emails?.find((e) => e.primary)?.value ?? attributes.emails?.[0]?.value;
+    const byLinkedNameId =
+      byExternalId || byUserName
+        ? []
+        : await lockUsersByLinkedNameId(tx, tenantId, [
+            attributes.userName,
+            ...(primaryEmail ? [primaryEmail] : []),
+          ]);
+    const decision = decideScimCreate({ byExternalId, byUserName, byLinkedNameId }, now);
+    switch (decision.kind) {
+      case 'reject':
+        throw conflict(decision.detail, { conflictingUserId: decision.conflictingUserId });
+      case 'create':
+      case 'replace_expired': {
+        if (decision.kind === 'replace_expired') await purgeLockedUser(tx, decision.user, context);
+        const user = await insertUser(tx, tenantId, attributes, { source: 'scim', now });
+        await recordUserChange(tx, context, 'user.created', undefined, user, { via: 'scim' });
+        return { user, outcome: 'created' };
+      }
+      case 'adopt': {
+        const user = await updateUser(
+          tx,
+          decision.user,
+          // RFC 7643 §4.1.1: a created resource is active unless it says otherwise; SCIM wins.
+          {
+            attributes,
+            managedBy: 'scim',
+            adoptedAt: now,
+            ...stateChange(attributes.active ?? true, decision.user),
+          },
+          now,
+        );
+        if (user.state !== 'active') await endSessions(tx, user.id);
+        await recordUserChange(tx, context, 'user.adopted', decision.user, user, {
+          matchedBy: decision.matchedBy,
+        });
+        return { user, outcome: 'adopted' };
+      }
+      case 'restore': {
+        const user = await updateUser(
+          tx,
+          decision.user,
+          {
+            attributes,
+            managedBy: 'scim',
+            state: attributes.active === false ? INACTIVE_BY_SCIM : ACTIVE,
+          },
+          now,
+        );
+        await recordUserChange(tx, context, 'user.restored', decision.user, user, {
+          matchedBy: decision.matchedBy,
+        });
+        return { user, outcome: 'restored' };
+      }
+    }
+  });
+}
+
+const stateChange = (active: boolean | undefined, current: User): Pick<UserChange, 'state'> => {
+  const state = stateFor(active, current);
+  return state ? { state } : {};
+};
+
+/**
+ * A SCIM PUT /Users/{id}: SCIM's attributes replace the user's. The first SCIM write to a JIT
+ * user adopts it (rule 1); `active:false` deactivates and ends its sessions at once (rules 3, 4).
+ */
+export async function replaceUserFromScim(
+  db: Db,
+  tenantId: string,
+  id: string,
+  attributes: UserAttributes,
+  context: ChangeContext,
+  clock: Clock,
+): Promise<User> {
+  assertUserName(attributes);
+  try {
+    return await inTransaction(db, async (tx) => {
+      const now = clock.now();
+      const existing = isUuid(id) ? await lockUserById(tx, tenantId, id) : undefined;
+      const decision = decideScimWrite(existing);
+      if (decision.kind === 'not_found' || !existing) throw notFound(`user ${id} does not exist`);
+      const user = await updateUser(
+        tx,
+        existing,
+        {
+          attributes,
+          ...stateChange(attributes.active, existing),
+          ...(decision.adopt ? { managedBy: 'scim' as const, adoptedAt: now } : {}),
+        },
+        now,
+      );
+      const deactivated = existing.state === 'active' && user.state !== 'active';
+      if (deactivated) await endSessions(tx, user.id);
+      const action = decision.adopt
+        ? 'user.adopted'
+        : deactivated
+          ? 'user.deactivated'
+          : existing.state !== 'active' && user.state === 'active'
+            ? 'user.reactivated'
+            : 'user.replaced';
+      // Entra's soft delete renames userName to <objectId><UPN>: the same person, noted as such.
+      const softDelete = isEntraSoftDeleteRename(existing.userName, user.userName)
+        ? { entraSoftDelete: true }
+        : {};
+      await recordUserChange(tx, context, action, existing, user, softDelete);
+      return user;
+    });
+  } catch (error) {
+    if (sqlState(error) === PG_UNIQUE_VIOLATION) {
+      const field = violatedConstraint(error)?.includes('external_id') ? 'externalId' : 'userName';
+      throw conflict(`another user already has this ${field}`, { field });
+    }
+    throw error;
+  }
+}
+
+/**
+ * A SCIM DELETE /Users/{id} (rule 5): the user is deprovisioned (404 for SCIM from now on, no
+ * sign-in, sessions ended in this transaction) and purged after the tenant's grace period.
+ */
+export async function deleteUserFromScim(
+  db: Db,
+  tenantId: string,
+  id: string,
+  context: ChangeContext,
+  clock: Clock,
+): Promise<User> {
+  return inTransaction(db, async (tx) => {
+    const now = clock.now();
+    const existing = isUuid(id) ? await lockUserById(tx, tenantId, id) : undefined;
+    if (decideScimWrite(existing).kind === 'not_found' || !existing)
+      throw notFound(`user ${id} does not exist`);
+    const graceDays = await tenantGracePeriod(tx, tenantId);
+    const user = await updateUser(
+      tx,
+      existing,
+      {
+        state: {
+          lifecycle: 'deprovisioned',
+          inactiveReason: 'scim_delete',
+          purgeAfter: purgeDate(now, graceDays),
+          deprovisionedAt: now,
+        },
+      },
+      now,
+    );
+    const sessionsEnded = await endSessions(tx, user.id);
+    await recordUserChange(tx, context, 'user.deprovisioned', existing, user, { sessionsEnded });
+    return user;
+  });
+}
+
+async function tenantGracePeriod(tx: Tx, tenantId: string): Promise<number> {
+  const tenant = await tx
+    .selectFrom('tenants')
+    .select('grace_period_days')
+    .where('id', '=', tenantId)
+    .executeTakeFirstOrThrow();
+  return tenant.grace_period_days;
+}

@@ -1,0 +1,103 @@
+// Rule 5 and 6: purge users whose grace period is over. Safe with any number of job runners:
+// each batch locks its rows with SKIP LOCKED, so every user is purged by exactly one of them.
+import { sql } from 'kysely';
+import { recordAudit } from '../audit/audit.repository.js';
+import { appendChange } from '../changes/outbox.js';
+import type { Clock } from '../clock.js';
+import { SYSTEM, type ChangeContext } from '../context/actor.js';
+import { inTransaction, type Db, type Tx } from '../db/transaction.js';
+import type { User } from '../users/user.js';
+
+/**
+ * Removes a locked user for good: its links, sessions, emails and memberships go with it (foreign
+ * keys), and the audit trail keeps its events but loses what they said about the person beyond
+ * the ids.
+ */
+export async function purgeLockedUser(
+  tx: Tx,
+  user: Pick<User, 'id' | 'tenantId'>,
+  context: ChangeContext,
+): Promise<void> {
+  await tx
+    .deleteFrom('users')
+    .where('id', '=', user.id)
+    .where('tenant_id', '=', user.tenantId)
+    .execute();
+  await tx
+    .updateTable('audit_events')
+    .set({ changes: { redacted: 'user purged' } })
+    .where('tenant_id', '=', user.tenantId)
+    .where('target_id', '=', user.id)
+    .where('changes', 'is not', null)
+    .execute();
+  await recordAudit(tx, user.tenantId, context, {
+    action: 'user.purged',
+    target: { type: 'user', id: user.id },
+  });
+  await appendChange(tx, user.tenantId, {
+    kind: 'user.purged',
+    entityType: 'user',
+    entityId: user.id,
+  });
+}
+
+export interface PurgeOptions {
+  /** Only this tenant (by id); all tenants otherwise. */
+  readonly tenantId?: string;
+  /** Count what would be purged; change nothing. */
+  readonly dryRun?: boolean;
+  /** Users per transaction. */
+  readonly batchSize?: number;
+  /** Called after every batch, for a progress display. */
+  readonly onProgress?: (progress: { purged: number }) => void;
+  readonly context?: ChangeContext;
+}
+
+export interface PurgeSummary {
+  readonly purged: number;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Purges every user whose purge date has passed (deprovisioned, or deactivated as dormant).
+ *
+ * @example
+ * const { purged } = await purgeExpiredUsers(db, systemClock, { onProgress: ({ purged }) => log(purged) });
+ */
+export async function purgeExpiredUsers(
+  db: Db,
+  clock: Clock,
+  options: PurgeOptions = {},
+): Promise<PurgeSummary> {
+  const now = clock.now();
+  const context = options.context ?? { actor: SYSTEM };
+  const due = (q: ReturnType<typeof dueQuery>) =>
+    options.tenantId ? q.where('tenant_id', '=', options.tenantId) : q;
+  const dueQuery = (d: Db | Tx) =>
+    d.selectFrom('users').where('purge_after', '<=', now).where('lifecycle_state', '!=', 'active');
+  if (options.dryRun) {
+    const { n } = await due(dueQuery(db))
+      .select(sql<number>`count(*)::int`.as('n'))
+      .executeTakeFirstOrThrow();
+    return { purged: n, dryRun: true };
+  }
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
+  let purged = 0;
+  for (;;) {
+    const batch = await inTransaction(db, async (tx) => {
+      const victims = await due(dueQuery(tx))
+        .select(['id', 'tenant_id'])
+        .orderBy('purge_after')
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const victim of victims)
+        await purgeLockedUser(tx, { id: victim.id, tenantId: victim.tenant_id }, context);
+      return victims.length;
+    });
+    purged += batch;
+    if (batch > 0) options.onProgress?.({ purged });
+    if (batch < batchSize) return { purged, dryRun: false };
+  }
+}

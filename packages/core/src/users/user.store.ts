@@ -1,0 +1,268 @@
+// Reading and writing users inside a use case's transaction: rows <-> the domain User, in one place.
+import { sql, type Selectable } from 'kysely';
+import type { UserTable } from '../db/database.js';
+import type { Tx } from '../db/transaction.js';
+import { identityKey } from '../reconciliation/identity-key.js';
+import type { User, UserAttributes, UserEmail } from './user.js';
+
+type UserRow = Selectable<UserTable>;
+
+/** Loads users (with their emails) matching `where`, locked FOR UPDATE until the transaction ends. */
+async function lockUsers(
+  tx: Tx,
+  tenantId: string,
+  where: (q: ReturnType<typeof baseQuery>) => ReturnType<typeof baseQuery>,
+): Promise<User[]> {
+  const rows = await where(baseQuery(tx, tenantId)).orderBy('users.id').forUpdate().execute();
+  return withEmails(tx, rows);
+}
+
+const baseQuery = (tx: Tx, tenantId: string) =>
+  tx.selectFrom('users').selectAll('users').where('users.tenant_id', '=', tenantId);
+
+export async function lockUserById(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+): Promise<User | undefined> {
+  return (await lockUsers(tx, tenantId, (q) => q.where('users.id', '=', id)))[0];
+}
+
+export async function lockUserByUserName(
+  tx: Tx,
+  tenantId: string,
+  userName: string,
+): Promise<User | undefined> {
+  return (
+    await lockUsers(tx, tenantId, (q) => q.where('users.user_name_key', '=', identityKey(userName)))
+  )[0];
+}
+
+export async function lockUserByExternalId(
+  tx: Tx,
+  tenantId: string,
+  externalId: string,
+): Promise<User | undefined> {
+  return (await lockUsers(tx, tenantId, (q) => q.where('users.external_id', '=', externalId)))[0];
+}
+
+export async function lockUsersByEmail(tx: Tx, tenantId: string, email: string): Promise<User[]> {
+  const key = identityKey(email);
+  return lockUsers(tx, tenantId, (q) =>
+    q.where(
+      'users.id',
+      'in',
+      tx
+        .selectFrom('user_emails')
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where('value_key', '=', key),
+    ),
+  );
+}
+
+/** Users a SAML link points at whose NameID is one of `nameIds` (compared as identity keys). */
+export async function lockUsersByLinkedNameId(
+  tx: Tx,
+  tenantId: string,
+  nameIds: readonly string[],
+): Promise<User[]> {
+  const keys = [...new Set(nameIds.map(identityKey))];
+  if (keys.length === 0) return [];
+  return lockUsers(tx, tenantId, (q) =>
+    q.where(
+      'users.id',
+      'in',
+      tx
+        .selectFrom('saml_links')
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where(sql<string>`lower(name_id)`, 'in', keys),
+    ),
+  );
+}
+
+export async function lockUserBySamlLink(
+  tx: Tx,
+  tenantId: string,
+  idpId: string,
+  nameId: string,
+): Promise<User | undefined> {
+  return (
+    await lockUsers(tx, tenantId, (q) =>
+      q.where(
+        'users.id',
+        'in',
+        tx
+          .selectFrom('saml_links')
+          .select('user_id')
+          .where('idp_id', '=', idpId)
+          .where('name_id', '=', nameId),
+      ),
+    )
+  )[0];
+}
+
+/** The columns a door's attributes set (promoted for filtering and matching). */
+function attributeColumns(attributes: UserAttributes) {
+  return {
+    user_name: attributes.userName,
+    user_name_key: identityKey(attributes.userName),
+    ...(attributes.externalId !== undefined ? { external_id: attributes.externalId } : {}),
+    ...(attributes.displayName !== undefined ? { display_name: attributes.displayName } : {}),
+    ...(attributes.givenName !== undefined ? { given_name: attributes.givenName } : {}),
+    ...(attributes.familyName !== undefined ? { family_name: attributes.familyName } : {}),
+    ...(attributes.scimResource !== undefined
+      ? { scim_resource: { ...attributes.scimResource } }
+      : {}),
+  };
+}
+
+export async function insertUser(
+  tx: Tx,
+  tenantId: string,
+  attributes: UserAttributes,
+  origin: { source: 'scim' | 'jit'; now: Date; lastSignInAt?: Date },
+): Promise<User> {
+  const row = await tx
+    .insertInto('users')
+    .values({
+      tenant_id: tenantId,
+      ...attributeColumns(attributes),
+      lifecycle_state: attributes.active === false ? 'inactive' : 'active',
+      inactive_reason: attributes.active === false ? origin.source : null,
+      source: origin.source,
+      managed_by: origin.source,
+      last_sign_in_at: origin.lastSignInAt ?? null,
+      created_at: origin.now,
+      updated_at: origin.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await replaceEmails(tx, tenantId, row.id, attributes.emails ?? []);
+  return toUser(row, attributes.emails ?? []);
+}
+
+export interface UserChange {
+  readonly attributes?: UserAttributes;
+  readonly state?: {
+    readonly lifecycle: User['state'];
+    readonly inactiveReason: string | null;
+    readonly purgeAfter: Date | null;
+    readonly deprovisionedAt: Date | null;
+  };
+  readonly managedBy?: 'scim' | 'jit';
+  readonly adoptedAt?: Date;
+  readonly lastSignInAt?: Date;
+}
+
+/** Applies a change to a locked user, bumping its version (the SCIM ETag). */
+export async function updateUser(tx: Tx, user: User, change: UserChange, now: Date): Promise<User> {
+  const row = await tx
+    .updateTable('users')
+    .set((eb) => ({
+      ...(change.attributes ? attributeColumns(change.attributes) : {}),
+      ...(change.state
+        ? {
+            lifecycle_state: change.state.lifecycle,
+            inactive_reason: change.state.inactiveReason,
+            purge_after: change.state.purgeAfter,
+            deprovisioned_at: change.state.deprovisionedAt,
+          }
+        : {}),
+      ...(change.managedBy ? { managed_by: change.managedBy } : {}),
+      ...(change.adoptedAt ? { adopted_at: change.adoptedAt } : {}),
+      ...(change.lastSignInAt ? { last_sign_in_at: change.lastSignInAt } : {}),
+      version: eb('version', '+', 1),
+      updated_at: now,
+    }))
+    .where('id', '=', user.id)
+    .where('tenant_id', '=', user.tenantId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const emails = change.attributes?.emails;
+  if (emails !== undefined) await replaceEmails(tx, user.tenantId, user.id, emails);
+  return toUser(row, emails ?? user.emails);
+}
+
+async function replaceEmails(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+  emails: readonly UserEmail[],
+): Promise<void> {
+  await tx.deleteFrom('user_emails').where('user_id', '=', userId).execute();
+  if (emails.length === 0) return;
+  await tx
+    .insertInto('user_emails')
+    .values(
+      emails.map((email, position) => ({
+        user_id: userId,
+        position,
+        tenant_id: tenantId,
+        value: email.value,
+        value_key: identityKey(email.value),
+        type: email.type ?? null,
+        is_primary: email.primary === true,
+      })),
+    )
+    .execute();
+}
+
+async function withEmails(tx: Tx, rows: UserRow[]): Promise<User[]> {
+  if (rows.length === 0) return [];
+  const emails = await tx
+    .selectFrom('user_emails')
+    .selectAll()
+    .where(
+      'user_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('position')
+    .execute();
+  return rows.map((row) =>
+    toUser(
+      row,
+      emails
+        .filter((e) => e.user_id === row.id)
+        .map((e) => ({
+          value: e.value,
+          ...(e.type ? { type: e.type } : {}),
+          ...(e.is_primary ? { primary: true } : {}),
+        })),
+    ),
+  );
+}
+
+export function toUser(row: UserRow, emails: readonly UserEmail[]): User {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    userName: row.user_name,
+    externalId: row.external_id,
+    displayName: row.display_name,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    emails,
+    state: row.lifecycle_state,
+    active: row.active,
+    inactiveReason: row.inactive_reason,
+    source: row.source,
+    managedBy: row.managed_by,
+    adoptedAt: row.adopted_at,
+    deprovisionedAt: row.deprovisioned_at,
+    purgeAfter: row.purge_after,
+    lastSignInAt: row.last_sign_in_at,
+    scimResource: row.scim_resource,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}
+
+/** Ends every session of a user (rule 4: in the transaction that deactivates or deletes). */
+export async function endSessions(tx: Tx, userId: string): Promise<number> {
+  const result = await tx.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
