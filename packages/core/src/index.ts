@@ -89,3 +89,4 @@ export {
   type SignInResult,
 } from './provisioning/sign-in.js';
 export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';
+export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
