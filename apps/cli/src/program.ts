@@ -197,5 +197,93 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
       },
     );
 
+  program
+    .command('purge')
+    .description('deactivate dormant JIT users, then purge users whose grace period is over')
+    .option('--tenant <slug>', 'only this tenant (default: every tenant)')
+    .option('--dry-run', 'count the users that would be purged; change nothing')
+    .addOption(json())
+    .action(async (o: JsonOption & { tenant?: string; dryRun?: boolean }) => {
+      const scope = o.tenant ? { tenant: o.tenant } : {};
+      const progress = !o.json && process.stderr.isTTY;
+      let purged = 0;
+      let deactivated = 0;
+      // One batch per call, so a terminal shows progress on large purges.
+      for (;;) {
+        const step = await api<{
+          purged: number;
+          remaining: number;
+          deactivatedDormant: number;
+          dryRun: boolean;
+        }>('POST', '/jobs/purge', {
+          ...scope,
+          ...(o.dryRun ? { dryRun: true } : { maxUsers: 1000 }),
+        });
+        purged += step.purged;
+        deactivated += step.deactivatedDormant;
+        if (progress && step.remaining > 0)
+          process.stderr.write(`\rpurged ${purged}, ${step.remaining} to go…`);
+        if (step.dryRun || step.remaining === 0) break;
+      }
+      if (progress) process.stderr.write('\r\x1b[K');
+      const summary = {
+        purged,
+        deactivatedDormant: deactivated,
+        dryRun: Boolean(o.dryRun),
+        ...scope,
+      };
+      if (o.json) return printJson(summary);
+      process.stdout.write(
+        o.dryRun
+          ? `${purged} user(s) would be purged${o.tenant ? ` in ${o.tenant}` : ''}. Nothing was changed.\n`
+          : `Purged ${purged} user(s); deactivated ${deactivated} dormant JIT user(s)${o.tenant ? ` in ${o.tenant}` : ''}.\n`,
+      );
+    });
+
+  program
+    .command('explain <tenant>')
+    .description(
+      'dry run of a sign-in: which user would match, by which key, and what would happen',
+    )
+    .requiredOption('--idp <idp>', 'the IdP, by name or id')
+    .requiredOption('--name-id <id>', 'the NameID the assertion would carry')
+    .option('--name-id-format <urn>', 'its format (a transient NameID never links)')
+    .option(
+      '--attr <key=value>',
+      'a mapped attribute: userName, email, displayName, givenName, familyName (repeatable)',
+      collect,
+    )
+    .addOption(json())
+    .action(
+      async (
+        slug: string,
+        o: JsonOption & { idp: string; nameId: string; nameIdFormat?: string; attr?: string[] },
+      ) => {
+        const attributes: Record<string, string> = {};
+        for (const pair of o.attr ?? []) {
+          const at = pair.indexOf('=');
+          if (at < 1) throw new Error(`--attr takes key=value, got "${pair}"`);
+          attributes[pair.slice(0, at)] = pair.slice(at + 1);
+        }
+        const explained = await api<Json>('POST', `/tenants/${enc(slug)}/explain`, {
+          idp: o.idp,
+          nameId: o.nameId,
+          ...(o.nameIdFormat ? { nameIdFormat: o.nameIdFormat } : {}),
+          attributes,
+        });
+        if (o.json) return printJson(explained);
+        const user = explained.user as Json | undefined;
+        const who = user
+          ? `${show(user.userName)} (${show(user.id)}, ${show(user.state)}, managed by ${show(user.managedBy)})`
+          : '';
+        const lines: Record<string, string> = {
+          sign_in: `would sign in ${who}, matched by ${show(explained.matchedBy)}${explained.willLink ? ', and link this NameID' : ''}${explained.willRefresh ? ', refreshing its attributes from the assertion' : ''}`,
+          create: `would create a new JIT user "${show(explained.userName)}"${explained.willLink ? ' and link this NameID' : ''}`,
+          refuse: `would refuse: ${show(explained.reason)} (${show(explained.detail)})${who ? `; user ${who}` : ''}`,
+        };
+        process.stdout.write(`${lines[show(explained.outcome)] ?? show(explained.outcome)}\n`);
+      },
+    );
+
   return program;
 }

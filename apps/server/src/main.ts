@@ -1,7 +1,12 @@
 // `npm start`: every Roster app in one process, on the embedded database unless DATABASE_URL is set.
 // This launcher is the only module that imports all the apps (docs/adr/0005-one-process-launcher.md).
 import { createAdminApp } from '@roster/admin';
-import { ensureAdminTokenFile, removeServerInfo, writeServerInfo } from '@roster/core';
+import {
+  ensureAdminTokenFile,
+  removeServerInfo,
+  scheduleMaintenance,
+  writeServerInfo,
+} from '@roster/core';
 import { exitOnSignals, listen, startRuntime } from '@roster/http';
 import { createScimApp } from '@roster/scim';
 import { createSsoApp } from '@roster/sso';
@@ -69,10 +74,17 @@ if (!adminToken)
 if (tokenFile?.created)
   process.stderr.write(gettingStarted({ config, adminUrl, tokenFile: tokenFile.file }));
 
+// Cleanup and purge (rules 5 and 6) on a schedule; safe on every instance at once.
+const stopMaintenance =
+  config.jobsIntervalMs > 0
+    ? scheduleMaintenance(database.db, runtime.clock, logger, config.jobsIntervalMs)
+    : () => Promise.resolve();
+
 exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
+    await stopMaintenance();
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();
   },

@@ -90,3 +90,4 @@ export {
 } from './provisioning/sign-in.js';
 export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';
 export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
+export { scheduleMaintenance } from './provisioning/maintenance.js';

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import {
   createScimToken,
   createTenant,
+  deactivateDormantUsers,
+  explainSignIn,
+  purgeExpiredUsers,
   getTenantBySlug,
   listAuditEvents,
   listScimTokens,
@@ -23,6 +26,7 @@ import {
   type Urls,
 } from '../presenters.js';
 import { parseInput } from '../validation.js';
+import { HttpError } from '@roster/http';
 
 const days = (max: number) => z.number().int().min(0).max(max);
 const settingsSchema = z.strictObject({
@@ -43,6 +47,26 @@ const auditQuerySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }).optional(),
   user: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+const purgeSchema = z.strictObject({
+  tenant: z.string().max(63).optional(),
+  dryRun: z.boolean().optional(),
+  maxUsers: z.number().int().min(1).max(100_000).optional(),
+});
+const explainSchema = z.strictObject({
+  idp: z.string().min(1).max(200),
+  nameId: z.string().min(1).max(1024),
+  nameIdFormat: z.string().max(200).optional(),
+  attributes: z
+    .strictObject({
+      userName: z.string().max(1024).optional(),
+      email: z.string().max(1024).optional(),
+      displayName: z.string().max(1024).optional(),
+      givenName: z.string().max(1024).optional(),
+      familyName: z.string().max(1024).optional(),
+    })
+    .optional(),
 });
 
 /** Who is acting: an operator, named by the CLI's X-Roster-Operator header when it sends one. */
@@ -137,6 +161,72 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
       ...(query.limit ? { limit: query.limit } : {}),
     });
     res.json({ events: events.map(presentAuditEvent) });
+  });
+
+  // Cleanup then purge, on demand (`roster purge`): a batch per call with what remains, so the
+  // CLI can show progress. Safe beside the schedule and other instances (SKIP LOCKED).
+  router.post('/jobs/purge', async (req, res) => {
+    const body = parseInput(purgeSchema, req.body, 'body');
+    const tenantId = body.tenant ? (await getTenantBySlug(db, body.tenant)).id : undefined;
+    const scope = tenantId ? { tenantId } : {};
+    const context = operatorContext(req);
+    const cleanup = body.dryRun
+      ? { deactivated: 0 }
+      : await deactivateDormantUsers(db, clock, { ...scope, context });
+    const purge = await purgeExpiredUsers(db, clock, {
+      ...scope,
+      context,
+      ...(body.dryRun ? { dryRun: true } : {}),
+      ...(body.maxUsers ? { maxUsers: body.maxUsers } : {}),
+    });
+    res.json({ ...purge, deactivatedDormant: cleanup.deactivated });
+  });
+
+  // A dry run of a sign-in through the rules (`roster explain`): nothing is written.
+  router.post('/tenants/:slug/explain', async (req, res) => {
+    const body = parseInput(explainSchema, req.body, 'body');
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idp = await db
+      .selectFrom('saml_idps')
+      .select('id')
+      .where('tenant_id', '=', tenant.id)
+      .where((eb) => eb.or([eb('name', '=', body.idp), eb(eb.cast('id', 'text'), '=', body.idp)]))
+      .executeTakeFirst();
+    if (!idp)
+      throw new HttpError(
+        404,
+        'NotFound',
+        `identity provider "${body.idp}" does not exist in tenant "${tenant.slug}"`,
+      );
+    const { email, ...rest } = body.attributes ?? {};
+    const explained = await explainSignIn(db, tenant.id, idp.id, {
+      nameId: body.nameId,
+      ...(body.nameIdFormat ? { nameIdFormat: body.nameIdFormat } : {}),
+      attributes: { ...without(rest), ...(email ? { emails: [{ value: email }] } : {}) },
+    });
+    const d = explained.decision;
+    res.json({
+      idp: {
+        id: explained.idp.id,
+        jitPolicy: explained.idp.jitPolicy,
+        matchBy: explained.idp.matchBy,
+      },
+      userName: explained.userName,
+      transientNameId: explained.transientNameId,
+      outcome: d.kind,
+      ...(d.kind === 'sign_in'
+        ? {
+            user: presentUser(d.user),
+            matchedBy: d.matchedBy,
+            willLink: d.link,
+            willRefresh: d.refresh,
+          }
+        : {}),
+      ...(d.kind === 'create' ? { willLink: d.link } : {}),
+      ...(d.kind === 'refuse'
+        ? { reason: d.reason, detail: d.detail, ...(d.user ? { user: presentUser(d.user) } : {}) }
+        : {}),
+    });
   });
 
   return router;

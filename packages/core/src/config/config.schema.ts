@@ -44,6 +44,7 @@ export const environmentSchema = z
     ),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
     SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000, 10_000),
+    ROSTER_JOBS_INTERVAL_MS: wholeNumber(0, 86_400_000, 3_600_000),
     NODE_ENV: z.preprocess(
       emptyAsUndefined,
       z.enum(['development', 'production', 'test']).default('development'),

@@ -22,6 +22,8 @@ export interface RosterConfig {
   };
   readonly logLevel: z.output<typeof environmentSchema>['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
+  /** How often cleanup and purge run inside the server; 0 = never (run `roster purge`). */
+  readonly jobsIntervalMs: number;
   readonly nodeEnv: 'development' | 'production' | 'test';
 }
 
@@ -68,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RosterConfig {
     admin: Object.freeze({ host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ROSTER_ADMIN_TOKEN }),
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jobsIntervalMs: e.ROSTER_JOBS_INTERVAL_MS,
     nodeEnv: e.NODE_ENV,
   });
 }

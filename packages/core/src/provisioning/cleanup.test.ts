@@ -86,7 +86,7 @@ describe('rule 6: cleanup of dormant JIT users', () => {
     expect(await deactivateDormantUsers(db, clock)).toEqual({ deactivated: 0 });
 
     clock.advance(11 * DAY);
-    expect(await purgeExpiredUsers(db, clock)).toEqual({ purged: 1, dryRun: false });
+    expect(await purgeExpiredUsers(db, clock)).toEqual({ purged: 1, dryRun: false, remaining: 0 });
     expect(
       await db.selectFrom('users').select('id').where('id', '=', idle.user.id).execute(),
     ).toEqual([]);

@@ -48,14 +48,19 @@ export interface PurgeOptions {
   readonly dryRun?: boolean;
   /** Users per transaction. */
   readonly batchSize?: number;
+  /** Stop after about this many users (a whole batch at a time); the rest is `remaining`. */
+  readonly maxUsers?: number;
   /** Called after every batch, for a progress display. */
   readonly onProgress?: (progress: { purged: number }) => void;
   readonly context?: ChangeContext;
 }
 
 export interface PurgeSummary {
+  /** Users purged (with dryRun: users that would be). */
   readonly purged: number;
   readonly dryRun: boolean;
+  /** Users still due (after a run cut short by maxUsers); 0 when done. */
+  readonly remaining: number;
 }
 
 /**
@@ -75,12 +80,13 @@ export async function purgeExpiredUsers(
     options.tenantId ? q.where('tenant_id', '=', options.tenantId) : q;
   const dueQuery = (d: Db | Tx) =>
     d.selectFrom('users').where('purge_after', '<=', now).where('lifecycle_state', '!=', 'active');
-  if (options.dryRun) {
-    const { n } = await due(dueQuery(db))
-      .select(sql<number>`count(*)::int`.as('n'))
-      .executeTakeFirstOrThrow();
-    return { purged: n, dryRun: true };
-  }
+  const countDue = async () =>
+    (
+      await due(dueQuery(db))
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow()
+    ).n;
+  if (options.dryRun) return { purged: await countDue(), dryRun: true, remaining: 0 };
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
   let purged = 0;
   for (;;) {
@@ -98,6 +104,8 @@ export async function purgeExpiredUsers(
     });
     purged += batch;
     if (batch > 0) options.onProgress?.({ purged });
-    if (batch < batchSize) return { purged, dryRun: false };
+    if (batch < batchSize) return { purged, dryRun: false, remaining: 0 };
+    if (options.maxUsers !== undefined && purged >= options.maxUsers)
+      return { purged, dryRun: false, remaining: await countDue() };
   }
 }

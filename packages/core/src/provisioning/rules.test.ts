@@ -503,11 +503,13 @@ describe('rule 5: SCIM DELETE deprovisions; a create within the grace period res
     expect(await purgeExpiredUsers(db, clock, { tenantId: tenant.id, dryRun: true })).toEqual({
       purged: 1,
       dryRun: true,
+      remaining: 0,
     });
     expect(await countUsers(tenant.id)).toBe(1);
     expect(await purgeExpiredUsers(db, clock, { tenantId: tenant.id })).toEqual({
       purged: 1,
       dryRun: false,
+      remaining: 0,
     });
     expect(await countUsers(tenant.id)).toBe(0);
     expect(
