@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { Clock, Logger, RosterDatabase } from '@roster/core';
+import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { tenantsRouter } from './routes/tenants.route.js';
@@ -28,7 +28,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     lifecycle: deps.lifecycle,
   });
   const urls = {
-    scimBaseUrl: (slug: string) => `${deps.scimBaseUrl}/scim/v2/${slug}`,
+    scimBaseUrl: (slug: string) => tenantScimUrl(deps.scimBaseUrl, slug),
     ssoBaseUrl: deps.ssoBaseUrl,
   };
   app.use(

@@ -1,5 +1,5 @@
 import express, { Router, type Express } from 'express';
-import type { Clock, Logger, RosterDatabase } from '@roster/core';
+import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
 import { renderScimError } from './errors/scim-error.js';
@@ -17,10 +17,6 @@ export interface ScimAppDeps {
 
 /** Maximum SCIM request body (advertised as bulk.maxPayloadSize once /Bulk exists). */
 export const MAX_SCIM_PAYLOAD_BYTES = 1_048_576;
-
-/** The SCIM endpoint of a tenant. */
-export const scimBaseUrlOf = (baseUrl: string, tenantSlug: string) =>
-  `${baseUrl}/scim/v2/${tenantSlug}`;
 
 const TENANT_ROUTE = '/scim/v2/:tenant';
 
@@ -48,7 +44,7 @@ export function createScimApp(deps: ScimAppDeps): Express {
     }),
   );
   tenantRouter.use((req, res, next) => {
-    res.locals.scimBaseUrl = scimBaseUrlOf(deps.baseUrl, String(req.params.tenant));
+    res.locals.scimBaseUrl = tenantScimUrl(deps.baseUrl, String(req.params.tenant));
     next();
   });
   tenantRouter.use(discoveryRouter());

@@ -1,1 +1,1 @@
-export { createScimApp, MAX_SCIM_PAYLOAD_BYTES, scimBaseUrlOf, type ScimAppDeps } from './app.js';
+export { createScimApp, MAX_SCIM_PAYLOAD_BYTES, type ScimAppDeps } from './app.js';

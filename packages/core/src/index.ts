@@ -37,7 +37,7 @@ export { SYSTEM, type Actor, type ChangeContext } from './context/actor.js';
 export { listAuditEvents, type AuditEvent, type AuditQuery } from './audit/audit.repository.js';
 
 // tenants and SCIM tokens
-export type { Tenant, TenantSettingsChange } from './tenants/tenant.js';
+export { tenantScimUrl, type Tenant, type TenantSettingsChange } from './tenants/tenant.js';
 export {
   createTenant,
   findTenantBySlug,

@@ -148,9 +148,7 @@ export async function signInWithSaml(
       action = 'user.created';
     } else {
       // JIT synchronisation for JIT users; SCIM-managed users keep SCIM's attributes (rule 2).
-      const refresh = decision.refresh
-        ? { attributes: { ...attributes, userName: attributes.userName } }
-        : {};
+      const refresh = decision.refresh ? { attributes } : {};
       user = await updateUser(tx, decision.user, { ...refresh, lastSignInAt: now }, now);
       action = decision.refresh ? 'user.refreshed_by_sign_in' : 'user.signed_in';
     }
@@ -179,7 +177,7 @@ export async function signInWithSaml(
     }
     const session = await openSession(tx, user, idp.id, identity.nameId, now, sessionPolicy);
     const before = decision.kind === 'create' ? undefined : decision.user;
-    await recordUserChange(tx, { ...context, actor: context.actor }, action, before, user, {
+    await recordUserChange(tx, context, action, before, user, {
       idpId: idp.id,
       matchedBy: decision.kind === 'create' ? 'created' : decision.matchedBy,
       linked: decision.link,

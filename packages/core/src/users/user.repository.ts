@@ -3,6 +3,7 @@ import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { clampLimit, isUuid } from '../ids.js';
 import type { UserSummary } from './user.js';
+import { toUserSummary, USER_SUMMARY_COLUMNS } from './user.store.js';
 
 export interface UserPage {
   readonly users: UserSummary[];
@@ -22,18 +23,7 @@ export async function listUsers(
   let query = db
     .selectFrom('users')
     .select([
-      'id',
-      'tenant_id',
-      'user_name',
-      'external_id',
-      'display_name',
-      'lifecycle_state',
-      'source',
-      'managed_by',
-      'last_sign_in_at',
-      'purge_after',
-      'created_at',
-      'version',
+      ...USER_SUMMARY_COLUMNS,
       // The cursor needs created_at to the microsecond; a JS Date keeps only milliseconds.
       sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
         'created_at_exact',
@@ -50,20 +40,7 @@ export async function listUsers(
     .orderBy('id')
     .limit(limit + 1)
     .execute();
-  const page = rows.slice(0, limit).map((row): UserSummary => ({
-    id: row.id,
-    tenantId: row.tenant_id,
-    userName: row.user_name,
-    externalId: row.external_id,
-    displayName: row.display_name,
-    state: row.lifecycle_state,
-    source: row.source,
-    managedBy: row.managed_by,
-    lastSignInAt: row.last_sign_in_at,
-    purgeAfter: row.purge_after,
-    createdAt: row.created_at,
-    version: row.version,
-  }));
+  const page = rows.slice(0, limit).map(toUserSummary);
   const last = rows[limit - 1];
   return rows.length > limit && last
     ? { users: page, next: encodeCursor(last.created_at_exact, last.id) }
