@@ -76,8 +76,10 @@ export {
 export {
   createUserFromScim,
   deleteUserFromScim,
+  patchUserFromScim,
   replaceUserFromScim,
   type ScimCreateOutcome,
+  type WritePreconditions,
 } from './provisioning/provision-from-scim.js';
 export {
   DEFAULT_SESSION_POLICY,
@@ -91,3 +93,4 @@ export {
 export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';
 export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
 export { scheduleMaintenance } from './provisioning/maintenance.js';
+export { deactivateUser, restoreUser } from './provisioning/lifecycle.js';

@@ -4,6 +4,7 @@ import type { ChangeContext } from '../context/actor.js';
 import { inTransaction, inTransactionRetryingRaces, type Db, type Tx } from '../db/transaction.js';
 import {
   conflict,
+  CoreError,
   invalid,
   notFound,
   PG_UNIQUE_VIOLATION,
@@ -143,25 +144,74 @@ const stateChange = (active: boolean | undefined, current: User): Pick<UserChang
   return state ? { state } : {};
 };
 
+/** Optional preconditions of a SCIM write (RFC 7644 §3.14). */
+export interface WritePreconditions {
+  /** The version the caller last saw (`If-Match`); another version is `PreconditionFailed`. */
+  readonly ifMatchVersion?: number;
+}
+
 /**
  * A SCIM PUT /Users/{id}: SCIM's attributes replace the user's. The first SCIM write to a JIT
  * user adopts it (rule 1); `active:false` deactivates and ends its sessions at once (rules 3, 4).
  */
-export async function replaceUserFromScim(
+export function replaceUserFromScim(
   db: Db,
   tenantId: string,
   id: string,
   attributes: UserAttributes,
   context: ChangeContext,
   clock: Clock,
+  preconditions: WritePreconditions = {},
 ): Promise<User> {
-  assertUserName(attributes);
+  return writeUserFromScim(db, tenantId, id, () => attributes, context, clock, preconditions);
+}
+
+/**
+ * A SCIM PATCH /Users/{id}: `patch` turns the current user into its new attributes (the SCIM
+ * adapter applies the PatchOp there). It runs on the locked row, so concurrent patches never
+ * lose each other's changes; the rules are those of {@link replaceUserFromScim}.
+ */
+export function patchUserFromScim(
+  db: Db,
+  tenantId: string,
+  id: string,
+  patch: (current: User) => UserAttributes,
+  context: ChangeContext,
+  clock: Clock,
+  preconditions: WritePreconditions = {},
+): Promise<User> {
+  return writeUserFromScim(db, tenantId, id, patch, context, clock, preconditions);
+}
+
+async function writeUserFromScim(
+  db: Db,
+  tenantId: string,
+  id: string,
+  attributesOf: (current: User) => UserAttributes,
+  context: ChangeContext,
+  clock: Clock,
+  preconditions: WritePreconditions,
+): Promise<User> {
   try {
     return await inTransaction(db, async (tx) => {
       const now = clock.now();
       const existing = isUuid(id) ? await lockUserById(tx, tenantId, id) : undefined;
       const decision = decideScimWrite(existing);
       if (decision.kind === 'not_found' || !existing) throw notFound(`user ${id} does not exist`);
+      if (
+        preconditions.ifMatchVersion !== undefined &&
+        preconditions.ifMatchVersion !== existing.version
+      ) {
+        throw new CoreError(
+          'PreconditionFailed',
+          `the user changed since version ${preconditions.ifMatchVersion}`,
+          {
+            details: { currentVersion: existing.version },
+          },
+        );
+      }
+      const attributes = attributesOf(existing);
+      assertUserName(attributes);
       const user = await updateUser(
         tx,
         existing,
