@@ -94,3 +94,10 @@ export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provi
 export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
 export { scheduleMaintenance } from './provisioning/maintenance.js';
 export { deactivateUser, restoreUser } from './provisioning/lifecycle.js';
+export type { Group, GroupAttributes, MemberChange } from './groups/group.js';
+export {
+  createGroupFromScim,
+  deleteGroupFromScim,
+  MAX_MEMBERS_PER_CHANGE,
+  updateGroupFromScim,
+} from './provisioning/provision-groups.js';

@@ -23,6 +23,7 @@ import {
   lockUsersByEmail,
   updateUser,
 } from '../users/user.store.js';
+import { syncJitGroups } from './provision-groups.js';
 import { recordUserChange } from './record-change.js';
 
 /** What a validated assertion says, after the IdP's attribute mapping (the SSO adapter's job). */
@@ -31,6 +32,11 @@ export interface AssertedIdentity {
   readonly nameIdFormat?: string | undefined;
   /** Mapped attributes; `userName` defaults to the NameID. */
   readonly attributes?: Partial<UserAttributes> | undefined;
+  /**
+   * Group names from the IdP's groups attribute, when the IdP maps one (absent: memberships are
+   * left alone). A JIT user's JIT-group memberships are synchronised to exactly these.
+   */
+  readonly groups?: readonly string[] | undefined;
 }
 
 export interface SessionPolicy {
@@ -175,12 +181,18 @@ export async function signInWithSaml(
         .where('name_id', '=', identity.nameId)
         .execute();
     }
+    const jitSync = decision.kind === 'create' || decision.refresh;
+    const groups =
+      jitSync && identity.groups
+        ? await syncJitGroups(tx, tenantId, user.id, identity.groups, now)
+        : undefined;
     const session = await openSession(tx, user, idp.id, identity.nameId, now, sessionPolicy);
     const before = decision.kind === 'create' ? undefined : decision.user;
     await recordUserChange(tx, context, action, before, user, {
       idpId: idp.id,
       matchedBy: decision.kind === 'create' ? 'created' : decision.matchedBy,
       linked: decision.link,
+      ...(groups ? { groups } : {}),
     });
     return {
       outcome: 'signed_in',

@@ -98,6 +98,8 @@ const statements = [
   `create index groups_tenant_display_name on groups (tenant_id, lower(display_name))`,
   `create unique index groups_tenant_external_id_key on groups (tenant_id, external_id) where external_id is not null`,
   `create index groups_tenant_created on groups (tenant_id, created_at, id)`,
+  // Groups created from an assertion's groups attribute are found by name; one per name.
+  `create unique index groups_tenant_jit_name on groups (tenant_id, lower(display_name)) where managed_by = 'jit'`,
 
   // A member is a user or a group; each has its own foreign key so a member that does not
   // exist cannot be written, and purging a user removes its memberships.
