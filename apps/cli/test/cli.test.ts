@@ -10,6 +10,8 @@ import { createAdminApp } from '@roster/admin';
 import {
   createLogger,
   createTenant,
+  createUserFromScim,
+  deleteUserFromScim,
   ensureAdminTokenFile,
   fixedClock,
   writeServerInfo,
@@ -354,7 +356,7 @@ describe('roster with ROSTER_URL and ROSTER_ADMIN_TOKEN', () => {
       .values({
         tenant_id: tenant.id,
         actor_type: 'system',
-        action: 'test.long_ago',
+        action: 'test.longAgo',
         occurred_at: new Date('2020-01-01T00:00:00Z'),
       })
       .execute();
@@ -363,7 +365,7 @@ describe('roster with ROSTER_URL and ROSTER_ADMIN_TOKEN', () => {
 
     const events = await rosterJson<AuditJson[]>(['audit', 'traced']);
     expect(events.map((e) => e.action)).toEqual([
-      'test.long_ago',
+      'test.longAgo',
       'tenant.created',
       'scim_token.created',
       'tenant.settings_changed',
@@ -617,5 +619,104 @@ describe('finding the server without configuration', () => {
     } finally {
       await rm(staleDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('roster purge and roster explain', () => {
+  const longAgo = fixedClock('2025-01-01T00:00:00Z');
+  const ctx = { actor: { type: 'scim_token' as const, id: 'tok' } };
+
+  it('purge --dry-run counts, purge removes, and both say so', async () => {
+    const tenant = await seedTenant('purgeable');
+    for (const name of ['a', 'b', 'c']) {
+      const { user } = await createUserFromScim(
+        database.db,
+        tenant.id,
+        { userName: `${name}@purge.test` },
+        ctx,
+        longAgo,
+      );
+      await deleteUserFromScim(database.db, tenant.id, user.id, ctx, longAgo);
+    }
+    const dry = await rosterJson<{ purged: number; dryRun: boolean }>([
+      'purge',
+      '--tenant',
+      'purgeable',
+      '--dry-run',
+    ]);
+    expect(dry).toMatchObject({ purged: 3, dryRun: true });
+    const human = await roster(['purge', '--tenant', 'purgeable'], withEnv());
+    expect(human).toMatchObject({ code: 0, stderr: '' });
+    expect(human.stdout).toContain('Purged 3 user(s)');
+    expect(
+      await database.db
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', tenant.id)
+        .execute(),
+    ).toEqual([]);
+    expect(await rosterJson<{ purged: number }>(['purge', '--tenant', 'purgeable'])).toMatchObject({
+      purged: 0,
+    });
+  });
+
+  it('explain says which user would match, by which key, and what would happen', async () => {
+    const tenant = await seedTenant('explained');
+    await database.db
+      .insertInto('saml_idps')
+      .values({
+        tenant_id: tenant.id,
+        name: 'okta',
+        entity_id: 'https://okta.test',
+        sso_url: 'https://okta.test/sso',
+        signing_certificates: ['x'],
+        jit_policy: 'deny',
+      })
+      .execute();
+    await createUserFromScim(
+      database.db,
+      tenant.id,
+      { userName: 'ann@explain.test' },
+      ctx,
+      longAgo,
+    );
+    const match = await rosterJson<{
+      outcome: string;
+      matchedBy: string;
+      user: { userName: string };
+    }>(['explain', 'explained', '--idp', 'okta', '--name-id', 'ANN@explain.test']);
+    expect(match).toMatchObject({
+      outcome: 'sign_in',
+      matchedBy: 'userName',
+      user: { userName: 'ann@explain.test' },
+    });
+    const refused = await roster(
+      [
+        'explain',
+        'explained',
+        '--idp',
+        'okta',
+        '--name-id',
+        'nobody@explain.test',
+        '--attr',
+        'displayName=No One',
+      ],
+      withEnv(),
+    );
+    expect(refused).toMatchObject({ code: 0, stderr: '' });
+    expect(refused.stdout).toContain('would refuse: not_provisioned');
+    const bad = await roster(
+      ['explain', 'explained', '--idp', 'okta', '--name-id', 'x', '--attr', 'novalue'],
+      withEnv(),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--attr takes key=value');
+    expect(
+      await database.db
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', tenant.id)
+        .execute(),
+    ).toHaveLength(1);
   });
 });

@@ -425,6 +425,50 @@ describe('rules 3 and 4: inactive means out, at once', () => {
   });
 });
 
+describe("Entra ID's soft delete", () => {
+  it('renames userName to <objectId><UPN> with active:false: the same person, deactivated, not a new identity', async () => {
+    const { tenant, idpId, clock } = await world();
+    const { user } = await createUserFromScim(
+      db,
+      tenant.id,
+      { userName: 'ray@example.com', externalId: 'oid-1' },
+      scim,
+      clock,
+    );
+    const renamed = `5d2e0c3b7f4a4e8e9b1c2d3e4f5a6b7c${'ray@example.com'}`;
+    const after = await replaceUserFromScim(
+      db,
+      tenant.id,
+      user.id,
+      { userName: renamed, externalId: 'oid-1', active: false },
+      scim,
+      clock,
+    );
+    expect(after).toMatchObject({ id: user.id, userName: renamed, state: 'inactive' });
+    expect(await countUsers(tenant.id)).toBe(1);
+    const event = await db
+      .selectFrom('audit_events')
+      .select('changes')
+      .where('target_id', '=', user.id)
+      .where('action', '=', 'user.deactivated')
+      .executeTakeFirstOrThrow();
+    expect(event.changes).toMatchObject({ entraSoftDelete: true });
+    // Restored from Entra's recycle bin: the same id again, active.
+    const back = await replaceUserFromScim(
+      db,
+      tenant.id,
+      user.id,
+      { userName: 'ray@example.com', externalId: 'oid-1', active: true },
+      scim,
+      clock,
+    );
+    expect(back).toMatchObject({ id: user.id, state: 'active' });
+    expect(
+      await signInWithSaml(db, tenant.id, idpId, { nameId: 'ray@example.com' }, saml, clock),
+    ).toMatchObject({ outcome: 'signed_in', created: false });
+  });
+});
+
 describe('rule 5: SCIM DELETE deprovisions; a create within the grace period restores', () => {
   it('deprovisions with a purge date from the tenant grace period, ends sessions and refuses sign-in', async () => {
     const { tenant, idpId, clock } = await world();
