@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db } from '../db/transaction.js';
 import { isDormant, purgeDate } from '../reconciliation/reconcile.js';
-import { endSessions, lockUserById, updateUser } from '../users/user.store.js';
+import { endSessions, lockUserById, updateUser, userState } from '../users/user.store.js';
 import { recordUserChange } from './record-change.js';
 
 export interface CleanupSummary {
@@ -61,12 +61,7 @@ export async function deactivateDormantUsers(
           tx,
           user,
           {
-            state: {
-              lifecycle: 'inactive',
-              inactiveReason: 'dormant',
-              purgeAfter: purgeDate(now, row.grace_period_days),
-              deprovisionedAt: null,
-            },
+            state: userState.inactive('dormant', purgeDate(now, row.grace_period_days)),
           },
           now,
         );

@@ -7,7 +7,7 @@ import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { User } from '../users/user.js';
-import { endSessions, lockUserById, updateUser } from '../users/user.store.js';
+import { endSessions, lockUserById, updateUser, userState } from '../users/user.store.js';
 import { recordUserChange } from './record-change.js';
 
 async function withLockedUser(
@@ -38,12 +38,7 @@ export function deactivateUser(
       tx,
       user,
       {
-        state: {
-          lifecycle: 'inactive',
-          inactiveReason: 'operator',
-          purgeAfter: null,
-          deprovisionedAt: null,
-        },
+        state: userState.inactive('operator'),
       },
       now,
     );
@@ -77,12 +72,7 @@ export function restoreUser(
       tx,
       user,
       {
-        state: {
-          lifecycle: 'active',
-          inactiveReason: null,
-          purgeAfter: null,
-          deprovisionedAt: null,
-        },
+        state: userState.active(),
       },
       now,
     );

@@ -23,6 +23,7 @@ import {
   lockUserByUserName,
   lockUsersByLinkedNameId,
   updateUser,
+  userState,
   type UserChange,
 } from '../users/user.store.js';
 import { purgeLockedUser } from './purge.js';
@@ -30,18 +31,8 @@ import { recordUserChange } from './record-change.js';
 
 export type ScimCreateOutcome = 'created' | 'adopted' | 'restored';
 
-const ACTIVE = {
-  lifecycle: 'active',
-  inactiveReason: null,
-  purgeAfter: null,
-  deprovisionedAt: null,
-} as const;
-const INACTIVE_BY_SCIM = {
-  lifecycle: 'inactive',
-  inactiveReason: 'scim',
-  purgeAfter: null,
-  deprovisionedAt: null,
-} as const;
+const ACTIVE = userState.active();
+const INACTIVE_BY_SCIM = userState.inactive('scim');
 
 /** The state change SCIM's `active` asks of a user (undefined: none; `active` absent: unchanged). */
 function stateFor(active: boolean | undefined, current: User): UserChange['state'] {
@@ -268,12 +259,7 @@ export async function deleteUserFromScim(
       tx,
       existing,
       {
-        state: {
-          lifecycle: 'deprovisioned',
-          inactiveReason: 'scim_delete',
-          purgeAfter: purgeDate(now, graceDays),
-          deprovisionedAt: now,
-        },
+        state: userState.deprovisioned(now, purgeDate(now, graceDays)),
       },
       now,
     );

@@ -143,6 +143,31 @@ export async function insertUser(
   return toUser(row, attributes.emails ?? []);
 }
 
+type StateChange = NonNullable<UserChange['state']>;
+
+/** The lifecycle states a use case moves a user into (rules 3, 5 and 6), built in one place. */
+export const userState = {
+  active: (): StateChange => ({
+    lifecycle: 'active',
+    inactiveReason: null,
+    purgeAfter: null,
+    deprovisionedAt: null,
+  }),
+  /** Deactivated for `reason` (`scim`, `operator`, `dormant`); a dormant user also gets a purge date. */
+  inactive: (reason: string, purgeAfter: Date | null = null): StateChange => ({
+    lifecycle: 'inactive',
+    inactiveReason: reason,
+    purgeAfter,
+    deprovisionedAt: null,
+  }),
+  deprovisioned: (now: Date, purgeAfter: Date): StateChange => ({
+    lifecycle: 'deprovisioned',
+    inactiveReason: 'scim_delete',
+    purgeAfter,
+    deprovisionedAt: now,
+  }),
+};
+
 export interface UserChange {
   readonly attributes?: UserAttributes;
   readonly state?: {
