@@ -57,7 +57,7 @@ export {
 
 // users
 export type { UserSummary } from './users/user.js';
-export { listUsers, MAX_USER_PAGE_SIZE, type UserPage } from './users/user.repository.js';
+export { findUser, listUsers, MAX_USER_PAGE_SIZE, type UserPage } from './users/user.repository.js';
 export { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 
 // the one user and the rules (PRODUCT.md "Reconciliation rules")
@@ -98,6 +98,31 @@ export type { Group, GroupAttributes, MemberChange } from './groups/group.js';
 export {
   createGroupFromScim,
   deleteGroupFromScim,
+  findGroup,
   MAX_MEMBERS_PER_CHANGE,
   updateGroupFromScim,
 } from './provisioning/provision-groups.js';
+
+// directory search: SCIM filters, sorting and paging pushed into SQL (issue 6)
+export {
+  FILTER_OPERATORS,
+  groupsOfUsers,
+  INVALID_CURSOR,
+  listGroupMembers,
+  MAX_MEMBER_PAGE_SIZE,
+  MAX_SEARCH_PAGE_SIZE,
+  searchGroups,
+  searchUsers,
+  validateCursor,
+  type AttributeRef,
+  type AttributeType,
+  type DirectoryPage,
+  type DirectoryQuery,
+  type DirectorySort,
+  type Filter,
+  type FilterOperator,
+  type FilterValue,
+  type GroupMember,
+  type PageRequest,
+  type SearchResource,
+} from './search/index.js';

@@ -178,6 +178,14 @@ export interface ChangeOutboxTable {
   payload: JSONColumnType<JsonObject, JsonObject | undefined, JsonObject>;
 }
 
+/** Exact per-tenant counts of listable users and groups, kept by triggers (sum the slots). */
+export interface DirectoryCountTable {
+  tenant_id: string;
+  slot: number;
+  users: number;
+  groups: number;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -193,4 +201,5 @@ export interface Database {
   saml_assertion_ids: SamlAssertionIdTable;
   audit_events: AuditEventTable;
   change_outbox: ChangeOutboxTable;
+  directory_counts: DirectoryCountTable;
 }

@@ -160,13 +160,14 @@ export function replaceUserFromScim(
 /**
  * A SCIM PATCH /Users/{id}: `patch` turns the current user into its new attributes (the SCIM
  * adapter applies the PatchOp there). It runs on the locked row, so concurrent patches never
- * lose each other's changes; the rules are those of {@link replaceUserFromScim}.
+ * lose each other's changes; the rules are those of {@link replaceUserFromScim}. A patch that
+ * returns undefined changed nothing: the user is returned as it is, nothing written.
  */
 export function patchUserFromScim(
   db: Db,
   tenantId: string,
   id: string,
-  patch: (current: User) => UserAttributes,
+  patch: (current: User) => Promise<UserAttributes | undefined> | UserAttributes | undefined,
   context: ChangeContext,
   clock: Clock,
   preconditions: WritePreconditions = {},
@@ -178,7 +179,7 @@ async function writeUserFromScim(
   db: Db,
   tenantId: string,
   id: string,
-  attributesOf: (current: User) => UserAttributes,
+  attributesOf: (current: User) => Promise<UserAttributes | undefined> | UserAttributes | undefined,
   context: ChangeContext,
   clock: Clock,
   preconditions: WritePreconditions,
@@ -201,7 +202,8 @@ async function writeUserFromScim(
           },
         );
       }
-      const attributes = attributesOf(existing);
+      const attributes = await attributesOf(existing);
+      if (attributes === undefined) return existing;
       assertUserName(attributes);
       const user = await updateUser(
         tx,

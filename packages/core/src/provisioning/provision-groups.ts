@@ -20,7 +20,8 @@ import type { Group, GroupAttributes, MemberChange } from '../groups/group.js';
 
 export const MAX_MEMBERS_PER_CHANGE = 10_000;
 
-function toGroup(row: Selectable<GroupTable>): Group {
+/** Maps a groups row to the domain Group (the one place that does). */
+export function toGroup(row: Selectable<GroupTable>): Group {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -156,6 +157,18 @@ const externalIdConflict = (error: unknown): never => {
     throw conflict('a group with this externalId already exists', { field: 'externalId' });
   throw error;
 };
+
+/** One group of the tenant by id, or undefined (its members are read apart, a page at a time). */
+export async function findGroup(db: Db, tenantId: string, id: string): Promise<Group | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = await db
+    .selectFrom('groups')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? toGroup(row) : undefined;
+}
 
 /** A SCIM POST /Groups, members included. */
 export async function createGroupFromScim(

@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { clampLimit, isUuid } from '../ids.js';
-import type { UserSummary } from './user.js';
-import { toUserSummary, USER_SUMMARY_COLUMNS } from './user.store.js';
+import type { User, UserSummary } from './user.js';
+import { toUserSummary, USER_SUMMARY_COLUMNS, withEmails } from './user.store.js';
 
 export interface UserPage {
   readonly users: UserSummary[];
@@ -59,4 +59,25 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     throw invalid('the page cursor is not one this server issued', { field: 'after' });
   }
   return { createdAt, id };
+}
+
+/**
+ * One user of the tenant by id, or undefined. A deprovisioned user (SCIM-deleted, waiting for its
+ * purge) is not found unless asked for: to SCIM it no longer exists (RFC 7644 §3.6).
+ */
+export async function findUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  options: { includeDeprovisioned?: boolean } = {},
+): Promise<User | undefined> {
+  if (!isUuid(id)) return undefined;
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id);
+  if (!options.includeDeprovisioned) query = query.where('lifecycle_state', '!=', 'deprovisioned');
+  const rows = await query.execute();
+  return (await withEmails(db, rows))[0];
 }

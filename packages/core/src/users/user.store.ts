@@ -1,7 +1,7 @@
 // Reading and writing users inside a use case's transaction: rows <-> the domain User, in one place.
 import { sql, type Selectable } from 'kysely';
 import type { UserTable } from '../db/database.js';
-import type { Tx } from '../db/transaction.js';
+import type { Db, Tx } from '../db/transaction.js';
 import { identityKey } from '../reconciliation/identity-key.js';
 import type { User, UserAttributes, UserEmail, UserSummary } from './user.js';
 
@@ -234,7 +234,8 @@ async function replaceEmails(
     .execute();
 }
 
-async function withEmails(tx: Tx, rows: UserRow[]): Promise<User[]> {
+/** Adds each row's emails (one query for all rows) and maps them to domain users. */
+export async function withEmails(tx: Db, rows: UserRow[]): Promise<User[]> {
   if (rows.length === 0) return [];
   const emails = await tx
     .selectFrom('user_emails')
