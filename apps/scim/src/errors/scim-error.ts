@@ -16,7 +16,11 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  // RFC 9865 §3 (cursor paging)
+  | 'invalidCursor'
+  | 'expiredCursor'
+  | 'invalidCount';
 
 /** A failure answered as an RFC 7644 §3.12 error body. */
 export class ScimError extends Error {
