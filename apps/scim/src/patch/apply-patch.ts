@@ -1,0 +1,63 @@
+import SCIMMY from 'scimmy';
+import { ScimError, type ScimType } from '../errors/scim-error.js';
+import type { PatchOperation, PatchRequest } from './patch-types.js';
+import { PATCH_OP_SCHEMA } from './patch-types.js';
+import { declareScimResources } from './scim-resources.js';
+
+/**
+ * Applies a normalised PATCH to a user's stored SCIM representation (id, schemas, attributes, the
+ * enterprise extension under its URN key) with scimmy's PatchOp, in memory. Returns the patched
+ * representation, or undefined when nothing changed (the route answers 204). A scimmy error keeps
+ * its status and scimType as a ScimError; any other error is a bug and is rethrown.
+ */
+export async function applyUserPatch(
+  current: Record<string, unknown>,
+  request: PatchRequest,
+): Promise<Record<string, unknown> | undefined> {
+  declareScimResources();
+  return applyWith(SCIMMY.Schemas.User, current, request);
+}
+
+/**
+ * The same for a group's attributes (displayName, externalId). `current` must not hold members
+ * and `operations` must not touch them: `splitGroupPatch` takes them out first.
+ */
+export async function applyGroupPatch(
+  current: Record<string, unknown>,
+  operations: PatchOperation[],
+): Promise<Record<string, unknown> | undefined> {
+  declareScimResources();
+  return applyWith(SCIMMY.Schemas.Group, current, {
+    schemas: [PATCH_OP_SCHEMA],
+    Operations: operations,
+  });
+}
+
+type SchemaClass = typeof SCIMMY.Schemas.User | typeof SCIMMY.Schemas.Group;
+
+async function applyWith(
+  schema: SchemaClass,
+  current: Record<string, unknown>,
+  request: PatchRequest,
+): Promise<Record<string, unknown> | undefined> {
+  // Normalisation may leave nothing to do (an Okta rename that only repeats the id).
+  if (request.Operations.length === 0) return undefined;
+  try {
+    const patchOp = new SCIMMY.Messages.PatchOp(request);
+    // The finaliser returns the patched instance as is: the caller persists it.
+    const patched: unknown = await patchOp.apply(new schema(current, 'out'), (p) =>
+      Promise.resolve(p),
+    );
+    if (patched === undefined) return undefined;
+    return JSON.parse(JSON.stringify(patched)) as Record<string, unknown>;
+  } catch (error) {
+    throw toScimError(error);
+  }
+}
+
+/** scimmy's SCIMError → ScimError with the same status and scimType; anything else unchanged. */
+export function toScimError(error: unknown): unknown {
+  if (!(error instanceof SCIMMY.Types.Error)) return error;
+  const scimType = (error.scimType as ScimType | null | undefined) ?? undefined;
+  return new ScimError(error.status, error.message, scimType);
+}

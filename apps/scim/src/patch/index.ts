@@ -1,0 +1,20 @@
+/**
+ * SCIM PATCH (RFC 7644 §3.5.2) for Users and Groups, with the forms Entra ID, Okta and JumpCloud
+ * send (peers-and-idps.md §4). Route flow:
+ *   Users:  normalisePatchRequest → applyUserPatch → 200 with the result, or 204 when undefined.
+ *   Groups: normalisePatchRequest → splitGroupPatch → member delta (SQL) + applyGroupPatch.
+ * Log the `quirks` lines that normalisePatchRequest returns.
+ */
+export { normalisePatchRequest } from './normalise-patch-request.js';
+export { applyUserPatch, applyGroupPatch, toScimError } from './apply-patch.js';
+export { splitGroupPatch, type MemberDelta } from './group-members.js';
+export { declareScimResources } from './scim-resources.js';
+export { parsePatchPath, formatPatchPath, type PatchPath } from './patch-path.js';
+export {
+  MAX_PATCH_OPERATIONS,
+  PATCH_OP_SCHEMA,
+  type MemberRef,
+  type PatchOperation,
+  type PatchRequest,
+  type PatchResourceType,
+} from './patch-types.js';
