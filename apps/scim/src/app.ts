@@ -1,10 +1,24 @@
-import express, { Router, type Express } from 'express';
+import express, {
+  Router,
+  type Express,
+  type NextFunction,
+  type Request,
+  type Response,
+} from 'express';
+import SCIMMY from 'scimmy';
 import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
-import { renderScimError } from './errors/scim-error.js';
+import { renderScimError, ScimError, sendScimError } from './errors/scim-error.js';
+import { MAX_PAGE_SIZE } from './list/list-request.js';
+import { bulkRouter } from './routes/bulk.route.js';
 import { discoveryRouter } from './routes/discovery.route.js';
-import { configureScimmy } from './scim-config.js';
+import { groupOperations } from './routes/groups.route.js';
+import { rootSearchRouter } from './routes/search.route.js';
+import { resourceRouter, userOperations } from './routes/users.route.js';
+import { configureScimmy, MAX_SCIM_PAYLOAD_BYTES } from './scim-config.js';
+
+export { MAX_SCIM_PAYLOAD_BYTES };
 
 export interface ScimAppDeps {
   readonly database: RosterDatabase;
@@ -15,14 +29,50 @@ export interface ScimAppDeps {
   readonly baseUrl: string;
 }
 
-/** Maximum SCIM request body (advertised as bulk.maxPayloadSize once /Bulk exists). */
-export const MAX_SCIM_PAYLOAD_BYTES = 1_048_576;
-
 const TENANT_ROUTE = '/scim/v2/:tenant';
+const JSON_TYPES = ['application/scim+json', 'application/json'];
+
+/** RFC 7644 §3.1: a body in any other media type is 415, in the SCIM error format. */
+function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+  const hasBody =
+    req.headers['content-length'] !== '0' &&
+    (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+  if (hasBody && !req.is(JSON_TYPES)) {
+    sendScimError(
+      req,
+      res,
+      415,
+      `request bodies must be application/scim+json or application/json, not ${req.get('Content-Type') ?? 'untyped'}`,
+    );
+    return;
+  }
+  next();
+}
+
+/** SCIM failures raised by routes (ours and scimmy's) keep their status and scimType. */
+function scimErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (error instanceof ScimError) {
+    sendScimError(req, res, error.status, error.message, error.scimType);
+    return;
+  }
+  if (error instanceof SCIMMY.Types.Error) {
+    const { status, scimType } = error as unknown as { status: number; scimType?: string | null };
+    sendScimError(
+      req,
+      res,
+      status,
+      error.message,
+      (scimType ?? undefined) as ScimError['scimType'],
+    );
+    return;
+  }
+  next(error);
+}
 
 /** Builds the SCIM app; never listens (main.ts does). */
 export function createScimApp(deps: ScimAppDeps): Express {
-  configureScimmy();
+  configureScimmy({ maxResults: MAX_PAGE_SIZE });
+  const { db } = deps.database;
   const app = createBaseApp({
     name: 'scim',
     logger: deps.logger,
@@ -35,22 +85,25 @@ export function createScimApp(deps: ScimAppDeps): Express {
     next();
   });
   // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.
-  tenantRouter.use(requireScimToken(deps.database.db, deps.clock));
+  tenantRouter.use(requireScimToken(db, deps.clock));
+  tenantRouter.use(requireJsonBody);
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
-  tenantRouter.use(
-    express.json({
-      type: ['application/scim+json', 'application/json'],
-      limit: MAX_SCIM_PAYLOAD_BYTES,
-    }),
-  );
+  tenantRouter.use(express.json({ type: JSON_TYPES, limit: MAX_SCIM_PAYLOAD_BYTES }));
   tenantRouter.use((req, res, next) => {
     res.locals.scimBaseUrl = tenantScimUrl(deps.baseUrl, String(req.params.tenant));
     next();
   });
   tenantRouter.use(discoveryRouter());
+  const users = userOperations(db, deps.clock);
+  const groups = groupOperations(db, deps.clock);
+  tenantRouter.use('/Users', resourceRouter(users));
+  tenantRouter.use('/Groups', resourceRouter(groups));
+  tenantRouter.use('/Bulk', bulkRouter(users, groups));
+  tenantRouter.use(rootSearchRouter(users, groups));
   tenantRouter.use((req) => {
     throw new HttpError(404, 'NotFound', `no SCIM endpoint ${req.method} ${req.path}`);
   });
+  tenantRouter.use(scimErrors);
   app.use(TENANT_ROUTE, tenantRouter);
   return finishApp(app, renderScimError);
 }

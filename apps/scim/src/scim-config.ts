@@ -1,22 +1,39 @@
 import SCIMMY from 'scimmy';
+import { declareScimResources } from './patch/scim-resources.js';
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+/** Most operations one /Bulk request may carry (advertised in ServiceProviderConfig). */
+export const MAX_BULK_OPERATIONS = 1000;
+/** Largest request body, /Bulk included (advertised as bulk.maxPayloadSize). */
+export const MAX_SCIM_PAYLOAD_BYTES = 1_048_576;
 
 /**
- * scimmy's configuration is process-wide (shared/notes/libraries.md §A1), so it is set once,
- * identically for every tenant. It states only what this server really does: features are
- * switched on here as they are built, never before.
+ * scimmy's configuration and resource declarations are process-wide
+ * (shared/notes/libraries.md §A1), so they are set once, identically for every tenant; the
+ * tenant travels with each request, never through scimmy. The configuration states only what
+ * this server really does.
  */
 let configured = false;
-export function configureScimmy(): void {
+export function configureScimmy(options: { maxResults: number }): void {
   if (configured) return;
+  declareScimResources();
   // authenticationSchemes appends on every set(): reset it first.
   SCIMMY.Config.set({ authenticationSchemes: [] });
   SCIMMY.Config.set({
     documentationUri: 'https://github.com/roster-dev/roster#scim',
-    patch: false,
-    bulk: false,
-    filter: false,
-    sort: false,
-    etag: false,
+    patch: true,
+    bulk: {
+      supported: true,
+      maxOperations: MAX_BULK_OPERATIONS,
+      maxPayloadSize: MAX_SCIM_PAYLOAD_BYTES,
+    },
+    filter: { supported: true, maxResults: options.maxResults },
+    sort: true,
+    etag: true,
     changePassword: false,
     authenticationSchemes: [
       {

@@ -1,0 +1,20 @@
+import type { Request, Response } from 'express';
+import type { ChangeContext, Tenant } from '@roster/core';
+
+/** The tenant the bearer token proved (set by requireScimToken before any route runs). */
+export function tenantOf(req: Request): Tenant {
+  const tenant = req.scimTenant;
+  if (!tenant) throw new Error('SCIM route reached without an authenticated tenant');
+  return tenant;
+}
+
+/** Who changes the directory: the tenant's SCIM token, with the request id (PRODUCT.md rule 7). */
+export function changeContextOf(req: Request): ChangeContext {
+  return {
+    actor: { type: 'scim_token', ...(req.scimTokenId ? { id: req.scimTokenId } : {}) },
+    requestId: String(req.id),
+  };
+}
+
+/** The tenant's SCIM base URL, e.g. https://scim.example.com/scim/v2/acme. */
+export const baseUrlOf = (res: Response): string => String(res.locals.scimBaseUrl);

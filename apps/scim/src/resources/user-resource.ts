@@ -1,0 +1,126 @@
+// The SCIM User resource (RFC 7643 §4.1 + the enterprise extension §4.3) <-> core's one user.
+import SCIMMY from 'scimmy';
+import type { User, UserAttributes, UserEmail } from '@roster/core';
+import { etagOf } from '../http/etag.js';
+import { coerceInput, withScimmy } from '../http/scimmy-errors.js';
+import { normaliseResourceBody } from './normalise-body.js';
+import { ScimError } from '../errors/scim-error.js';
+import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../scim-config.js';
+
+type Json = Record<string, unknown>;
+
+/** A group the user belongs to, for its readOnly `groups` attribute (RFC 7643 §4.1.2). */
+export interface UserGroupRef {
+  readonly value: string;
+  readonly display: string;
+}
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const withoutNulls = (object: Json): Json =>
+  Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined));
+
+/**
+ * The whole resource before projection: the representation SCIM last wrote, overlaid with the
+ * values core keeps in columns (authoritative: a JIT user's attributes are refreshed there at
+ * every sign-in), the user's groups and `meta`.
+ */
+export function userResource(user: User, groups: readonly UserGroupRef[], usersUrl: string): Json {
+  const stored = user.scimResource as Json;
+  const storedName = isObject(stored.name) ? stored.name : {};
+  const name = withoutNulls({
+    ...storedName,
+    givenName: user.givenName,
+    familyName: user.familyName,
+  });
+  // SCIM's emails keep what the IdP sent (display, ...); a JIT user's come from its assertion.
+  const emails =
+    user.managedBy === 'scim' && Array.isArray(stored.emails) ? stored.emails : user.emails;
+  return withoutNulls({
+    ...stored,
+    schemas: [
+      USER_SCHEMA,
+      ...(isObject(stored[ENTERPRISE_USER_SCHEMA]) ? [ENTERPRISE_USER_SCHEMA] : []),
+    ],
+    id: user.id,
+    externalId: user.externalId,
+    userName: user.userName,
+    displayName: user.displayName,
+    name: Object.keys(name).length > 0 ? name : undefined,
+    emails: emails.length > 0 ? emails : undefined,
+    active: user.active,
+    groups: groups.length > 0 ? groups.map((g) => ({ ...g, type: 'direct' })) : undefined,
+    meta: {
+      resourceType: 'User',
+      created: user.createdAt.toISOString(),
+      lastModified: user.updatedAt.toISOString(),
+      version: etagOf(user.version),
+      location: `${usersUrl}/${user.id}`,
+    },
+  });
+}
+
+/** What a client sees: scimmy's outbound coercion (returned:never dropped) and projection. */
+export function renderUser(
+  resource: Json,
+  usersUrl: string,
+  projection?: SCIMMY.Types.Filter,
+): Json {
+  const rendered = withScimmy(
+    () => new SCIMMY.Schemas.User(resource, 'out', usersUrl, projection) as unknown as Json,
+  );
+  // RFC 7644 §3.4.2.5: `attributes` narrows the answer, yet `schemas` identifies it; scimmy drops it.
+  return { schemas: resource.schemas, ...rendered };
+}
+
+/** A POST/PUT body, checked and coerced by scimmy against the User schema (RFC 7643 §2). */
+export function readUserBody(
+  body: unknown,
+  pathId?: string,
+): { attributes: UserAttributes; quirks: string[] } {
+  if (!isObject(body))
+    throw new ScimError(400, 'the request body must be a JSON object', 'invalidSyntax');
+  // RFC 7644 §3.5.1: id is readOnly; a PUT naming another id asks to change it.
+  if (pathId !== undefined && typeof body.id === 'string' && body.id !== pathId)
+    throw new ScimError(
+      400,
+      `id is immutable: the body names ${body.id}, the URL ${pathId}`,
+      'mutability',
+    );
+  const normalised = normaliseResourceBody(body, 'User');
+  const instance = coerceInput(
+    () => new SCIMMY.Schemas.User(normalised.body, 'in') as unknown as Json,
+  );
+  return { attributes: userAttributesOf(instance), quirks: normalised.quirks };
+}
+
+/** Core's attributes from a coerced SCIM representation (also what a PATCH produced). */
+export function userAttributesOf(representation: Json): UserAttributes {
+  const {
+    schemas: _schemas,
+    meta: _meta,
+    id: _id,
+    groups: _groups,
+    password: _password,
+    ...kept
+  } = JSON.parse(JSON.stringify(representation)) as Json;
+  const name = isObject(kept.name) ? kept.name : {};
+  const emails: UserEmail[] = Array.isArray(kept.emails)
+    ? kept.emails.filter(isObject).map((e) => ({
+        value: String(e.value),
+        ...(typeof e.type === 'string' ? { type: e.type } : {}),
+        ...(e.primary === true ? { primary: true } : {}),
+      }))
+    : [];
+  return {
+    userName: typeof kept.userName === 'string' ? kept.userName : '',
+    externalId: typeof kept.externalId === 'string' ? kept.externalId : null,
+    displayName: typeof kept.displayName === 'string' ? kept.displayName : null,
+    givenName: typeof name.givenName === 'string' ? name.givenName : null,
+    familyName: typeof name.familyName === 'string' ? name.familyName : null,
+    emails,
+    ...(typeof kept.active === 'boolean' ? { active: kept.active } : {}),
+    scimResource: kept,
+  };
+}

@@ -1,0 +1,177 @@
+import { Router } from 'express';
+import {
+  createUserFromScim,
+  deleteUserFromScim,
+  findUser,
+  groupsOfUsers,
+  patchUserFromScim,
+  replaceUserFromScim,
+  searchUsers,
+  type Clock,
+  type Db,
+  type User,
+} from '@roster/core';
+import { ScimError } from '../errors/scim-error.js';
+import { notModified, requiredVersion } from '../http/etag.js';
+import { handle, type Operation, type OperationInput } from '../http/operation.js';
+import { parseListRequest, parseProjection, type Projection } from '../list/list-request.js';
+import { applyUserPatch, normalisePatchRequest } from '../patch/index.js';
+import {
+  readUserBody,
+  renderUser,
+  userAttributesOf,
+  userResource,
+} from '../resources/user-resource.js';
+import { listResponse, searchParams } from './list-response.js';
+
+export interface ResourceOperations {
+  readonly list: Operation;
+  readonly search: Operation;
+  readonly get: Operation;
+  readonly create: Operation;
+  readonly replace: Operation;
+  readonly patch: Operation;
+  readonly remove: Operation;
+}
+
+const preconditions = (input: OperationInput) => {
+  const version = requiredVersion(input.ifMatch);
+  return version === undefined ? {} : { ifMatchVersion: version };
+};
+
+const idOf = (input: OperationInput): string => input.id ?? '';
+
+/** Each IdP quirk a request needed, in the log: what was rewritten, never the values. */
+export function logQuirks(input: OperationInput, quirks: readonly string[]): void {
+  if (quirks.length > 0) input.log.info({ quirks }, 'scim.request.normalised');
+}
+
+/** RFC 7644 §3 on /Users of the tenant the token belongs to. */
+export function userOperations(db: Db, clock: Clock): ResourceOperations {
+  const usersUrl = (input: OperationInput) => `${input.baseUrl}/Users`;
+
+  /** The user as the client asked to see it (its groups read in one query). */
+  async function present(input: OperationInput, user: User, projection: Projection) {
+    const groups = (await groupsOfUsers(db, user.tenantId, [user.id])).get(user.id) ?? [];
+    return renderUser(
+      userResource(user, groups, usersUrl(input)),
+      usersUrl(input),
+      projection.filter,
+    );
+  }
+
+  const answer = async (input: OperationInput, user: User, status: 200 | 201 = 200) => {
+    const resource = await present(input, user, parseProjection(input.query, 'User'));
+    return status === 201
+      ? { status, resource, version: user.version, location: `${usersUrl(input)}/${user.id}` }
+      : { status, resource, version: user.version };
+  };
+
+  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
+    const request = parseListRequest(params, 'User');
+    const page = await searchUsers(db, input.tenant.id, request.query);
+    const groups = await groupsOfUsers(
+      db,
+      input.tenant.id,
+      page.items.map((u) => u.id),
+    );
+    const resources = page.items.map((user) =>
+      renderUser(
+        userResource(user, groups.get(user.id) ?? [], usersUrl(input)),
+        usersUrl(input),
+        request.projection.filter,
+      ),
+    );
+    return { status: 200 as const, resource: listResponse(page, resources) };
+  }
+
+  return {
+    list: (input) => list(input, input.query),
+    // RFC 7644 §3.4.3: the same query in a body, so filters with personal data stay out of URLs.
+    search: (input) => list(input, searchParams(input.body)),
+
+    async get(input) {
+      const projection = parseProjection(input.query, 'User');
+      const user = await findUser(db, input.tenant.id, idOf(input));
+      if (!user) throw notFound(idOf(input));
+      // RFC 7644 §3.14: the client's copy is current.
+      if (notModified(input.ifNoneMatch, user.version))
+        return { status: 304, version: user.version };
+      return {
+        status: 200,
+        resource: await present(input, user, projection),
+        version: user.version,
+      };
+    },
+
+    async create(input) {
+      const { attributes, quirks } = readUserBody(input.body);
+      logQuirks(input, quirks);
+      const { user } = await createUserFromScim(
+        db,
+        input.tenant.id,
+        attributes,
+        input.context,
+        clock,
+      );
+      return answer(input, user, 201);
+    },
+
+    async replace(input) {
+      const { attributes, quirks } = readUserBody(input.body, idOf(input));
+      logQuirks(input, quirks);
+      const user = await replaceUserFromScim(
+        db,
+        input.tenant.id,
+        idOf(input),
+        attributes,
+        input.context,
+        clock,
+        preconditions(input),
+      );
+      return answer(input, user);
+    },
+
+    async patch(input) {
+      // RFC 7644 §3.5.2: the operations apply to the current resource, read on the locked row.
+      const user = await patchUserFromScim(
+        db,
+        input.tenant.id,
+        idOf(input),
+        async (current) => {
+          // `groups` is readOnly (RFC 7643 §4.1.2), so the patch never needs it; reading it here
+          // would also wait for a second connection while this transaction holds the row.
+          const representation = userResource(current, [], usersUrl(input));
+          const { request, quirks } = normalisePatchRequest(input.body, 'User', representation);
+          logQuirks(input, quirks);
+          const patched = await applyUserPatch(representation, request);
+          return patched === undefined ? undefined : userAttributesOf(patched);
+        },
+        input.context,
+        clock,
+        preconditions(input),
+      );
+      return answer(input, user);
+    },
+
+    async remove(input) {
+      await deleteUserFromScim(db, input.tenant.id, idOf(input), input.context, clock);
+      return { status: 204 };
+    },
+  };
+}
+
+const notFound = (id: string) => new ScimError(404, `user ${id} does not exist`);
+
+/** Mounts a resource type's operations on its endpoint (RFC 7644 §3.2). */
+export function resourceRouter(operations: ResourceOperations): Router {
+  const router = Router({ mergeParams: true });
+  router.get('/', handle(operations.list));
+  router.post('/.search', handle(operations.search));
+  router.get('/:id', handle(operations.get));
+  router.post('/', handle(operations.create));
+  router.put('/:id', handle(operations.replace));
+  router.patch('/:id', handle(operations.patch));
+  router.delete('/:id', handle(operations.remove));
+  return router;
+}
