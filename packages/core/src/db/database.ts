@@ -178,6 +178,22 @@ export interface ChangeOutboxTable {
   payload: JSONColumnType<JsonObject, JsonObject | undefined, JsonObject>;
 }
 
+export interface ScimRequestLogTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string;
+  occurred_at: DefaultedTimestamp;
+  request_id: string;
+  method: string;
+  path: string;
+  status: number;
+  duration_ms: number;
+  token_id: string | null;
+  user_agent: string | null;
+  /** Any JSON (redacted, capped): written as text cast to jsonb, read parsed; never updated. */
+  request_body: ColumnType<unknown, unknown, never>;
+  response_body: ColumnType<unknown, unknown, never>;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -193,4 +209,5 @@ export interface Database {
   saml_assertion_ids: SamlAssertionIdTable;
   audit_events: AuditEventTable;
   change_outbox: ChangeOutboxTable;
+  scim_request_log: ScimRequestLogTable;
 }
