@@ -1,10 +1,18 @@
 import express, { Router, type Express } from 'express';
-import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
+import {
+  tenantScimUrl,
+  type Clock,
+  type Logger,
+  type RosterConfig,
+  type RosterDatabase,
+} from '@roster/core';
 import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
 import { renderScimError } from './errors/scim-error.js';
 import { discoveryRouter } from './routes/discovery.route.js';
 import { configureScimmy } from './scim-config.js';
+import { limitScimRequestsPerTenant } from './rate-limit/tenant-rate-limit.js';
+import { logScimRequests } from './request-log/request-log.middleware.js';
 
 export interface ScimAppDeps {
   readonly database: RosterDatabase;
@@ -13,6 +21,11 @@ export interface ScimAppDeps {
   readonly lifecycle: Lifecycle;
   /** Public base URL of this server (SCIM_BASE_URL); a tenant's endpoint is `<base>/scim/v2/<slug>`. */
   readonly baseUrl: string;
+  /**
+   * SCIM_LOG_RETENTION_DAYS and SCIM_RATE_LIMIT_* (main.ts passes the runtime's whole config).
+   * Absent: no request log and no rate limit.
+   */
+  readonly config?: Pick<RosterConfig, 'scimLogRetentionDays' | 'scimRateLimit'>;
 }
 
 /** Maximum SCIM request body (advertised as bulk.maxPayloadSize once /Bulk exists). */
@@ -34,8 +47,15 @@ export function createScimApp(deps: ScimAppDeps): Express {
     res.locals.routePattern = TENANT_ROUTE;
     next();
   });
+  // ---- request log and rate limit (issue 6): log first, so refusals (401, 429) are kept ----
+  if (deps.config && deps.config.scimLogRetentionDays > 0)
+    tenantRouter.use(logScimRequests(deps.database.db, deps.clock));
   // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.
   tenantRouter.use(requireScimToken(deps.database.db, deps.clock));
+  // After authentication (anonymous traffic cannot drain a tenant's allowance), before the body.
+  if (deps.config?.scimRateLimit)
+    tenantRouter.use(limitScimRequestsPerTenant(deps.config.scimRateLimit));
+  // ---- end of request log and rate limit ----
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
   tenantRouter.use(
     express.json({
