@@ -65,12 +65,15 @@ export function logScimRequests(db: Db, clock: Clock): RequestHandler {
 
   const tenantIdFor = async (req: Request, slug: string): Promise<string | undefined> => {
     if (req.scimTenant) return req.scimTenant.id;
+    // Keyed by tenant id, not by the slug in the URL: made-up slugs must not grow the limiter.
+    const tenant = await findTenantBySlug(db, slug);
+    if (!tenant) return undefined;
     try {
-      await unauthenticated.consume(slug);
+      await unauthenticated.consume(tenant.id);
     } catch {
       return undefined; // over the allowance for refused requests this minute
     }
-    return (await findTenantBySlug(db, slug))?.id;
+    return tenant.id;
   };
 
   const write = async (
