@@ -1,4 +1,4 @@
-import type { AuditEvent, ScimToken, Tenant, UserSummary } from '@roster/core';
+import type { AuditEvent, ScimRequestLogEntry, ScimToken, Tenant, UserSummary } from '@roster/core';
 
 /** JSON shapes of the admin API (documented in the README). Dates are ISO strings. */
 export interface Urls {
@@ -52,4 +52,19 @@ export const presentAuditEvent = (event: AuditEvent) => ({
   target: event.target,
   requestId: event.requestId,
   changes: event.changes,
+});
+
+/** One logged SCIM request (GET /v1/tenants/:slug/scim-log); bodies are stored redacted. */
+export const presentScimRequest = (entry: ScimRequestLogEntry) => ({
+  id: entry.id,
+  occurredAt: entry.occurredAt.toISOString(),
+  requestId: entry.requestId,
+  method: entry.method,
+  path: entry.path,
+  status: entry.status,
+  durationMs: entry.durationMs,
+  tokenId: entry.tokenId,
+  userAgent: entry.userAgent,
+  requestBody: entry.requestBody,
+  responseBody: entry.responseBody,
 });

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { callAdmin, resolveConnection } from './client.js';
+import { addScimLogCommand } from './commands/scim-log.command.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
@@ -284,6 +285,8 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
         process.stdout.write(`${lines[show(explained.outcome)] ?? show(explained.outcome)}\n`);
       },
     );
+
+  addScimLogCommand(program, api);
 
   return program;
 }

@@ -6,7 +6,13 @@ import express, {
   type Response,
 } from 'express';
 import SCIMMY from 'scimmy';
-import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
+import {
+  tenantScimUrl,
+  type Clock,
+  type Logger,
+  type RosterConfig,
+  type RosterDatabase,
+} from '@roster/core';
 import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
 import { renderScimError, ScimError, sendScimError } from './errors/scim-error.js';
@@ -17,6 +23,8 @@ import { groupOperations } from './routes/groups.route.js';
 import { rootSearchRouter } from './routes/search.route.js';
 import { resourceRouter, userOperations } from './routes/users.route.js';
 import { configureScimmy, MAX_SCIM_PAYLOAD_BYTES } from './scim-config.js';
+import { limitScimRequestsPerTenant } from './rate-limit/tenant-rate-limit.js';
+import { logScimRequests } from './request-log/request-log.middleware.js';
 
 export { MAX_SCIM_PAYLOAD_BYTES };
 
@@ -27,6 +35,11 @@ export interface ScimAppDeps {
   readonly lifecycle: Lifecycle;
   /** Public base URL of this server (SCIM_BASE_URL); a tenant's endpoint is `<base>/scim/v2/<slug>`. */
   readonly baseUrl: string;
+  /**
+   * SCIM_LOG_RETENTION_DAYS and SCIM_RATE_LIMIT_* (main.ts passes the runtime's whole config).
+   * Absent: no request log and no rate limit.
+   */
+  readonly config?: Pick<RosterConfig, 'scimLogRetentionDays' | 'scimRateLimit'>;
 }
 
 const TENANT_ROUTE = '/scim/v2/:tenant';
@@ -84,8 +97,15 @@ export function createScimApp(deps: ScimAppDeps): Express {
     res.locals.routePattern = TENANT_ROUTE;
     next();
   });
+  // ---- request log and rate limit (issue 6): log first, so refusals (401, 429) are kept ----
+  if (deps.config && deps.config.scimLogRetentionDays > 0)
+    tenantRouter.use(logScimRequests(deps.database.db, deps.clock));
   // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.
   tenantRouter.use(requireScimToken(db, deps.clock));
+  // After authentication (anonymous traffic cannot drain a tenant's allowance), before the body.
+  if (deps.config?.scimRateLimit)
+    tenantRouter.use(limitScimRequestsPerTenant(deps.config.scimRateLimit));
+  // ---- end of request log and rate limit ----
   tenantRouter.use(requireJsonBody);
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
   tenantRouter.use(express.json({ type: JSON_TYPES, limit: MAX_SCIM_PAYLOAD_BYTES }));

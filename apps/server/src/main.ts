@@ -74,10 +74,13 @@ if (!adminToken)
 if (tokenFile?.created)
   process.stderr.write(gettingStarted({ config, adminUrl, tokenFile: tokenFile.file }));
 
-// Cleanup and purge (rules 5 and 6) on a schedule; safe on every instance at once.
+// Cleanup and purge (rules 5 and 6), and SCIM request log pruning, on a schedule; safe on
+// every instance at once.
 const stopMaintenance =
   config.jobsIntervalMs > 0
-    ? scheduleMaintenance(database.db, runtime.clock, logger, config.jobsIntervalMs)
+    ? scheduleMaintenance(database.db, runtime.clock, logger, config.jobsIntervalMs, {
+        scimLogRetentionDays: config.scimLogRetentionDays,
+      })
     : () => Promise.resolve();
 
 exitOnSignals({

@@ -126,3 +126,33 @@ export {
   type PageRequest,
   type SearchResource,
 } from './search/index.js';
+// SCIM request log (README "SCIM request log"): redacted, capped, pruned after its retention
+export { type ScimRateLimit } from './config/load-config.js';
+export { DEFAULT_SCIM_RATE_LIMIT_BURST } from './config/config.schema.js';
+export { type MaintenanceOptions } from './provisioning/maintenance.js';
+export {
+  bodyForLog,
+  MAX_LOGGED_BODY_BYTES,
+  REDACTED,
+  redactScimBody,
+  redactText,
+  type TruncatedBody,
+} from './scim-log/redaction.js';
+export {
+  DEFAULT_SCIM_LOG_ENTRIES,
+  listScimRequests,
+  MAX_LOGGED_PATH_LENGTH,
+  MAX_LOGGED_USER_AGENT_LENGTH,
+  MAX_SCIM_LOG_ENTRIES,
+  parseStatusFilter,
+  pruneScimRequestLog,
+  recordScimRequest,
+  SCIM_LOG_PRUNE_BATCH_SIZE,
+  SCIM_LOG_PRUNE_MAX_BATCHES,
+  type ScimLogPruneOptions,
+  type ScimLogPruneSummary,
+  type ScimRequestLogEntry,
+  type ScimRequestLogQuery,
+  type ScimRequestRecord,
+  type ScimStatusFilter,
+} from './scim-log/scim-request-log.repository.js';

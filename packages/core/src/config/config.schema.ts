@@ -22,6 +22,9 @@ const postgresUrl = z.url({
   error: 'must be a postgres:// or postgresql:// URL',
 });
 
+/** SCIM_RATE_LIMIT_BURST when unset (or SCIM_RATE_LIMIT_PER_SECOND, if that is more). */
+export const DEFAULT_SCIM_RATE_LIMIT_BURST = 200;
+
 /**
  * Every environment variable Roster reads, in one schema (PRODUCT.md "Running it").
  * Empty strings count as unset, so `FOO= npm start` falls back to the default.
@@ -45,13 +48,35 @@ export const environmentSchema = z
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
     SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000, 10_000),
     ROSTER_JOBS_INTERVAL_MS: wholeNumber(0, 86_400_000, 3_600_000),
+    // SCIM request log (README "SCIM request log"): days kept; 0 = no log at all.
+    SCIM_LOG_RETENTION_DAYS: wholeNumber(0, 365, 7),
+    // Per-tenant SCIM rate limit (README "Limits"); 0 in either turns the limit off.
+    SCIM_RATE_LIMIT_PER_SECOND: wholeNumber(0, 100_000, 50),
+    SCIM_RATE_LIMIT_BURST: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).max(1_000_000).optional(),
+    ),
     NODE_ENV: z.preprocess(
       emptyAsUndefined,
       z.enum(['development', 'production', 'test']).default('development'),
     ),
   })
+  .refine(
+    (env) =>
+      env.SCIM_RATE_LIMIT_BURST === undefined ||
+      env.SCIM_RATE_LIMIT_BURST === 0 ||
+      env.SCIM_RATE_LIMIT_BURST >= env.SCIM_RATE_LIMIT_PER_SECOND,
+    {
+      path: ['SCIM_RATE_LIMIT_BURST'],
+      message: 'must be at least SCIM_RATE_LIMIT_PER_SECOND (or 0 to turn the limit off)',
+    },
+  )
   .transform((env) => ({
     ...env,
+    // The bucket holds at least one second's worth of requests.
+    SCIM_RATE_LIMIT_BURST:
+      env.SCIM_RATE_LIMIT_BURST ??
+      Math.max(DEFAULT_SCIM_RATE_LIMIT_BURST, env.SCIM_RATE_LIMIT_PER_SECOND),
     SCIM_BASE_URL: env.SCIM_BASE_URL ?? `http://localhost:${env.SCIM_PORT}`,
     SSO_BASE_URL: env.SSO_BASE_URL ?? `http://localhost:${env.SSO_PORT}`,
   }));

@@ -24,7 +24,20 @@ export interface RosterConfig {
   readonly shutdownTimeoutMs: number;
   /** How often cleanup and purge run inside the server; 0 = never (run `roster purge`). */
   readonly jobsIntervalMs: number;
+  /** Days the SCIM request log keeps an entry; 0 = the log is off (nothing is recorded). */
+  readonly scimLogRetentionDays: number;
+  /** Per-tenant SCIM rate limit of each process; null = off. */
+  readonly scimRateLimit: ScimRateLimit | null;
   readonly nodeEnv: 'development' | 'production' | 'test';
+}
+
+/**
+ * Per tenant and process: at most `burst` requests in each window of `burst / perSecond`
+ * seconds, so `perSecond` sustained and `burst` at once (a token bucket refilled a window at a time).
+ */
+export interface ScimRateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 /** Thrown when the environment does not pass the schema; the message names every bad variable. */
@@ -71,6 +84,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RosterConfig {
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobsIntervalMs: e.ROSTER_JOBS_INTERVAL_MS,
+    scimLogRetentionDays: e.SCIM_LOG_RETENTION_DAYS,
+    scimRateLimit:
+      e.SCIM_RATE_LIMIT_PER_SECOND > 0 && e.SCIM_RATE_LIMIT_BURST > 0
+        ? Object.freeze({ perSecond: e.SCIM_RATE_LIMIT_PER_SECOND, burst: e.SCIM_RATE_LIMIT_BURST })
+        : null,
     nodeEnv: e.NODE_ENV,
   });
 }

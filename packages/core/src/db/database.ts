@@ -186,6 +186,22 @@ export interface DirectoryCountTable {
   groups: number;
 }
 
+export interface ScimRequestLogTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string;
+  occurred_at: DefaultedTimestamp;
+  request_id: string;
+  method: string;
+  path: string;
+  status: number;
+  duration_ms: number;
+  token_id: string | null;
+  user_agent: string | null;
+  /** Any JSON (redacted, capped): written as text cast to jsonb, read parsed; never updated. */
+  request_body: ColumnType<unknown, unknown, never>;
+  response_body: ColumnType<unknown, unknown, never>;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -202,4 +218,5 @@ export interface Database {
   audit_events: AuditEventTable;
   change_outbox: ChangeOutboxTable;
   directory_counts: DirectoryCountTable;
+  scim_request_log: ScimRequestLogTable;
 }

@@ -1,12 +1,19 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
+import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
 
+export interface MaintenanceOptions {
+  /** SCIM_LOG_RETENTION_DAYS: prune SCIM request log entries older than this; 0 = no pruning. */
+  readonly scimLogRetentionDays?: number;
+}
+
 /**
- * Runs cleanup (rule 6) then purge (rules 5 and 6) every `intervalMs`, starting one interval
- * after the call. Safe on every instance at once: each piece of work is taken with SKIP LOCKED.
+ * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes the SCIM request log, every
+ * `intervalMs`, starting one interval after the call. Safe on every instance at once: each
+ * piece of work is taken with SKIP LOCKED.
  *
  * @returns a function that stops the schedule and waits for a run in progress.
  */
@@ -15,7 +22,9 @@ export function scheduleMaintenance(
   clock: Clock,
   logger: Logger,
   intervalMs: number,
+  options: MaintenanceOptions = {},
 ): () => Promise<void> {
+  const retentionDays = options.scimLogRetentionDays ?? 0;
   let running: Promise<void> | undefined;
   const run = async () => {
     try {
@@ -25,6 +34,19 @@ export function scheduleMaintenance(
         logger.info({ deactivated, purged }, 'jobs.maintenance.done');
     } catch (error) {
       logger.error({ err: error }, 'jobs.maintenance.failed');
+    }
+    // Separate from the rules' work: a failure of one never skips the other.
+    if (retentionDays > 0) {
+      try {
+        const { deleted, more } = await pruneScimRequestLog(db, clock, {
+          retentionDays,
+          onBatch: (deletedSoFar) =>
+            logger.debug({ deleted: deletedSoFar }, 'jobs.scim_log_prune.progress'),
+        });
+        if (deleted > 0) logger.info({ deleted, more, retentionDays }, 'jobs.scim_log_prune.done');
+      } catch (error) {
+        logger.error({ err: error }, 'jobs.scim_log_prune.failed');
+      }
     }
   };
   const timer = setInterval(() => {
