@@ -62,6 +62,31 @@ function requireJsonBody(req: Request, res: Response, next: NextFunction): void 
   next();
 }
 
+/** True when any string in a JSON value holds U+0000, which PostgreSQL text cannot store. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).some(([key, v]) => key.includes('\u0000') || containsNul(v));
+  }
+  return false;
+}
+
+/** A body with U+0000 is refused whole before anything is written (400, not a database error). */
+function refuseNul(req: Request, res: Response, next: NextFunction): void {
+  if (containsNul(req.body)) {
+    sendScimError(
+      req,
+      res,
+      400,
+      'the request body contains U+0000, which cannot be stored',
+      'invalidValue',
+    );
+    return;
+  }
+  next();
+}
+
 /** SCIM failures raised by routes (ours and scimmy's) keep their status and scimType. */
 function scimErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
   if (error instanceof ScimError) {
@@ -109,6 +134,7 @@ export function createScimApp(deps: ScimAppDeps): Express {
   tenantRouter.use(requireJsonBody);
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
   tenantRouter.use(express.json({ type: JSON_TYPES, limit: MAX_SCIM_PAYLOAD_BYTES }));
+  tenantRouter.use(refuseNul);
   tenantRouter.use((req, res, next) => {
     res.locals.scimBaseUrl = tenantScimUrl(deps.baseUrl, String(req.params.tenant));
     next();

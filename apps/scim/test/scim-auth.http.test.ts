@@ -62,8 +62,8 @@ describe('SCIM endpoint authentication and discovery', () => {
     expect(res.body.authenticationSchemes).toEqual([
       expect.objectContaining({ type: 'oauthbearertoken' }),
     ]);
-    // It states only what exists today.
-    expect(res.body.patch).toEqual({ supported: false });
+    // It states what this server does: PATCH, Bulk, filters, sorting and ETags, never passwords.
+    expect(res.body.patch).toEqual({ supported: true });
     expect(res.body.changePassword).toEqual({ supported: false });
   });
 

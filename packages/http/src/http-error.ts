@@ -92,6 +92,16 @@ export function toPublicError(error: unknown): PublicError {
         }
     }
   }
+  // PostgreSQL text cannot hold NUL (SQLSTATE 22021) or characters outside the encoding (22P05):
+  // the caller's value, not our fault.
+  if (sqlStateOf(error) === '22021' || sqlStateOf(error) === '22P05') {
+    return {
+      status: 400,
+      code: 'InvalidValue',
+      message: 'a value contains a character that cannot be stored (such as U+0000)',
+      internal: false,
+    };
+  }
   if (isDatabaseUnavailable(error)) {
     return {
       status: 503,
@@ -107,6 +117,11 @@ export function toPublicError(error: unknown): PublicError {
     internal: true,
   };
 }
+
+const sqlStateOf = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 
 /** Connection-level failures: PostgreSQL down or restarting (SQLSTATE class 08, 57P0x) or no socket. */
 function isDatabaseUnavailable(error: unknown): boolean {

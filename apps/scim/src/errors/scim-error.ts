@@ -73,6 +73,7 @@ const isCoreErrorCode = (code: string): code is CoreErrorCode =>
 /** HTTP-layer failures with their own scimType (malformed JSON is RFC 7644 invalidSyntax). */
 const SCIM_TYPE_OF_HTTP_ERROR: Readonly<Record<string, ScimType>> = {
   InvalidJson: 'invalidSyntax',
+  InvalidValue: 'invalidValue',
 };
 
 /** Every error the app raises, core's and HTTP's included, leaves as a SCIM error. */

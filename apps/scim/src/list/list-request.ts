@@ -126,8 +126,8 @@ function parseSort(params: Params, resourceType: ResourceType): DirectorySort | 
   }
   const attribute = toAttributeRef(resolved);
   const name = canonicalPath(resolved);
-  if (!attribute || attribute.multiValued)
-    throw bad(`sortBy must name a singular simple attribute; ${name} is not one`);
+  // RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary (or first) value.
+  if (!attribute) throw bad(`sortBy must name a simple attribute; ${name} is not one`);
   if (['password', 'meta.location', 'meta.resourceType', 'meta.version'].includes(name))
     throw bad(`cannot sort by ${name}`);
   return {

@@ -223,6 +223,8 @@ export function bulkRouter(users: ResourceOperations, groups: ResourceOperations
                 })();
           results.set(op.index, {
             ...summary,
+            // RFC 7644 §3.7.3: location in every answer but a failed POST's.
+            ...(resolved.method !== 'POST' ? { location: `${input.baseUrl}${resolved.path}` } : {}),
             status: String(scim.status),
             response: errorResponse(scim.status, scim.detail, scim.scimType),
           });

@@ -24,7 +24,7 @@ import {
   type MemberView,
 } from '../resources/group-resource.js';
 import { listResponse, searchParams } from './list-response.js';
-import { logQuirks, type ResourceOperations } from './users.route.js';
+import { logQuirks, preconditions, type ResourceOperations } from './users.route.js';
 
 /** Members read per query when a group is shown whole: a 100k group takes 20 keyset pages. */
 const MEMBER_PAGE = 5000;
@@ -188,7 +188,13 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     },
 
     async remove(input) {
-      await deleteGroupFromScim(db, input.tenant.id, idOf(input), input.context);
+      await deleteGroupFromScim(
+        db,
+        input.tenant.id,
+        idOf(input),
+        input.context,
+        preconditions(input),
+      );
       return { status: 204 };
     },
   };

@@ -34,7 +34,7 @@ export interface ResourceOperations {
   readonly remove: Operation;
 }
 
-const preconditions = (input: OperationInput) => {
+export const preconditions = (input: OperationInput) => {
   const version = requiredVersion(input.ifMatch);
   return version === undefined ? {} : { ifMatchVersion: version };
 };
@@ -155,7 +155,14 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     },
 
     async remove(input) {
-      await deleteUserFromScim(db, input.tenant.id, idOf(input), input.context, clock);
+      await deleteUserFromScim(
+        db,
+        input.tenant.id,
+        idOf(input),
+        input.context,
+        clock,
+        preconditions(input),
+      );
       return { status: 204 };
     },
   };

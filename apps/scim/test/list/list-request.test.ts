@@ -62,7 +62,6 @@ describe('parseListRequest', () => {
     ['startIndex', { startIndex: '' }],
     ['count', { count: ['1', '2'] }],
     ['sortOrder', { sortBy: 'userName', sortOrder: 'up' }],
-    ['sortBy', { sortBy: 'emails' }],
     ['sortBy', { sortBy: 'nope' }],
     ['sortBy', { sortBy: 'name' }],
     ['cursor', { cursor: '', startIndex: '1' }],
@@ -71,6 +70,13 @@ describe('parseListRequest', () => {
     expect(error.status).toBe(400);
     expect(error.scimType).toBe('invalidValue');
     expect(error.message).toContain(name);
+  });
+
+  it('sorts a multi-valued attribute by its value (RFC 7644 §3.4.2.3: the primary one)', () => {
+    expect(parseListRequest({ sortBy: 'emails' }, 'User').query.sort).toMatchObject({
+      attribute: { path: ['emails', 'value'], multiValued: true },
+      order: 'ascending',
+    });
   });
 
   it('parses the filter, and refuses a bad one as invalidFilter', () => {

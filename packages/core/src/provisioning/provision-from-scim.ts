@@ -141,6 +141,19 @@ export interface WritePreconditions {
   readonly ifMatchVersion?: number;
 }
 
+/** RFC 7644 §3.14: a write that names a version other than the locked row's fails with 412. */
+export function assertVersion(
+  kind: 'user' | 'group',
+  currentVersion: number,
+  preconditions: WritePreconditions,
+): void {
+  const expected = preconditions.ifMatchVersion;
+  if (expected !== undefined && expected !== currentVersion)
+    throw new CoreError('PreconditionFailed', `the ${kind} changed since version ${expected}`, {
+      details: { currentVersion },
+    });
+}
+
 /**
  * A SCIM PUT /Users/{id}: SCIM's attributes replace the user's. The first SCIM write to a JIT
  * user adopts it (rule 1); `active:false` deactivates and ends its sessions at once (rules 3, 4).
@@ -190,18 +203,7 @@ async function writeUserFromScim(
       const existing = isUuid(id) ? await lockUserById(tx, tenantId, id) : undefined;
       const decision = decideScimWrite(existing);
       if (decision.kind === 'not_found' || !existing) throw notFound(`user ${id} does not exist`);
-      if (
-        preconditions.ifMatchVersion !== undefined &&
-        preconditions.ifMatchVersion !== existing.version
-      ) {
-        throw new CoreError(
-          'PreconditionFailed',
-          `the user changed since version ${preconditions.ifMatchVersion}`,
-          {
-            details: { currentVersion: existing.version },
-          },
-        );
-      }
+      assertVersion('user', existing.version, preconditions);
       const attributes = await attributesOf(existing);
       if (attributes === undefined) return existing;
       assertUserName(attributes);
@@ -250,12 +252,14 @@ export async function deleteUserFromScim(
   id: string,
   context: ChangeContext,
   clock: Clock,
+  preconditions: WritePreconditions = {},
 ): Promise<User> {
   return inTransaction(db, async (tx) => {
     const now = clock.now();
     const existing = isUuid(id) ? await lockUserById(tx, tenantId, id) : undefined;
     if (decideScimWrite(existing).kind === 'not_found' || !existing)
       throw notFound(`user ${id} does not exist`);
+    assertVersion('user', existing.version, preconditions);
     const graceDays = await tenantGracePeriod(tx, tenantId);
     const user = await updateUser(
       tx,

@@ -7,16 +7,10 @@ import type { Clock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import type { GroupTable } from '../db/database.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
-import {
-  conflict,
-  CoreError,
-  invalid,
-  notFound,
-  PG_UNIQUE_VIOLATION,
-  sqlState,
-} from '../errors.js';
+import { conflict, invalid, notFound, PG_UNIQUE_VIOLATION, sqlState } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { Group, GroupAttributes, MemberChange } from '../groups/group.js';
+import { assertVersion, type WritePreconditions } from './provision-from-scim.js';
 
 export const MAX_MEMBERS_PER_CHANGE = 10_000;
 
@@ -230,12 +224,7 @@ export async function updateGroupFromScim(
           .executeTakeFirst()
       : undefined;
     if (!existing) throw notFound(`group ${id} does not exist`);
-    if (update.ifMatchVersion !== undefined && update.ifMatchVersion !== existing.version) {
-      throw new CoreError(
-        'PreconditionFailed',
-        `the group changed since version ${update.ifMatchVersion}`,
-      );
-    }
+    assertVersion('group', existing.version, update);
     const row = await tx
       .updateTable('groups')
       .set((eb) => ({
@@ -280,6 +269,7 @@ export async function deleteGroupFromScim(
   tenantId: string,
   id: string,
   context: ChangeContext,
+  preconditions: WritePreconditions = {},
 ): Promise<void> {
   await inTransaction(db, async (tx) => {
     const row = isUuid(id)
@@ -291,6 +281,8 @@ export async function deleteGroupFromScim(
           .executeTakeFirst()
       : undefined;
     if (!row) throw notFound(`group ${id} does not exist`);
+    // Deleted and checked in one statement; a stale version rolls the delete back.
+    assertVersion('group', row.version, preconditions);
     await record(tx, context, 'group.deleted', toGroup(row), { displayName: row.display_name });
   });
 }

@@ -413,10 +413,7 @@ export function sortExpression(
   resource: SearchResource,
   tenantId: string,
 ): { expr: Sql; type: SortKeyType } {
-  if (attribute.multiValued)
-    throw invalid(`cannot sort by multi-valued ${attribute.path.join('.')}`, {
-      attribute: attribute.path.join('.'),
-    });
+  if (attribute.multiValued) return primaryValueSort(attribute, resource);
   const operand = resolveOperand(attribute, { resource, tenantId });
   if (operand.kind === 'column') {
     const { expr: c, kind, caseExact } = operand.def;
@@ -439,4 +436,27 @@ export function sortExpression(
       return { expr: operand.caseExact ? text : sql`lower(${text})`, type: 'text' };
     }
   }
+}
+
+/**
+ * RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary value, or else its first.
+ * A user's emails are rows; any other multi-valued attribute is read from the stored resource.
+ */
+function primaryValueSort(
+  attribute: AttributeRef,
+  resource: SearchResource,
+): { expr: Sql; type: SortKeyType } {
+  const [name, sub = 'value'] = attribute.path;
+  if (resource === 'User' && attribute.schema === '' && name === 'emails' && sub === 'value') {
+    return {
+      expr: sql`(select e.value_key from user_emails e where e.user_id = users.id order by e.is_primary desc, e.position limit 1)`,
+      type: 'text',
+    };
+  }
+  const list = jsonField(jsonDocument(resource, attribute.schema), name);
+  const text = sql`(x.v -> ${sub}::text) #>> '{}'`;
+  return {
+    expr: sql`(select ${attribute.caseExact ? text : sql`lower(${text})`} from jsonb_array_elements(case when jsonb_typeof(${list}) = 'array' then ${list} else '[]'::jsonb end) with ordinality as x(v, n) order by (x.v -> 'primary') = 'true'::jsonb desc nulls last, x.n limit 1)`,
+    type: 'text',
+  };
 }
