@@ -17,6 +17,7 @@ import { handle, type Operation, type OperationInput } from '../http/operation.j
 import { parseListRequest, parseProjection, type Projection } from '../list/list-request.js';
 import { applyUserPatch, normalisePatchRequest } from '../patch/index.js';
 import {
+  type UserGroupRef,
   readUserBody,
   renderUser,
   userAttributesOf,
@@ -51,8 +52,14 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
   const usersUrl = (input: OperationInput) => `${input.baseUrl}/Users`;
 
   /** The user as the client asked to see it (its groups read in one query). */
-  async function present(input: OperationInput, user: User, projection: Projection) {
-    const groups = (await groupsOfUsers(db, user.tenantId, [user.id])).get(user.id) ?? [];
+  async function present(
+    input: OperationInput,
+    user: User,
+    projection: Projection,
+    knownGroups?: readonly UserGroupRef[],
+  ) {
+    const groups =
+      knownGroups ?? (await groupsOfUsers(db, user.tenantId, [user.id])).get(user.id) ?? [];
     return renderUser(
       userResource(user, groups, usersUrl(input)),
       usersUrl(input),
@@ -60,8 +67,13 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     );
   }
 
-  const answer = async (input: OperationInput, user: User, status: 200 | 201 = 200) => {
-    const resource = await present(input, user, parseProjection(input.query, 'User'));
+  const answer = async (
+    input: OperationInput,
+    user: User,
+    status: 200 | 201 = 200,
+    knownGroups?: readonly UserGroupRef[],
+  ) => {
+    const resource = await present(input, user, parseProjection(input.query, 'User'), knownGroups);
     return status === 201
       ? { status, resource, version: user.version, location: `${usersUrl(input)}/${user.id}` }
       : { status, resource, version: user.version };
@@ -107,14 +119,15 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     async create(input) {
       const { attributes, quirks } = readUserBody(input.body);
       logQuirks(input, quirks);
-      const { user } = await createUserFromScim(
+      const { user, outcome } = await createUserFromScim(
         db,
         input.tenant.id,
         attributes,
         input.context,
         clock,
       );
-      return answer(input, user, 201);
+      // A user created just now is in no group yet; an adopted or restored one may be.
+      return answer(input, user, 201, outcome === 'created' ? [] : undefined);
     },
 
     async replace(input) {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
 
 export interface Change {
@@ -15,22 +16,17 @@ export interface Change {
  * transaction, to hold that lock for as short a time as possible.
  */
 export async function appendChange(tx: Tx, tenantId: string, change: Change): Promise<number> {
-  const { outbox_seq: seq } = await tx
-    .updateTable('tenants')
-    .set((eb) => ({ outbox_seq: eb('outbox_seq', '+', 1) }))
-    .where('id', '=', tenantId)
-    .returning('outbox_seq')
-    .executeTakeFirstOrThrow();
-  await tx
-    .insertInto('change_outbox')
-    .values({
-      tenant_id: tenantId,
-      seq,
-      kind: change.kind,
-      entity_type: change.entityType,
-      entity_id: change.entityId,
-      payload: change.payload ?? {},
-    })
-    .execute();
-  return seq;
+  // One round trip: the tenant row's counter is bumped (and locked) and the row inserted together.
+  const { rows } = await sql<{ seq: number }>`
+    with next as (
+      update tenants set outbox_seq = outbox_seq + 1 where id = ${tenantId} returning outbox_seq
+    )
+    insert into change_outbox (tenant_id, seq, kind, entity_type, entity_id, payload)
+    select ${tenantId}, next.outbox_seq, ${change.kind}, ${change.entityType}, ${change.entityId},
+      ${JSON.stringify(change.payload ?? {})}::jsonb
+    from next
+    returning seq`.execute(tx);
+  const seq = rows[0]?.seq;
+  if (seq === undefined) throw new Error(`tenant ${tenantId} does not exist`);
+  return Number(seq);
 }

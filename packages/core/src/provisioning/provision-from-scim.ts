@@ -18,9 +18,8 @@ import type { User, UserAttributes } from '../users/user.js';
 import {
   endSessions,
   insertUser,
-  lockUserByExternalId,
   lockUserById,
-  lockUserByUserName,
+  lockUsersByUserNameOrExternalId,
   lockUsersByLinkedNameId,
   updateUser,
   userState,
@@ -67,10 +66,12 @@ export async function createUserFromScim(
   assertUserName(attributes);
   return inTransactionRetryingRaces(db, async (tx) => {
     const now = clock.now();
-    const byExternalId = attributes.externalId
-      ? await lockUserByExternalId(tx, tenantId, attributes.externalId)
-      : undefined;
-    const byUserName = await lockUserByUserName(tx, tenantId, attributes.userName);
+    const { byExternalId, byUserName } = await lockUsersByUserNameOrExternalId(
+      tx,
+      tenantId,
+      attributes.userName,
+      attributes.externalId,
+    );
     const primaryEmail =
       attributes.emails?.find((e) => e.primary)?.value ?? attributes.emails?.[0]?.value;
     const byLinkedNameId =

@@ -38,12 +38,25 @@ export async function lockUserByUserName(
   )[0];
 }
 
-export async function lockUserByExternalId(
+/** The users holding a userName and an externalId, locked together in one query. */
+export async function lockUsersByUserNameOrExternalId(
   tx: Tx,
   tenantId: string,
-  externalId: string,
-): Promise<User | undefined> {
-  return (await lockUsers(tx, tenantId, (q) => q.where('users.external_id', '=', externalId)))[0];
+  userName: string,
+  externalId: string | null | undefined,
+): Promise<{ byUserName: User | undefined; byExternalId: User | undefined }> {
+  const key = identityKey(userName);
+  const users = await lockUsers(tx, tenantId, (q) =>
+    q.where((eb) =>
+      externalId
+        ? eb.or([eb('users.user_name_key', '=', key), eb('users.external_id', '=', externalId)])
+        : eb('users.user_name_key', '=', key),
+    ),
+  );
+  return {
+    byUserName: users.find((u) => identityKey(u.userName) === key),
+    byExternalId: externalId ? users.find((u) => u.externalId === externalId) : undefined,
+  };
 }
 
 export async function lockUsersByEmail(tx: Tx, tenantId: string, email: string): Promise<User[]> {
@@ -139,7 +152,7 @@ export async function insertUser(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await replaceEmails(tx, tenantId, row.id, attributes.emails ?? []);
+  await insertEmails(tx, tenantId, row.id, attributes.emails ?? []);
   return toUser(row, attributes.emails ?? []);
 }
 
@@ -217,6 +230,15 @@ async function replaceEmails(
   emails: readonly UserEmail[],
 ): Promise<void> {
   await tx.deleteFrom('user_emails').where('user_id', '=', userId).execute();
+  await insertEmails(tx, tenantId, userId, emails);
+}
+
+async function insertEmails(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+  emails: readonly UserEmail[],
+): Promise<void> {
   if (emails.length === 0) return;
   await tx
     .insertInto('user_emails')
