@@ -57,6 +57,10 @@ export function renderGroup(
   groupsUrl: string,
   projection?: SCIMMY.Types.Filter,
 ): Json {
+  // Without a projection the resource is what scimmy coerced on the way in plus our own columns
+  // and meta (never a returned:never attribute), so its outbound pass, about 1 ms a resource,
+  // would change nothing; with one, scimmy projects (RFC 7644 §3.4.2.5).
+  if (!projection) return resource;
   const rendered = withScimmy(
     () => new SCIMMY.Schemas.Group(resource, 'out', groupsUrl, projection) as unknown as Json,
   );
