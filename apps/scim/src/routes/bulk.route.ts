@@ -106,12 +106,18 @@ function resolve(value: unknown, ids: ReadonlyMap<string, string>): unknown {
   return value;
 }
 
-function errorResponse(status: number, detail: string, scimType?: ScimType): Json {
+function errorResponse(
+  status: number,
+  detail: string,
+  requestId: string | undefined,
+  scimType?: ScimType,
+): Json {
   return {
     schemas: [ERROR_SCHEMA],
     status: String(status),
     ...(scimType ? { scimType } : {}),
-    detail,
+    // As on every SCIM error: the request id, to find the log lines of this /Bulk request.
+    detail: `${detail} (request id ${requestId ?? 'unknown'})`,
   };
 }
 
@@ -177,6 +183,7 @@ export function bulkRouter(users: ResourceOperations, groups: ResourceOperations
               response: errorResponse(
                 409,
                 `bulkId references that cannot be resolved: ${[...referencesOf([op.path, op.data])].filter((r) => !createdIds.has(r)).join(', ')}`,
+                input.context.requestId,
               ),
             });
           }
@@ -226,7 +233,12 @@ export function bulkRouter(users: ResourceOperations, groups: ResourceOperations
             // RFC 7644 §3.7.3: location in every answer but a failed POST's.
             ...(resolved.method !== 'POST' ? { location: `${input.baseUrl}${resolved.path}` } : {}),
             status: String(scim.status),
-            response: errorResponse(scim.status, scim.detail, scim.scimType),
+            response: errorResponse(
+              scim.status,
+              scim.detail,
+              input.context.requestId,
+              scim.scimType,
+            ),
           });
         }
       }
