@@ -1,7 +1,7 @@
 // npm run bench [-- --quick]: figures for Roster's hot paths, each beside a reference measured in
 // the same run on the same machine, printed and written to bench-results.json as
-// [{ name, value, unit, reference, ratio }]. Never asserted in tests.
-import { writeFile } from 'node:fs/promises';
+// [{ name, value, unit, reference, ratio }]. Never asserted in tests. See bench/README.md.
+/* global console, process, URL */
 import { Agent, request } from 'node:http';
 import { PGlite } from '@electric-sql/pglite';
 import express from 'express';
@@ -17,44 +17,18 @@ import {
 } from '@roster/core';
 import { createLifecycle, listen } from '@roster/http';
 import { createScimApp } from '@roster/scim';
+import { rate as measureRate, Reporter } from './lib/measure.js';
+import { runScimBenchmarks } from './scim/index.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 1 : 4;
 const concurrency = 8;
-const results = [];
-
-function report(name, value, unit, reference, referenceName) {
-  const ratio = reference > 0 ? value / reference : null;
-  results.push({
-    name,
-    value: round(value),
-    unit,
-    reference: round(reference),
-    ratio: ratio === null ? null : round(ratio, 3),
-  });
-  console.log(
-    `${name.padEnd(34)} ${round(value).toString().padStart(9)} ${unit.padEnd(6)} reference ${referenceName} ${round(reference)} ${unit}  ratio ${ratio?.toFixed(3)}`,
-  );
-}
-const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** Runs `op` in a closed loop with `workers` concurrent callers for the time budget; ops/s. */
-let nextId = 0; // ids unique across warm-up and runs
-async function rate(op, workers = 1) {
-  for (let i = 0; i < 20; i++) await op(nextId++); // warm-up
-  let done = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < deadline && done < 2_000_000) {
-        await op(nextId++);
-        done++;
-      }
-    }),
-  );
-  return done / ((performance.now() - started) / 1000);
-}
+// --only=scim (or storage, discovery) runs one part, for iterating on it.
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const wanted = (part) => only === undefined || only === part;
+const reporter = new Reporter();
+const report = (...args) => reporter.report(...args);
+const rate = (op, workers = 1) => measureRate(op, { workers, seconds });
 
 async function storage() {
   // PGlite: kysely through Roster's serialising dialect vs raw PGlite, one transaction per insert.
@@ -167,10 +141,20 @@ async function scimDiscovery() {
 console.log(
   `Roster benchmarks (${quick ? 'quick' : 'full'}: ${seconds}s per figure, ${concurrency} concurrent where stated; ${process.env.DATABASE_URL ? 'PostgreSQL and PGlite' : 'PGlite only: set DATABASE_URL for PostgreSQL figures'})`,
 );
-await storage();
-await scimDiscovery();
-await writeFile(
-  new URL('../bench-results.json', import.meta.url),
-  `${JSON.stringify(results, null, 2)}\n`,
-);
+if (wanted('storage')) await storage();
+if (wanted('discovery')) await scimDiscovery();
+if (!wanted('scim')) {
+  // not asked for
+} else if (process.env.DATABASE_URL) {
+  await runScimBenchmarks({
+    serverUrl: process.env.DATABASE_URL,
+    quick,
+    seconds,
+    concurrency,
+    report,
+  });
+} else {
+  console.log('scim.create, .filter, .list, .group-patch, .initial-sync: PostgreSQL only, skipped');
+}
+await reporter.write(new URL('../bench-results.json', import.meta.url));
 console.log('written to bench-results.json');

@@ -1,0 +1,83 @@
+// The SCIM benchmarks of issue 6, on PostgreSQL: scim.create, scim.initial-sync, scim.filter,
+// scim.list and scim.group-patch. Each section is independent: one that fails (a route not
+// there yet) prints why and the others still run.
+/* global console, performance */
+import { sizeLabel } from '../lib/measure.js';
+import { benchCreate, measureHelloRate } from './create.js';
+import { seedDirectories } from './directory.js';
+import { createBenchDatabase, startHelloServer, startScimServer } from './environment.js';
+import { benchGroupPatch } from './group-patch.js';
+import { benchInitialSync } from './initial-sync.js';
+import { benchReads } from './reads.js';
+
+/** Sizes of a full run (the issue's) and of a `--quick` smoke run. */
+export const SCIM_BENCH_PLANS = {
+  full: {
+    sizes: [10_000, 100_000, 1_000_000],
+    bigGroup: 100_000,
+    samples: 200,
+    warmup: 20,
+    sync: { users: 10_000, groups: 1_000 },
+  },
+  quick: {
+    sizes: [1_000, 5_000, 20_000],
+    bigGroup: 10_000,
+    samples: 40,
+    warmup: 10,
+    sync: { users: 500, groups: 50 },
+  },
+};
+
+async function section(name, work) {
+  const started = performance.now();
+  console.log(`${name} …`);
+  try {
+    return await work();
+  } catch (error) {
+    console.log(`!! ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  } finally {
+    console.log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+}
+
+/**
+ * @param {{ serverUrl: string, quick: boolean, seconds: number, concurrency: number,
+ *   report: (name: string, value: number, unit: string, reference: number, referenceName: string, goal?: object) => void }} options
+ */
+export async function runScimBenchmarks({ serverUrl, quick, seconds, concurrency, report }) {
+  const plan = quick ? SCIM_BENCH_PLANS.quick : SCIM_BENCH_PLANS.full;
+  const env = await createBenchDatabase(serverUrl, { poolMax: 10 });
+  console.log(
+    `SCIM benchmarks in database ${env.name} (sizes ${plan.sizes.map(sizeLabel).join(' / ')}, dropped afterwards)`,
+  );
+  const scim = await startScimServer(env.database);
+  const hello = await startHelloServer();
+  try {
+    const created = await section('scim.create', () =>
+      benchCreate({ env, scim, hello, report, seconds, concurrency }),
+    );
+    // the reference of initial-sync, even when POST /Users failed
+    const helloRate =
+      created?.helloRate ?? (await measureHelloRate(hello, { seconds, concurrency }));
+    await section('scim.initial-sync', () =>
+      benchInitialSync({
+        env,
+        scim,
+        report,
+        helloRate,
+        concurrency,
+        ...plan.sync,
+      }),
+    );
+    const directories = await section('seeding', () => seedDirectories(env, plan));
+    if (directories === undefined) return;
+    const reads = { env, scim, directories, report, samples: plan.samples, warmup: plan.warmup };
+    await section('scim.filter and scim.list', () => benchReads(reads));
+    await section('scim.group-patch', () => benchGroupPatch(reads));
+  } finally {
+    await scim.close();
+    await hello.close();
+    await env.close();
+  }
+}
