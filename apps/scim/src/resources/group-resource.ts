@@ -1,10 +1,9 @@
 // The SCIM Group resource (RFC 7643 §4.2) <-> core's groups; members are rows, read a page at a time.
-import SCIMMY from 'scimmy';
+import type SCIMMY from 'scimmy';
 import type { Group, GroupAttributes } from '@roster/core';
 import { ScimError } from '../errors/scim-error.js';
 import { etagOf } from '../http/etag.js';
-import { coerceInput, withScimmy } from '../http/scimmy-errors.js';
-import { normaliseResourceBody } from './normalise-body.js';
+import { isObject, readResourceBody, renderResource } from './scim-schema-io.js';
 import { GROUP_SCHEMA } from '../scim-config.js';
 
 type Json = Record<string, unknown>;
@@ -15,9 +14,6 @@ export interface MemberView {
   readonly type: 'User' | 'Group';
   readonly display: string | null;
 }
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The whole resource before projection; `members` undefined when the client excluded them. */
 export function groupResource(
@@ -52,43 +48,20 @@ export function groupResource(
   };
 }
 
-export function renderGroup(
-  resource: Json,
-  groupsUrl: string,
-  projection?: SCIMMY.Types.Filter,
-): Json {
-  // Without a projection the resource is what scimmy coerced on the way in plus our own columns
-  // and meta (never a returned:never attribute), so its outbound pass, about 1 ms a resource,
-  // would change nothing; with one, scimmy projects (RFC 7644 §3.4.2.5).
-  if (!projection) return resource;
-  const rendered = withScimmy(
-    () => new SCIMMY.Schemas.Group(resource, 'out', groupsUrl, projection) as unknown as Json,
-  );
-  return { schemas: resource.schemas, ...rendered };
-}
+export const renderGroup = (resource: Json, groupsUrl: string, projection?: SCIMMY.Types.Filter) =>
+  renderResource('Group', resource, groupsUrl, projection);
 
 /** A POST/PUT body: the group's attributes and its member ids (absent: not asserted). */
 export function readGroupBody(
   body: unknown,
   pathId?: string,
 ): { attributes: GroupAttributes; members: string[] | undefined; quirks: string[] } {
-  if (!isObject(body))
-    throw new ScimError(400, 'the request body must be a JSON object', 'invalidSyntax');
-  if (pathId !== undefined && typeof body.id === 'string' && body.id !== pathId)
-    throw new ScimError(
-      400,
-      `id is immutable: the body names ${body.id}, the URL ${pathId}`,
-      'mutability',
-    );
   // Entra adds "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group" to
   // `schemas` (peers-and-idps.md §4 [E1]); scimmy keeps the core schema's attributes only.
-  const normalised = normaliseResourceBody(body, 'Group');
-  const instance = coerceInput(
-    () => new SCIMMY.Schemas.Group(normalised.body, 'in') as unknown as Json,
-  );
-  const plain = JSON.parse(JSON.stringify(instance)) as Json;
-  const members = Array.isArray(body.members) ? memberIdsOf(body.members) : undefined;
-  return { attributes: groupAttributesOf(plain), members, quirks: normalised.quirks };
+  const { representation, quirks } = readResourceBody('Group', body, pathId);
+  const members =
+    isObject(body) && Array.isArray(body.members) ? memberIdsOf(body.members) : undefined;
+  return { attributes: groupAttributesOf(representation), members, quirks };
 }
 
 /** Core's attributes from a coerced representation (without members, which are rows). */

@@ -1,10 +1,8 @@
 // The SCIM User resource (RFC 7643 §4.1 + the enterprise extension §4.3) <-> core's one user.
-import SCIMMY from 'scimmy';
+import type SCIMMY from 'scimmy';
 import type { User, UserAttributes, UserEmail } from '@roster/core';
 import { etagOf } from '../http/etag.js';
-import { coerceInput, withScimmy } from '../http/scimmy-errors.js';
-import { normaliseResourceBody } from './normalise-body.js';
-import { ScimError } from '../errors/scim-error.js';
+import { isObject, readResourceBody, renderResource } from './scim-schema-io.js';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../scim-config.js';
 
 type Json = Record<string, unknown>;
@@ -14,9 +12,6 @@ export interface UserGroupRef {
   readonly value: string;
   readonly display: string;
 }
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const withoutNulls = (object: Json): Json =>
   Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined));
@@ -61,42 +56,17 @@ export function userResource(user: User, groups: readonly UserGroupRef[], usersU
   });
 }
 
-/** What a client sees: scimmy's outbound coercion (returned:never dropped) and projection. */
-export function renderUser(
-  resource: Json,
-  usersUrl: string,
-  projection?: SCIMMY.Types.Filter,
-): Json {
-  // Without a projection the resource is what scimmy coerced on the way in plus our own columns
-  // and meta (never a returned:never attribute), so its outbound pass, about 1 ms a resource,
-  // would change nothing; with one, scimmy projects (RFC 7644 §3.4.2.5).
-  if (!projection) return resource;
-  const rendered = withScimmy(
-    () => new SCIMMY.Schemas.User(resource, 'out', usersUrl, projection) as unknown as Json,
-  );
-  // RFC 7644 §3.4.2.5: `attributes` narrows the answer, yet `schemas` identifies it; scimmy drops it.
-  return { schemas: resource.schemas, ...rendered };
-}
+/** What a client sees of a user (projection by scimmy). */
+export const renderUser = (resource: Json, usersUrl: string, projection?: SCIMMY.Types.Filter) =>
+  renderResource('User', resource, usersUrl, projection);
 
-/** A POST/PUT body, checked and coerced by scimmy against the User schema (RFC 7643 §2). */
+/** A POST/PUT body as core's attributes (RFC 7643 §4.1). */
 export function readUserBody(
   body: unknown,
   pathId?: string,
 ): { attributes: UserAttributes; quirks: string[] } {
-  if (!isObject(body))
-    throw new ScimError(400, 'the request body must be a JSON object', 'invalidSyntax');
-  // RFC 7644 §3.5.1: id is readOnly; a PUT naming another id asks to change it.
-  if (pathId !== undefined && typeof body.id === 'string' && body.id !== pathId)
-    throw new ScimError(
-      400,
-      `id is immutable: the body names ${body.id}, the URL ${pathId}`,
-      'mutability',
-    );
-  const normalised = normaliseResourceBody(body, 'User');
-  const instance = coerceInput(
-    () => new SCIMMY.Schemas.User(normalised.body, 'in') as unknown as Json,
-  );
-  return { attributes: userAttributesOf(instance), quirks: normalised.quirks };
+  const { representation, quirks } = readResourceBody('User', body, pathId);
+  return { attributes: userAttributesOf(representation), quirks };
 }
 
 /** Core's attributes from a coerced SCIM representation (also what a PATCH produced). */
