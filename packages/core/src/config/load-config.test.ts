@@ -19,7 +19,7 @@ describe('loadConfig defaults', () => {
   it('listens on 8080/8081/8082 with base URLs on localhost when nothing is set', () => {
     const config = loadConfig({});
     expect(config.scim).toEqual({ port: 8080, baseUrl: 'http://localhost:8080' });
-    expect(config.sso).toEqual({ port: 8081, baseUrl: 'http://localhost:8081' });
+    expect(config.sso).toMatchObject({ port: 8081, baseUrl: 'http://localhost:8081' });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 8082, token: undefined });
     expect(config.host).toBe('0.0.0.0');
     expect(config.logLevel).toBe('info');
@@ -30,7 +30,7 @@ describe('loadConfig defaults', () => {
   it('derives the default base URLs from the configured ports', () => {
     const config = loadConfig({ SCIM_PORT: '9000', SSO_PORT: '9001', ADMIN_PORT: '9002' });
     expect(config.scim).toEqual({ port: 9000, baseUrl: 'http://localhost:9000' });
-    expect(config.sso).toEqual({ port: 9001, baseUrl: 'http://localhost:9001' });
+    expect(config.sso).toMatchObject({ port: 9001, baseUrl: 'http://localhost:9001' });
     expect(config.admin.port).toBe(9002);
   });
 

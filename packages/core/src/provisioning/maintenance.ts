@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
+import { pruneSamlState } from '../saml/saml-state.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
 
@@ -21,6 +22,8 @@ export function scheduleMaintenance(
     try {
       const { deactivated } = await deactivateDormantUsers(db, clock);
       const { purged } = await purgeExpiredUsers(db, clock);
+      // Expired AuthnRequest ids, assertion ids and sessions (issue 5): nothing reads them again.
+      await pruneSamlState(db, clock.now());
       if (deactivated > 0 || purged > 0)
         logger.info({ deactivated, purged }, 'jobs.maintenance.done');
     } catch (error) {
