@@ -212,3 +212,26 @@ describe('loadConfig errors', () => {
     );
   });
 });
+
+describe('SAML and SSO session settings', () => {
+  it('defaults to a 60 s clock skew, 5 min assertion age, 15 min requests, 8 h idle and 24 h sessions', () => {
+    expect(loadConfig({}).sso).toMatchObject({
+      clockSkewMs: 60_000,
+      maxAssertionAgeMs: 300_000,
+      requestTtlMs: 900_000,
+      sessionIdleTimeoutMs: 28_800_000,
+      sessionAbsoluteTimeoutMs: 86_400_000,
+      spPrivateKeyFile: undefined,
+      spCertificateFile: undefined,
+    });
+  });
+
+  it('refuses a clock skew over 5 minutes and an SP key without its certificate', () => {
+    expect(configErrorFor({ SAML_CLOCK_SKEW_MS: '600000' }).issues[0]).toMatch(
+      /^SAML_CLOCK_SKEW_MS: /,
+    );
+    expect(configErrorFor({ SSO_SP_PRIVATE_KEY_FILE: '/x/key.pem' }).issues[0]).toMatch(
+      /SSO_SP_CERTIFICATE_FILE: give both/,
+    );
+  });
+});

@@ -196,7 +196,7 @@ export function describeCertificate(pem: string): {
  */
 export async function fetchIdpMetadata(
   url: string,
-  options: { timeoutMs?: number; maxBytes?: number } = {},
+  options: { timeoutMs?: number; maxBytes?: number; now?: Date } = {},
 ): Promise<{ xml: string; metadata: IdpMetadata }> {
   const maxBytes = options.maxBytes ?? MAX_IDP_METADATA_BYTES;
   let parsed: URL;
@@ -251,7 +251,7 @@ export async function fetchIdpMetadata(
     throw fail(signal.aborted ? 'it did not answer in time' : describeFetchError(error));
   }
   const xml = Buffer.concat(chunks).toString('utf8');
-  return { xml, metadata: parseIdpMetadata(xml) };
+  return { xml, metadata: parseIdpMetadata(xml, options.now) };
 }
 
 function describeFetchError(error: unknown): string {
