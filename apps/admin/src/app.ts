@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
+import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
 
 export interface AdminAppDeps {
@@ -36,6 +37,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     requireAdminToken(deps.adminToken),
     express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),
     tenantsRouter(deps.database.db, deps.clock, urls),
+    idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
   );
   return finishApp(app);
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { callAdmin, resolveConnection } from './client.js';
+import { addIdpCommands } from './idp-commands.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
@@ -285,5 +286,6 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
       },
     );
 
+  addIdpCommands(program, api);
   return program;
 }
