@@ -14,7 +14,7 @@ import {
   type ServiceProviderUrls,
 } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
-import { closeGracefully, createLifecycle, listen } from '@roster/http';
+import { closeGracefully, createLifecycle } from '@roster/http';
 import { createSsoApp } from '../src/index.js';
 import { TestIdp, toPostBinding } from '../src/testing/test-idp.js';
 
@@ -29,9 +29,10 @@ const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};
 beforeAll(async () => {
   database = await createTestDatabase();
   // The IdP's own little web server: a sign-in page answering the AuthnRequest.
-  let idp: TestIdp | undefined;
+  const idpHolder: { idp?: TestIdp } = {};
   idpServer = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://idp');
+    const idp = idpHolder.idp;
     if (url.pathname !== '/sso' || !idp) {
       res.statusCode = 404;
       res.end();
@@ -56,7 +57,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => idpServer.listen(0, '127.0.0.1', resolve));
   const idpBase = `http://127.0.0.1:${(idpServer.address() as AddressInfo).port}`;
-  idp = await TestIdp.create({ entityId: `${idpBase}/metadata`, ssoUrl: `${idpBase}/sso` });
+  const idp = await TestIdp.create({ entityId: `${idpBase}/metadata`, ssoUrl: `${idpBase}/sso` });
+  idpHolder.idp = idp;
 
   const operator = { actor: { type: 'operator' as const, id: 'test' } };
   const tenant = await createTenant(database.db, 'acme', operator);

@@ -85,7 +85,10 @@ export const pathOf = (url: string): string => {
 /** A browser: a cookie jar across requests to the app. */
 export class Browser {
   readonly cookies = new Map<string, string>();
-  constructor(readonly app: Express) {}
+  readonly app: Express;
+  constructor(app: Express) {
+    this.app = app;
+  }
 
   private keep(res: request.Response) {
     const setCookies = res.headers['set-cookie'] as unknown as string[] | undefined;
