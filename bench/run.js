@@ -17,6 +17,7 @@ import {
 } from '@roster/core';
 import { createLifecycle, listen } from '@roster/http';
 import { createScimApp } from '@roster/scim';
+import { ssoLogin } from './sso-login.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 1 : 4;
@@ -169,6 +170,7 @@ console.log(
 );
 await storage();
 await scimDiscovery();
+await ssoLogin({ quick, seconds, report });
 await writeFile(
   new URL('../bench-results.json', import.meta.url),
   `${JSON.stringify(results, null, 2)}\n`,

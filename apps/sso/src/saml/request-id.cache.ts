@@ -25,6 +25,8 @@ export class DatabaseRequestIdCache implements CacheProvider {
   lastMiss: RequestIdMiss | undefined;
   /** The returnTo saved with the request that a response answered. */
   answeredReturnTo: string | null = null;
+  /** node-saml asks for the same id twice per response (Response and SubjectConfirmationData). */
+  #answered: { key: string; value: string } | undefined;
 
   constructor(options: {
     db: Db;
@@ -64,6 +66,7 @@ export class DatabaseRequestIdCache implements CacheProvider {
   }
 
   async getAsync(key: string): Promise<string | null> {
+    if (this.#answered?.key === key) return this.#answered.value;
     if (this.#binding === undefined) {
       this.lastMiss = 'no_login_cookie';
       return null;
@@ -81,11 +84,13 @@ export class DatabaseRequestIdCache implements CacheProvider {
       return null;
     }
     this.answeredReturnTo = found.returnTo;
+    this.#answered = { key, value: found.value };
     return found.value;
   }
 
   async removeAsync(key: string | null): Promise<string | null> {
     if (key === null || this.#binding === undefined) return null;
+    if (this.#answered?.key === key) this.#answered = undefined;
     const removed = await removeSamlRequestId(
       this.#db,
       this.#tenantId,
