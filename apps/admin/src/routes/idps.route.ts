@@ -97,9 +97,7 @@ function metadataSource(body: Body, required: boolean): IdpMetadataSource | unde
 
 function settingsOf(body: Body): SamlIdpSettings {
   const { metadataXml: _xml, metadataUrl: _url, ...rest } = body;
-  return Object.fromEntries(
-    Object.entries(rest).filter(([, v]) => v !== undefined),
-  );
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
 }
 
 export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
