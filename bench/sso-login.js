@@ -61,7 +61,7 @@ async function rateOver(items, op, workers, seconds) {
   return next / ((performance.now() - started) / 1000);
 }
 
-export async function ssoLogin({ quick, seconds, report }) {
+export async function ssoLogin({ quick, seconds, report, acsWorkers = 4 }) {
   const database = process.env.DATABASE_URL
     ? await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL, poolMax: 10 })
     : await openDatabase({ kind: 'pglite-memory' });
@@ -156,10 +156,10 @@ export async function ssoLogin({ quick, seconds, report }) {
   for (const item of returningItems.slice(0, 10)) await validate(item); // warm-up
   const bareReturning = await rateOver(returningItems, validate, 1, seconds);
   freshAgent();
-  const returningRate = await rateOver(returningItems, signIn, 4, seconds);
+  const returningRate = await rateOver(returningItems, signIn, acsWorkers, seconds);
   const bareJit = await rateOver(jitItems, validate, 1, seconds);
   freshAgent();
-  const jitRate = await rateOver(jitItems, signIn, 4, seconds);
+  const jitRate = await rateOver(jitItems, signIn, acsWorkers, seconds);
 
   agent.destroy();
   await new Promise((resolve) => server.close(resolve));

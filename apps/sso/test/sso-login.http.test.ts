@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock, updateSamlIdp } from '@roster/core';
+import { createTestKeyPair } from '../src/testing/test-idp.js';
 import {
   APP_ORIGIN,
   answer,
@@ -125,6 +127,55 @@ describe('SP-initiated login against the test IdP', () => {
     expect(res.text).toContain(`entityID="${f.okta.sp.entityId}"`);
     expect(res.text).toContain(`Location="${f.okta.sp.acsUrl}"`);
     expect(res.text).toContain('WantAssertionsSigned="true"');
+  });
+
+  it('accepts either signing certificate during a rotation, and only the new one after it', async () => {
+    const operator = { actor: { type: 'operator' as const, id: 'test' } };
+    const next = await createTestKeyPair('test-idp');
+    await updateSamlIdp(
+      f.database.db,
+      f.tenant.id,
+      'okta',
+      { metadata: { xml: f.okta.idp.metadataXml({ extraCertificates: [next.certificate] }) } },
+      operator,
+      systemClock,
+    );
+    for (const signingKey of [f.okta.idp.keys.privateKey, next.privateKey]) {
+      const browser = new Browser(f.app());
+      const { request } = await browser.startLogin(f.okta.idp, f.okta.sp);
+      const { xml } = await f.okta.idp.response(
+        answer(f.okta.sp, request.id, 'rot@example.com', { signingKey }),
+      );
+      expect((await browser.postResponse(f.okta.sp, xml)).status).toBe(303);
+    }
+    // The IdP drops the old certificate from its metadata: responses signed with it now fail.
+    const rotated = f.okta.idp
+      .metadataXml()
+      .replace(
+        /<md:KeyDescriptor[\s\S]*?<\/md:KeyDescriptor>/,
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${next.certificate.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '')}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+      );
+    await updateSamlIdp(
+      f.database.db,
+      f.tenant.id,
+      'okta',
+      { metadata: { xml: rotated } },
+      operator,
+      systemClock,
+    );
+    const browser = new Browser(f.app());
+    const { request } = await browser.startLogin(f.okta.idp, f.okta.sp);
+    const { xml } = await f.okta.idp.response(answer(f.okta.sp, request.id, 'rot@example.com'));
+    expect((await browser.postResponse(f.okta.sp, xml)).status).toBe(401);
+    // Put the original certificate back for the other tests.
+    await updateSamlIdp(
+      f.database.db,
+      f.tenant.id,
+      'okta',
+      { metadata: { xml: f.okta.idp.metadataXml() } },
+      operator,
+      systemClock,
+    );
   });
 
   it('answers an unknown tenant or IdP with a 404 page', async () => {
