@@ -81,6 +81,12 @@ describe('signatures', () => {
       answer(f.okta.sp, id, 'eve@example.com', { signatureAlgorithm: 'sha1' }),
     );
     await expectRefused(browser, f.okta, xml, 'weak_algorithm');
+    const { browser: again, id: second } = await started(f.okta);
+    const digestOnly = await f.okta.idp.response(
+      answer(f.okta.sp, second, 'eve@example.com', { digestAlgorithm: 'sha1' }),
+    );
+    expect(digestOnly.xml).toContain('rsa-sha256');
+    await expectRefused(again, f.okta, digestOnly.xml, 'weak_algorithm');
   });
 });
 

@@ -11,18 +11,52 @@ export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
-const SHA1_SIGNATURE =
-  /<(?:[\w.-]+:)?SignatureMethod\b[^>]*Algorithm\s*=\s*["']http:\/\/www\.w3\.org\/2000\/09\/xmldsig#(?:rsa|dsa|hmac)-sha1["']/;
-// The first DigestMethod after a Reference is that Reference's (Transforms come before it).
-const SHA1_REFERENCE_DIGEST =
-  /<(?:[\w.-]+:)?Reference\b(?:(?!<(?:[\w.-]+:)?DigestMethod\b)[\s\S])*<(?:[\w.-]+:)?DigestMethod\b[^>]*Algorithm\s*=\s*["']http:\/\/www\.w3\.org\/2000\/09\/xmldsig#sha1["']/;
+const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+const SHA1_SIGNATURE_METHODS = new Set([
+  `${XMLDSIG_NS}rsa-sha1`,
+  `${XMLDSIG_NS}dsa-sha1`,
+  `${XMLDSIG_NS}hmac-sha1`,
+]);
+const SHA1_DIGEST = `${XMLDSIG_NS}sha1`;
 
-/** Refuses SHA-1 signatures and reference digests anywhere in this XML. */
+/**
+ * Refuses SHA-1 signatures and SHA-1 Reference digests anywhere in a parsed document (a walk of
+ * the DOM: linear, unlike a regular expression over attacker XML). A SHA-1 DigestMethod inside
+ * an xmlenc EncryptionMethod (RSA-OAEP's mask digest) is not a signature and is left alone.
+ */
+function refuseSha1In(document: Document): void {
+  for (const method of Array.from(document.getElementsByTagNameNS(XMLDSIG_NS, 'SignatureMethod'))) {
+    if (SHA1_SIGNATURE_METHODS.has(method.getAttribute('Algorithm') ?? ''))
+      throw new SignInRefused('weak_algorithm', 'signed with a SHA-1 SignatureMethod');
+  }
+  for (const digest of Array.from(document.getElementsByTagNameNS(XMLDSIG_NS, 'DigestMethod'))) {
+    const parent = digest.parentNode as Element | null;
+    if (parent?.localName === 'Reference' && digest.getAttribute('Algorithm') === SHA1_DIGEST)
+      throw new SignInRefused('weak_algorithm', 'a Reference digest uses sha1');
+  }
+}
+
+function parseXml(xml: string): { document: Document; root: Element } {
+  const problems: string[] = [];
+  const document = new DOMParser({
+    errorHandler: {
+      warning: () => undefined,
+      error: (message: string) => problems.push(message),
+      fatalError: (message: string) => problems.push(message),
+    },
+  }).parseFromString(xml, 'application/xml');
+  const root = document.documentElement;
+  if (problems.length > 0 || !root)
+    throw new SignInRefused(
+      'malformed_response',
+      `not XML: ${problems[0]?.slice(0, 200) ?? 'empty'}`,
+    );
+  return { document, root };
+}
+
+/** Refuses SHA-1 in this XML (a decrypted assertion, whose signature was hidden before). */
 export function refuseSha1(xml: string): void {
-  if (SHA1_SIGNATURE.test(xml))
-    throw new SignInRefused('weak_algorithm', 'signed with an rsa-sha1 SignatureMethod');
-  if (SHA1_REFERENCE_DIGEST.test(xml))
-    throw new SignInRefused('weak_algorithm', 'a Reference digest uses sha1');
+  refuseSha1In(parseXml(xml).document);
 }
 
 export interface ResponseEnvelope {
@@ -49,21 +83,8 @@ export function readResponseEnvelope(samlResponse: unknown): ResponseEnvelope {
   // No DTDs: a SAML message never has one, and entity tricks are a classic XML attack.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml))
     throw new SignInRefused('malformed_response', 'the message has a DOCTYPE');
-  refuseSha1(xml);
-  const problems: string[] = [];
-  const document = new DOMParser({
-    errorHandler: {
-      warning: () => undefined,
-      error: (message: string) => problems.push(message),
-      fatalError: (message: string) => problems.push(message),
-    },
-  }).parseFromString(xml, 'application/xml');
-  const root = document.documentElement;
-  if (problems.length > 0 || !root)
-    throw new SignInRefused(
-      'malformed_response',
-      `not XML: ${problems[0]?.slice(0, 200) ?? 'empty'}`,
-    );
+  const { document, root } = parseXml(xml);
+  refuseSha1In(document);
   if (root.localName !== 'Response' || root.namespaceURI !== SAMLP_NS)
     throw new SignInRefused(
       'malformed_response',

@@ -46,6 +46,8 @@ export interface ResponseOptions {
   /** Signing key (default the IdP's own). */
   readonly signingKey?: string;
   readonly signatureAlgorithm?: 'sha256' | 'sha1';
+  /** The References' digest (default: that of `signatureAlgorithm`). */
+  readonly digestAlgorithm?: 'sha256' | 'sha1';
   readonly issuer?: string;
   readonly assertionIssuer?: string;
   /** null: no Destination attribute. */
@@ -88,9 +90,10 @@ export function signElement(
   xml: string,
   element: 'Assertion' | 'Response',
   privateKey: string,
-  options: { certificate?: string; algorithm?: 'sha256' | 'sha1' } = {},
+  options: { certificate?: string; algorithm?: 'sha256' | 'sha1'; digest?: 'sha256' | 'sha1' } = {},
 ): string {
   const algorithm = SIGNATURE_ALGORITHMS[options.algorithm ?? 'sha256'];
+  const digest = SIGNATURE_ALGORITHMS[options.digest ?? options.algorithm ?? 'sha256'].digest;
   const signer = new SignedXml({
     privateKey,
     ...(options.certificate ? { publicCert: options.certificate } : {}),
@@ -104,7 +107,7 @@ export function signElement(
       'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
       'http://www.w3.org/2001/10/xml-exc-c14n#',
     ],
-    digestAlgorithm: algorithm.digest,
+    digestAlgorithm: digest,
   });
   signer.computeSignature(xml, {
     location: { reference: `${target}/*[local-name(.)='Issuer']`, action: 'after' },
@@ -207,6 +210,7 @@ export class TestIdp {
     const signing = {
       certificate: this.keys.certificate,
       algorithm: o.signatureAlgorithm ?? 'sha256',
+      ...(o.digestAlgorithm ? { digest: o.digestAlgorithm } : {}),
     } as const;
     let assertion = this.assertionXml(o, assertionId);
     if (sign === 'both' || sign === 'assertion')
