@@ -19,11 +19,12 @@ import { createLifecycle, listen } from '@roster/http';
 import { createScimApp } from '@roster/scim';
 import { rate as measureRate, Reporter } from './lib/measure.js';
 import { runScimBenchmarks } from './scim/index.js';
+import { ssoLogin } from './sso-login.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 1 : 4;
 const concurrency = 8;
-// --only=scim (or storage, discovery) runs one part, for iterating on it.
+// --only=scim (or storage, discovery, sso) runs one part, for iterating on it.
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const wanted = (part) => only === undefined || only === part;
 const reporter = new Reporter();
@@ -156,5 +157,6 @@ if (!wanted('scim')) {
 } else {
   console.log('scim.create, .filter, .list, .group-patch, .initial-sync: PostgreSQL only, skipped');
 }
+if (wanted('sso')) await ssoLogin({ quick, seconds, report });
 await reporter.write(new URL('../bench-results.json', import.meta.url));
 console.log('written to bench-results.json');

@@ -3,6 +3,7 @@ import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@ro
 import { createBaseApp, finishApp, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
+import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
 
 export interface AdminAppDeps {
@@ -38,6 +39,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),
     tenantsRouter(deps.database.db, deps.clock, urls),
     scimLogRouter(deps.database.db),
+    idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
   );
   return finishApp(app);
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { callAdmin, resolveConnection } from './client.js';
 import { addScimLogCommand } from './commands/scim-log.command.js';
+import { addIdpCommands } from './idp-commands.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
@@ -288,5 +289,6 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
 
   addScimLogCommand(program, api);
 
+  addIdpCommands(program, api);
   return program;
 }

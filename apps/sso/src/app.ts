@@ -1,6 +1,10 @@
 import type { Express } from 'express';
-import type { Clock, Logger, RosterDatabase } from '@roster/core';
-import { createBaseApp, finishApp, type Lifecycle } from '@roster/http';
+import type { Clock, Logger, RosterConfig, RosterDatabase } from '@roster/core';
+import { createBaseApp, finishApp, renderJsonError, type Lifecycle } from '@roster/http';
+import { errorPage } from './http/pages.js';
+import { samlRouter, wantsHtml } from './routes/saml.route.js';
+import { sessionRouter } from './routes/session.route.js';
+import { ssoSettingsFrom, type SsoSettings } from './saml/settings.js';
 
 export interface SsoAppDeps {
   readonly database: RosterDatabase;
@@ -9,11 +13,15 @@ export interface SsoAppDeps {
   readonly lifecycle: Lifecycle;
   /** Public base URL of this server (SSO_BASE_URL). */
   readonly baseUrl: string;
+  /** The process configuration (SAML checks, session timeouts, SP key files). */
+  readonly config?: RosterConfig;
+  /** Settings given directly (tests, benchmarks); win over `config`. */
+  readonly settings?: Partial<SsoSettings>;
 }
 
 /**
- * Builds the SSO app; never listens (main.ts does). It serves health and metrics; SAML
- * service providers per tenant and IdP are mounted here by the SSO issue.
+ * Builds the SSO app; never listens (main.ts does). Per tenant and IdP: SP metadata, login,
+ * ACS, single logout; per tenant: whoami, logout and the landing page.
  */
 export function createSsoApp(deps: SsoAppDeps): Express {
   const app = createBaseApp({
@@ -22,5 +30,18 @@ export function createSsoApp(deps: SsoAppDeps): Express {
     database: deps.database,
     lifecycle: deps.lifecycle,
   });
-  return finishApp(app);
+  const settings: SsoSettings = { ...ssoSettingsFrom(deps.config), ...deps.settings };
+  const ctx = {
+    db: deps.database.db,
+    clock: deps.clock,
+    settings,
+    baseUrl: deps.baseUrl,
+    secure: deps.baseUrl.startsWith('https://'),
+  };
+  app.use(samlRouter(ctx));
+  app.use(sessionRouter(ctx));
+  return finishApp(app, (error, req, res) => {
+    if (wantsHtml(req)) errorPage(res, error.status, error.message, req.id);
+    else renderJsonError(error, req, res);
+  });
 }

@@ -156,3 +156,62 @@ export {
   type ScimRequestRecord,
   type ScimStatusFilter,
 } from './scim-log/scim-request-log.repository.js';
+// SAML identity providers, the service provider's state, and SSO sessions (issue 5)
+export type { SamlSettings } from './config/load-config.js';
+export {
+  describeCertificate,
+  fetchIdpMetadata,
+  IDP_METADATA_FETCH_TIMEOUT_MS,
+  MAX_IDP_METADATA_BYTES,
+  MAX_IDP_SIGNING_CERTIFICATES,
+  parseIdpMetadata,
+  SAML_BINDING,
+  toPem,
+  type IdpMetadata,
+} from './saml/idp-metadata.js';
+export {
+  IDP_PRESET_NAMES,
+  IDP_PRESETS,
+  JIT_POLICIES,
+  MATCH_BY,
+  SAML_ATTRIBUTE_FIELDS,
+  type IdpMetadataSource,
+  type IdpPreset,
+  type IdpPresetName,
+  type JitPolicy,
+  type MatchBy,
+  type SamlAttributeField,
+  type SamlAttributeMap,
+  type SamlIdp,
+  type SamlIdpSettings,
+} from './saml/saml-idp.js';
+export {
+  createSamlIdp,
+  findSamlIdp,
+  getSamlIdp,
+  listSamlIdps,
+  removeSamlIdp,
+  updateSamlIdp,
+  type SamlIdpChange,
+} from './saml/saml-idp.repository.js';
+export {
+  isAssertionIdUsed,
+  lookupSamlRequestId,
+  MAX_SAML_ID_LENGTH,
+  pruneSamlState,
+  recordAssertionId,
+  recordSignInRefusal,
+  removeSamlRequestId,
+  saveSamlRequestId,
+  type PendingRequest,
+  type RequestIdLookup,
+} from './saml/saml-state.js';
+export {
+  authenticateSession,
+  endSession,
+  endSessionsBySamlLogout,
+  SESSION_TOUCH_INTERVAL_MS,
+  type ActiveSession,
+  type SignedInUser,
+} from './sessions/session.js';
+export { serviceProviderUrls, tenantSsoPath, type ServiceProviderUrls } from './saml/sp-urls.js';

@@ -56,6 +56,14 @@ export const environmentSchema = z
       emptyAsUndefined,
       z.coerce.number().int().min(0).max(1_000_000).optional(),
     ),
+    // SAML service provider (apps/sso): checks and sessions; see the README's SSO section.
+    SAML_CLOCK_SKEW_MS: wholeNumber(0, 300_000, 60_000),
+    SAML_MAX_ASSERTION_AGE_MS: wholeNumber(10_000, 3_600_000, 300_000),
+    SAML_REQUEST_TTL_MS: wholeNumber(60_000, 3_600_000, 900_000),
+    SSO_SESSION_IDLE_TIMEOUT_MS: wholeNumber(60_000, 2_592_000_000, 28_800_000),
+    SSO_SESSION_ABSOLUTE_TIMEOUT_MS: wholeNumber(60_000, 2_592_000_000, 86_400_000),
+    SSO_SP_PRIVATE_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+    SSO_SP_CERTIFICATE_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
     NODE_ENV: z.preprocess(
       emptyAsUndefined,
       z.enum(['development', 'production', 'test']).default('development'),
@@ -71,6 +79,10 @@ export const environmentSchema = z
       message: 'must be at least SCIM_RATE_LIMIT_PER_SECOND (or 0 to turn the limit off)',
     },
   )
+  .refine((env) => Boolean(env.SSO_SP_PRIVATE_KEY_FILE) === Boolean(env.SSO_SP_CERTIFICATE_FILE), {
+    message: 'give both SSO_SP_PRIVATE_KEY_FILE and SSO_SP_CERTIFICATE_FILE, or neither',
+    path: ['SSO_SP_CERTIFICATE_FILE'],
+  })
   .transform((env) => ({
     ...env,
     // The bucket holds at least one second's worth of requests.

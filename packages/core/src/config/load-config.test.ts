@@ -19,7 +19,7 @@ describe('loadConfig defaults', () => {
   it('listens on 8080/8081/8082 with base URLs on localhost when nothing is set', () => {
     const config = loadConfig({});
     expect(config.scim).toEqual({ port: 8080, baseUrl: 'http://localhost:8080' });
-    expect(config.sso).toEqual({ port: 8081, baseUrl: 'http://localhost:8081' });
+    expect(config.sso).toMatchObject({ port: 8081, baseUrl: 'http://localhost:8081' });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 8082, token: undefined });
     expect(config.host).toBe('0.0.0.0');
     expect(config.logLevel).toBe('info');
@@ -30,7 +30,7 @@ describe('loadConfig defaults', () => {
   it('derives the default base URLs from the configured ports', () => {
     const config = loadConfig({ SCIM_PORT: '9000', SSO_PORT: '9001', ADMIN_PORT: '9002' });
     expect(config.scim).toEqual({ port: 9000, baseUrl: 'http://localhost:9000' });
-    expect(config.sso).toEqual({ port: 9001, baseUrl: 'http://localhost:9001' });
+    expect(config.sso).toMatchObject({ port: 9001, baseUrl: 'http://localhost:9001' });
     expect(config.admin.port).toBe(9002);
   });
 
@@ -209,6 +209,29 @@ describe('loadConfig errors', () => {
     expect(loadConfig({ ROSTER_ADMIN_TOKEN: 'x'.repeat(24) }).admin.token).toBe('x'.repeat(24));
     expect(configErrorFor({ ROSTER_ADMIN_TOKEN: 'x'.repeat(23) }).issues[0]).toMatch(
       /^ROSTER_ADMIN_TOKEN: /,
+    );
+  });
+});
+
+describe('SAML and SSO session settings', () => {
+  it('defaults to a 60 s clock skew, 5 min assertion age, 15 min requests, 8 h idle and 24 h sessions', () => {
+    expect(loadConfig({}).sso).toMatchObject({
+      clockSkewMs: 60_000,
+      maxAssertionAgeMs: 300_000,
+      requestTtlMs: 900_000,
+      sessionIdleTimeoutMs: 28_800_000,
+      sessionAbsoluteTimeoutMs: 86_400_000,
+      spPrivateKeyFile: undefined,
+      spCertificateFile: undefined,
+    });
+  });
+
+  it('refuses a clock skew over 5 minutes and an SP key without its certificate', () => {
+    expect(configErrorFor({ SAML_CLOCK_SKEW_MS: '600000' }).issues[0]).toMatch(
+      /^SAML_CLOCK_SKEW_MS: /,
+    );
+    expect(configErrorFor({ SSO_SP_PRIVATE_KEY_FILE: '/x/key.pem' }).issues[0]).toMatch(
+      /SSO_SP_CERTIFICATE_FILE: give both/,
     );
   });
 });

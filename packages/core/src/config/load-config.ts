@@ -14,7 +14,7 @@ export interface RosterConfig {
   readonly dataDir: string;
   readonly host: string;
   readonly scim: { readonly port: number; readonly baseUrl: string };
-  readonly sso: { readonly port: number; readonly baseUrl: string };
+  readonly sso: { readonly port: number; readonly baseUrl: string } & SamlSettings;
   readonly admin: {
     readonly host: string;
     readonly port: number;
@@ -38,6 +38,21 @@ export interface RosterConfig {
 export interface ScimRateLimit {
   readonly perSecond: number;
   readonly burst: number;
+}
+
+/** The SAML service provider's checks and session lifetimes (apps/sso). */
+export interface SamlSettings {
+  /** Allowed clock difference with the IdP for NotBefore/NotOnOrAfter. */
+  readonly clockSkewMs: number;
+  /** Oldest assertion accepted, from its IssueInstant, whatever its NotOnOrAfter says. */
+  readonly maxAssertionAgeMs: number;
+  /** How long an AuthnRequest waits for its answer. */
+  readonly requestTtlMs: number;
+  readonly sessionIdleTimeoutMs: number;
+  readonly sessionAbsoluteTimeoutMs: number;
+  /** PEM files of the SP key pair (decrypts assertions, signs requests); both or neither. */
+  readonly spPrivateKeyFile: string | undefined;
+  readonly spCertificateFile: string | undefined;
 }
 
 /** Thrown when the environment does not pass the schema; the message names every bad variable. */
@@ -79,7 +94,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RosterConfig {
     dataDir,
     host: e.HOST,
     scim: Object.freeze({ port: e.SCIM_PORT, baseUrl: e.SCIM_BASE_URL }),
-    sso: Object.freeze({ port: e.SSO_PORT, baseUrl: e.SSO_BASE_URL }),
+    sso: Object.freeze({
+      port: e.SSO_PORT,
+      baseUrl: e.SSO_BASE_URL,
+      clockSkewMs: e.SAML_CLOCK_SKEW_MS,
+      maxAssertionAgeMs: e.SAML_MAX_ASSERTION_AGE_MS,
+      requestTtlMs: e.SAML_REQUEST_TTL_MS,
+      sessionIdleTimeoutMs: e.SSO_SESSION_IDLE_TIMEOUT_MS,
+      sessionAbsoluteTimeoutMs: e.SSO_SESSION_ABSOLUTE_TIMEOUT_MS,
+      spPrivateKeyFile: e.SSO_SP_PRIVATE_KEY_FILE,
+      spCertificateFile: e.SSO_SP_CERTIFICATE_FILE,
+    }),
     admin: Object.freeze({ host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ROSTER_ADMIN_TOKEN }),
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -107,6 +107,7 @@ export interface SamlIdpTable {
   groups_attribute: string | null;
   allow_idp_initiated: Generated<boolean>;
   metadata_xml: string | null;
+  metadata_url: string | null;
   version: Generated<number>;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
@@ -128,6 +129,7 @@ export interface SessionTable {
   user_id: string;
   idp_id: string | null;
   name_id: string | null;
+  name_id_format: string | null;
   session_index: string | null;
   created_at: DefaultedTimestamp;
   last_seen_at: DefaultedTimestamp;
@@ -141,6 +143,7 @@ export interface SamlRequestIdTable {
   idp_id: string;
   browser_binding: Buffer | null;
   value: string;
+  return_to: string | null;
   created_at: DefaultedTimestamp;
   expires_at: Timestamp;
 }

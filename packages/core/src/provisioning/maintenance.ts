@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
 import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
+import { pruneSamlState } from '../saml/saml-state.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
 
@@ -30,6 +31,8 @@ export function scheduleMaintenance(
     try {
       const { deactivated } = await deactivateDormantUsers(db, clock);
       const { purged } = await purgeExpiredUsers(db, clock);
+      // Expired AuthnRequest ids, assertion ids and sessions (issue 5): nothing reads them again.
+      await pruneSamlState(db, clock.now());
       if (deactivated > 0 || purged > 0)
         logger.info({ deactivated, purged }, 'jobs.maintenance.done');
     } catch (error) {

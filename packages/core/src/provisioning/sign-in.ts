@@ -37,6 +37,8 @@ export interface AssertedIdentity {
    * left alone). A JIT user's JIT-group memberships are synchronised to exactly these.
    */
   readonly groups?: readonly string[] | undefined;
+  /** The assertion's AuthnStatement@SessionIndex, kept on the session for single logout. */
+  readonly sessionIndex?: string | undefined;
 }
 
 export interface SessionPolicy {
@@ -186,7 +188,7 @@ export async function signInWithSaml(
       jitSync && identity.groups
         ? await syncJitGroups(tx, tenantId, user.id, identity.groups, now)
         : undefined;
-    const session = await openSession(tx, user, idp.id, identity.nameId, now, sessionPolicy);
+    const session = await openSession(tx, user, idp.id, identity, now, sessionPolicy);
     const before = decision.kind === 'create' ? undefined : decision.user;
     await recordUserChange(tx, context, action, before, user, {
       idpId: idp.id,
@@ -221,7 +223,7 @@ async function openSession(
   tx: Tx,
   user: User,
   idpId: string,
-  nameId: string,
+  identity: AssertedIdentity,
   now: Date,
   policy: SessionPolicy,
 ) {
@@ -234,7 +236,9 @@ async function openSession(
       tenant_id: user.tenantId,
       user_id: user.id,
       idp_id: idpId,
-      name_id: nameId,
+      name_id: identity.nameId,
+      name_id_format: identity.nameIdFormat ?? null,
+      session_index: identity.sessionIndex ?? null,
       created_at: now,
       last_seen_at: now,
       idle_expires_at: new Date(now.getTime() + policy.idleTimeoutMs),

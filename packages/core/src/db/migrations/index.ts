@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as createDirectory from './202611230400_create_directory.js';
 import * as scimSearch from './202611230500_scim_search.js';
 import * as scimRequestLog from './202611230510_scim_request_log.js';
+import * as addSamlSsoDetails from './202611230520_add_saml_sso_details.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
   '202611230400_create_directory': createDirectory,
   '202611230500_scim_search': scimSearch,
   '202611230510_scim_request_log': scimRequestLog,
+  '202611230520_add_saml_sso_details': addSamlSsoDetails,
 };

@@ -1,0 +1,163 @@
+// /v1/tenants/:slug/idps…: a tenant's SAML identity providers (`roster idp …`). Each handler is
+// one core call; the answer carries the SP values an IdP admin pastes into the IdP.
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import {
+  createSamlIdp,
+  describeCertificate,
+  getSamlIdp,
+  getTenantBySlug,
+  IDP_PRESET_NAMES,
+  JIT_POLICIES,
+  listSamlIdps,
+  MATCH_BY,
+  MAX_IDP_METADATA_BYTES,
+  removeSamlIdp,
+  SAML_ATTRIBUTE_FIELDS,
+  serviceProviderUrls,
+  updateSamlIdp,
+  type ChangeContext,
+  type Clock,
+  type Db,
+  type IdpMetadataSource,
+  type SamlIdp,
+  type SamlIdpSettings,
+} from '@roster/core';
+import { HttpError } from '@roster/http';
+import { parseInput } from '../validation.js';
+
+const settingsSchema = z.strictObject({
+  name: z.string().max(64).optional(),
+  preset: z.enum(IDP_PRESET_NAMES).optional(),
+  jitPolicy: z.enum(JIT_POLICIES).optional(),
+  matchBy: z.enum(MATCH_BY).optional(),
+  attributeMap: z
+    .partialRecord(z.enum(SAML_ATTRIBUTE_FIELDS), z.string().min(1).max(256))
+    .optional(),
+  groupsAttribute: z.union([z.string().min(1).max(256), z.null()]).optional(),
+  allowIdpInitiated: z.boolean().optional(),
+  wantResponseSigned: z.boolean().optional(),
+  metadataXml: z.string().max(MAX_IDP_METADATA_BYTES).optional(),
+  metadataUrl: z.string().max(2048).optional(),
+});
+
+/** The SP's values (what `roster idp add --json` prints) and the IdP's own, as stored. */
+export function presentIdp(idp: SamlIdp, slug: string, ssoBaseUrl: string) {
+  const sp = serviceProviderUrls(ssoBaseUrl, slug, idp.id);
+  return {
+    id: idp.id,
+    name: idp.name,
+    entityId: sp.entityId,
+    acsUrl: sp.acsUrl,
+    loginUrl: sp.loginUrl,
+    metadataUrl: sp.metadataUrl,
+    whoamiUrl: sp.whoamiUrl,
+    logoutUrl: sp.logoutUrl,
+    sloUrl: sp.sloUrl,
+    idp: {
+      entityId: idp.entityId,
+      ssoUrl: idp.ssoUrl,
+      sloUrl: idp.sloUrl,
+      metadataUrl: idp.metadataUrl,
+      signingCertificates: idp.signingCertificates.map(describeCertificate),
+    },
+    wantResponseSigned: idp.wantResponseSigned,
+    jitPolicy: idp.jitPolicy,
+    matchBy: idp.matchBy,
+    attributeMap: idp.attributeMap,
+    groupsAttribute: idp.groupsAttribute,
+    allowIdpInitiated: idp.allowIdpInitiated,
+    version: idp.version,
+    createdAt: idp.createdAt.toISOString(),
+    updatedAt: idp.updatedAt.toISOString(),
+  };
+}
+
+function operatorContext(req: Request): ChangeContext {
+  const name = req.get('x-roster-operator');
+  const id = name && /^[\w.@-]{1,64}$/.test(name) ? name : 'admin-api';
+  return { actor: { type: 'operator', id }, requestId: req.id };
+}
+
+type Body = z.output<typeof settingsSchema>;
+
+function metadataSource(body: Body, required: boolean): IdpMetadataSource | undefined {
+  if (body.metadataXml !== undefined && body.metadataUrl !== undefined)
+    throw new HttpError(400, 'Invalid', 'give either metadataXml or metadataUrl, not both');
+  if (body.metadataXml !== undefined) return { xml: body.metadataXml };
+  if (body.metadataUrl !== undefined) return { url: body.metadataUrl };
+  if (required)
+    throw new HttpError(
+      400,
+      'Invalid',
+      'the IdP metadata is missing: give metadataXml or metadataUrl',
+    );
+  return undefined;
+}
+
+function settingsOf(body: Body): SamlIdpSettings {
+  const { metadataXml: _xml, metadataUrl: _url, ...rest } = body;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+}
+
+export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
+  const router = Router();
+
+  router.post('/tenants/:slug/idps', async (req, res) => {
+    const body = parseInput(settingsSchema, req.body, 'body');
+    const source = metadataSource(body, true) as IdpMetadataSource;
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idp = await createSamlIdp(
+      db,
+      tenant.id,
+      source,
+      settingsOf(body),
+      operatorContext(req),
+      clock,
+    );
+    res
+      .status(201)
+      .location(`/v1/tenants/${tenant.slug}/idps/${idp.id}`)
+      .json(presentIdp(idp, tenant.slug, ssoBaseUrl));
+  });
+
+  router.get('/tenants/:slug/idps', async (req, res) => {
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idps = await listSamlIdps(db, tenant.id);
+    res.json({ idps: idps.map((idp) => presentIdp(idp, tenant.slug, ssoBaseUrl)) });
+  });
+
+  router.get('/tenants/:slug/idps/:idp', async (req, res) => {
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    res.json(presentIdp(await getSamlIdp(db, tenant.id, req.params.idp), tenant.slug, ssoBaseUrl));
+  });
+
+  router.patch('/tenants/:slug/idps/:idp', async (req, res) => {
+    const body = parseInput(settingsSchema, req.body, 'body');
+    const metadata = metadataSource(body, false);
+    const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
+    if (Object.keys(change).length === 0) throw new HttpError(400, 'Invalid', 'nothing to change');
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idp = await updateSamlIdp(
+      db,
+      tenant.id,
+      req.params.idp,
+      change,
+      operatorContext(req),
+      clock,
+    );
+    res.json(presentIdp(idp, tenant.slug, ssoBaseUrl));
+  });
+
+  router.delete('/tenants/:slug/idps/:idp', async (req, res) => {
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const removed = await removeSamlIdp(db, tenant.id, req.params.idp, operatorContext(req));
+    res.json({
+      removed: presentIdp(removed.idp, tenant.slug, ssoBaseUrl),
+      sessionsEnded: removed.sessionsEnded,
+      linksRemoved: removed.linksRemoved,
+    });
+  });
+
+  return router;
+}

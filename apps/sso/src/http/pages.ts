@@ -1,0 +1,70 @@
+// The few HTML pages a person sees: an error, the landing page, signed out. No scripts.
+import type { Response } from 'express';
+
+const escapeHtml = (value: string): string =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+function page(res: Response, status: number, title: string, body: string): void {
+  res
+    .status(status)
+    .type('html')
+    .set('cache-control', 'no-store')
+    .set(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    )
+    .set('x-frame-options', 'DENY').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}.muted{color:#666;font-size:.9rem}button,a.button{font:inherit;padding:.4rem .9rem}</style>
+</head><body>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>`);
+}
+
+/** An error a person understands, with the request id to quote; never a stack or an XML echo. */
+export function errorPage(res: Response, status: number, message: string, requestId: string): void {
+  page(
+    res,
+    status,
+    status === 404 ? 'Not found' : 'Sign-in failed',
+    `<p>${escapeHtml(message)}</p>
+<p class="muted">If this keeps happening, give your administrator this request id: <code id="request-id">${escapeHtml(requestId)}</code></p>`,
+  );
+}
+
+export function landingPage(
+  res: Response,
+  who: { userName: string; displayName: string | null },
+  logoutPath: string,
+): void {
+  page(
+    res,
+    200,
+    'You are signed in',
+    `<p id="signed-in-as">Signed in as <strong>${escapeHtml(who.displayName ?? who.userName)}</strong> (${escapeHtml(who.userName)}).</p>
+<form method="post" action="${escapeHtml(logoutPath)}"><button type="submit" id="logout">Sign out</button></form>`,
+  );
+}
+
+export function signedOutPage(res: Response, logins: { name: string; url: string }[]): void {
+  const links = logins
+    .map(
+      (l) =>
+        `<li><a class="button" href="${escapeHtml(l.url)}">Sign in with ${escapeHtml(l.name)}</a></li>`,
+    )
+    .join('\n');
+  page(
+    res,
+    200,
+    'You are not signed in',
+    logins.length > 0
+      ? `<ul id="logins">${links}</ul>`
+      : '<p>No identity provider is set up yet.</p>',
+  );
+}

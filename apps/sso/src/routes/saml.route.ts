@@ -1,0 +1,350 @@
+// The service provider's endpoints per tenant and IdP: SP metadata, SP-initiated login, ACS,
+// single logout. They translate SAML to core calls; core decides who may sign in.
+import express, { Router, type Request, type Response } from 'express';
+import type { Profile } from '@node-saml/node-saml';
+import {
+  endSession,
+  endSessionsBySamlLogout,
+  findSamlIdp,
+  isAssertionIdUsed,
+  listSamlIdps,
+  recordAssertionId,
+  recordSignInRefusal,
+  serviceProviderUrls,
+  signInWithSaml,
+  tenantSsoPath,
+  type ChangeContext,
+  type SamlIdp,
+  type Tenant,
+} from '@roster/core';
+import { HttpError } from '@roster/http';
+import {
+  bindingHash,
+  clearCookie,
+  LOGIN_COOKIE,
+  newCookieValue,
+  readCookie,
+  SESSION_COOKIE,
+  setCookie,
+} from '../http/cookies.js';
+import { errorPage, signedOutPage } from '../http/pages.js';
+import { toAssertedIdentity } from '../saml/assertion.mapper.js';
+import { classifyValidationError, REFUSAL_REASONS, SignInRefused } from '../saml/refusals.js';
+import { DatabaseRequestIdCache } from '../saml/request-id.cache.js';
+import {
+  checkAssertion,
+  MAX_SAML_RESPONSE_BYTES,
+  readResponseEnvelope,
+  refuseSha1,
+} from '../saml/response-checks.js';
+import { createSamlClient } from '../saml/saml-client.factory.js';
+import { checkReturnTo, idpOf, tenantOf, type SsoContext } from './context.js';
+
+const SAML_METADATA_TYPE = 'application/samlmetadata+xml';
+
+export function samlRouter(ctx: SsoContext): Router {
+  const router = Router();
+  const { db, clock, settings } = ctx;
+  const cookiePath = (tenant: Tenant) => tenantSsoPath(tenant.slug);
+  const sessionPolicy = {
+    idleTimeoutMs: settings.sessionIdleTimeoutMs,
+    absoluteTimeoutMs: settings.sessionAbsoluteTimeoutMs,
+  };
+  const cacheFor = (
+    tenant: Tenant,
+    idp: SamlIdp,
+    binding: Buffer | null | undefined,
+    returnTo?: string | null,
+  ) =>
+    new DatabaseRequestIdCache({
+      db,
+      tenantId: tenant.id,
+      idpId: idp.id,
+      clock,
+      ttlMs: settings.requestTtlMs,
+      binding,
+      returnTo: returnTo ?? null,
+    });
+
+  // SP metadata: what the IdP admin uploads (or points the IdP at).
+  router.get('/saml/:tenant/:idp/metadata', async (req, res) => {
+    const { tenant, idp, sp } = await idpOf(ctx, req);
+    const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, undefined));
+    const certificate = settings.spKeyPair?.certificate ?? null;
+    res
+      .type(SAML_METADATA_TYPE)
+      .send(saml.generateServiceProviderMetadata(certificate, certificate));
+  });
+
+  // SP-initiated login: an AuthnRequest by HTTP-Redirect, bound to this browser.
+  router.get('/saml/:tenant/:idp/login', async (req, res) => {
+    const { tenant, idp, sp } = await idpOf(ctx, req);
+    const returnTo = checkReturnTo(req.query.returnTo, tenant, ctx.baseUrl);
+    const browser = readCookie(req, LOGIN_COOKIE) ?? newCookieValue();
+    const saml = createSamlClient(
+      idp,
+      sp,
+      settings,
+      cacheFor(tenant, idp, bindingHash(browser), returnTo),
+    );
+    const location = await saml.getAuthorizeUrlAsync('', undefined, {});
+    setCookie(res, LOGIN_COOKIE, browser, {
+      path: cookiePath(tenant),
+      secure: ctx.secure,
+      maxAgeMs: settings.requestTtlMs,
+      crossSitePost: true,
+    });
+    res.set('cache-control', 'no-store').redirect(302, location);
+  });
+
+  // Assertion Consumer Service (HTTP-POST binding).
+  router.post(
+    '/saml/:tenant/:idp/acs',
+    express.urlencoded({
+      extended: false,
+      limit: MAX_SAML_RESPONSE_BYTES + 8192,
+      parameterLimit: 10,
+    }),
+    async (req, res) => {
+      const { tenant, idp, sp } = await idpOf(ctx, req);
+      const context: ChangeContext = { actor: { type: 'idp', id: idp.id }, requestId: req.id };
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const browser = readCookie(req, LOGIN_COOKIE);
+      const cache = cacheFor(tenant, idp, browser ? bindingHash(browser) : undefined);
+      const refuse = async (refusal: SignInRefused, nameId?: string) => {
+        req.log.warn(
+          { reason: refusal.reason, detail: refusal.detail, tenant: tenant.slug, idpId: idp.id },
+          'sso.sign_in.refused',
+        );
+        await recordSignInRefusal(db, tenant.id, context, {
+          idpId: idp.id,
+          reason: refusal.reason,
+          detail: refusal.detail,
+          nameId,
+        });
+        const [status, message] = REFUSAL_REASONS[refusal.reason];
+        errorPage(res, status, message, req.id);
+      };
+
+      let profile: Profile;
+      try {
+        const envelope = readResponseEnvelope(body.SAMLResponse);
+        if (envelope.encrypted && !settings.spKeyPair) {
+          throw new SignInRefused(
+            'encrypted_assertion_without_key',
+            'EncryptedAssertion received, no SSO_SP_PRIVATE_KEY_FILE configured',
+          );
+        }
+        const saml = createSamlClient(idp, sp, settings, cache);
+        let validated: Awaited<ReturnType<typeof saml.validatePostResponseAsync>>;
+        try {
+          validated = await saml.validatePostResponseAsync({
+            SAMLResponse: String(body.SAMLResponse),
+          });
+        } catch (error) {
+          const refusal = classifyValidationError(error, cache.lastMiss);
+          // A second use of a consumed request id is most likely a replay: say so when the
+          // (not yet verified) assertion id is one we accepted before.
+          if (
+            refusal.reason === 'unknown_in_response_to' &&
+            envelope.assertionId &&
+            (await isAssertionIdUsed(db, idp.id, envelope.assertionId))
+          )
+            throw new SignInRefused(
+              'replayed',
+              `assertion ${envelope.assertionId} was used before`,
+            );
+          throw refusal;
+        }
+        if (!validated.profile)
+          throw new SignInRefused(
+            'no_assertion',
+            validated.loggedOut ? 'a LogoutResponse' : 'NoPassive',
+          );
+        profile = validated.profile;
+        // The signature inside an encrypted assertion was invisible before decryption.
+        if (envelope.encrypted) refuseSha1(profile.getAssertionXml?.() ?? '');
+        const checked = checkAssertion(profile, envelope, {
+          entityId: idp.entityId,
+          acsUrl: sp.acsUrl,
+          now: clock.now(),
+          clockSkewMs: settings.clockSkewMs,
+          maxAgeMs: settings.maxAssertionAgeMs,
+        });
+        if (!checked.solicited && !idp.allowIdpInitiated)
+          throw new SignInRefused('unsolicited', 'IdP-initiated sign-in is off for this IdP');
+        if (!(await recordAssertionId(db, idp.id, checked.assertionId, checked.rememberUntil)))
+          throw new SignInRefused('replayed', `assertion ${checked.assertionId} was used before`);
+      } catch (error) {
+        if (error instanceof SignInRefused) return refuse(error);
+        throw error;
+      }
+
+      const returnTo = cache.answeredReturnTo ?? relayStateReturnTo(body.RelayState, tenant);
+      const identity = toAssertedIdentity(profile, idp);
+      const result = await signInWithSaml(
+        db,
+        tenant.id,
+        idp.id,
+        identity,
+        context,
+        clock,
+        sessionPolicy,
+      );
+      if (result.outcome === 'refused') {
+        // Core wrote the audit event of a rule's refusal; only log it here.
+        req.log.warn(
+          { reason: result.reason, detail: result.detail, tenant: tenant.slug, idpId: idp.id },
+          'sso.sign_in.refused',
+        );
+        const [status, message] = REFUSAL_REASONS[result.reason];
+        return errorPage(res, status, message, req.id);
+      }
+      // A new session id at every login; the browser's previous session here ends.
+      const previous = readCookie(req, SESSION_COOKIE);
+      if (previous) await endSession(db, tenant.id, previous);
+      setCookie(res, SESSION_COOKIE, result.session.token, {
+        path: cookiePath(tenant),
+        secure: ctx.secure,
+        maxAgeMs: settings.sessionAbsoluteTimeoutMs,
+      });
+      req.log.info(
+        {
+          tenant: tenant.slug,
+          idpId: idp.id,
+          userId: result.user.id,
+          created: result.created,
+          matchedBy: result.matchedBy,
+        },
+        'sso.sign_in',
+      );
+      res
+        .set('cache-control', 'no-store')
+        .redirect(
+          303,
+          returnTo ?? serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).landingUrl,
+        );
+    },
+  );
+
+  /** IdP-initiated RelayState is untrusted: used only when it is an allowed return address. */
+  function relayStateReturnTo(relayState: unknown, tenant: Tenant): string | undefined {
+    try {
+      return checkReturnTo(relayState, tenant, ctx.baseUrl);
+    } catch {
+      return undefined;
+    }
+  }
+
+  // Single logout (HTTP-Redirect): the IdP's LogoutRequest, or its LogoutResponse to ours.
+  router.get('/saml/:tenant/:idp/slo', async (req, res) => {
+    const { tenant, idp, sp } = await idpOf(ctx, req);
+    const query = req.query as Record<string, string | undefined>;
+    const rawQuery = req.originalUrl.split('?')[1] ?? '';
+    // node-saml accepts an unsigned redirect message (libraries.md §B3): require the signature.
+    if ((!query.SAMLRequest && !query.SAMLResponse) || !query.Signature || !query.SigAlg) {
+      req.log.warn(
+        { tenant: tenant.slug, idpId: idp.id, reason: 'unsigned_logout' },
+        'sso.logout.refused',
+      );
+      throw new HttpError(
+        400,
+        'InvalidLogout',
+        'The sign-out message is not signed by your identity provider.',
+      );
+    }
+    const cache = cacheFor(tenant, idp, null);
+    const saml = createSamlClient(idp, sp, settings, cache);
+    let result: Awaited<ReturnType<typeof saml.validateRedirectAsync>>;
+    try {
+      result = await saml.validateRedirectAsync(query, rawQuery);
+    } catch (error) {
+      req.log.warn(
+        {
+          tenant: tenant.slug,
+          idpId: idp.id,
+          reason: 'invalid_logout',
+          detail: (error as Error).message,
+        },
+        'sso.logout.refused',
+      );
+      throw new HttpError(400, 'InvalidLogout', 'The sign-out message could not be verified.');
+    }
+    clearCookie(res, SESSION_COOKIE, { path: cookiePath(tenant), secure: ctx.secure });
+    if (query.SAMLRequest && result.profile) {
+      const ended = await endSessionsBySamlLogout(
+        db,
+        tenant.id,
+        idp.id,
+        result.profile.nameID,
+        result.profile.sessionIndex,
+      );
+      req.log.info(
+        { tenant: tenant.slug, idpId: idp.id, sessionsEnded: ended },
+        'sso.logout.idp_initiated',
+      );
+      const location = await saml.getLogoutResponseUrlAsync(
+        result.profile,
+        query.RelayState ?? '',
+        {},
+        true,
+      );
+      return res.redirect(302, location);
+    }
+    if (cache.answeredReturnTo) return res.redirect(303, cache.answeredReturnTo);
+    signedOutPage(res, await loginLinks(tenant));
+  });
+
+  // Local logout, then SAML single logout at the IdP when it offers it.
+  const logout = async (req: Request, res: Response) => {
+    const tenant = await tenantOf(ctx, req);
+    const returnTo = checkReturnTo(req.query.returnTo, tenant, ctx.baseUrl);
+    const token = readCookie(req, SESSION_COOKIE);
+    const ended = token ? await endSession(db, tenant.id, token) : undefined;
+    clearCookie(res, SESSION_COOKIE, { path: cookiePath(tenant), secure: ctx.secure });
+    res.set('cache-control', 'no-store');
+    const idp = ended?.idpId ? await findSamlIdp(db, tenant.id, ended.idpId) : undefined;
+    if (ended?.nameId && idp?.sloUrl) {
+      const sp = serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id);
+      const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, null, returnTo));
+      const location = await saml.getLogoutUrlAsync(
+        {
+          issuer: idp.entityId,
+          nameID: ended.nameId,
+          nameIDFormat:
+            ended.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+          ...(ended.sessionIndex ? { sessionIndex: ended.sessionIndex } : {}),
+        },
+        '',
+        {},
+      );
+      req.log.info({ tenant: tenant.slug, idpId: idp.id }, 'sso.logout.single_logout');
+      return res.redirect(303, location);
+    }
+    req.log.info({ tenant: tenant.slug, ended: Boolean(ended) }, 'sso.logout');
+    if (returnTo) return res.redirect(303, returnTo);
+    signedOutPage(res, await loginLinks(tenant));
+  };
+  router.get('/saml/:tenant/logout', logout);
+  router.post('/saml/:tenant/logout', logout);
+
+  async function loginLinks(tenant: Tenant) {
+    return (await listSamlIdps(db, tenant.id)).map((idp) => ({
+      name: idp.name,
+      url: serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).loginUrl,
+    }));
+  }
+
+  return router;
+}
+
+/** An error page for browsers (HTML) at the SAML endpoints; whoami and the rest answer JSON. */
+export function wantsHtml(req: Request): boolean {
+  return (
+    req.path.startsWith('/saml/') &&
+    !req.path.endsWith('/whoami') &&
+    req.accepts(['json', 'html']) === 'html'
+  );
+}
+
+export { errorPage };

@@ -1,0 +1,64 @@
+// What apps behind Roster ask (`whoami`), and the page a person lands on after login.
+import { Router, type Request } from 'express';
+import {
+  authenticateSession,
+  listSamlIdps,
+  serviceProviderUrls,
+  tenantSsoPath,
+  type Tenant,
+} from '@roster/core';
+import { readCookie, SESSION_COOKIE } from '../http/cookies.js';
+import { landingPage, signedOutPage } from '../http/pages.js';
+import { tenantOf, type SsoContext } from './context.js';
+
+export function sessionRouter(ctx: SsoContext): Router {
+  const router = Router();
+  const policy = {
+    idleTimeoutMs: ctx.settings.sessionIdleTimeoutMs,
+    absoluteTimeoutMs: ctx.settings.sessionAbsoluteTimeoutMs,
+  };
+  const signedIn = async (req: Request, tenant: Tenant) => {
+    const token = readCookie(req, SESSION_COOKIE);
+    return token ? authenticateSession(ctx.db, tenant.id, token, ctx.clock, policy) : undefined;
+  };
+
+  // JSON of the signed-in person; 401 when there is no live session.
+  router.get('/saml/:tenant/whoami', async (req, res) => {
+    const tenant = await tenantOf(ctx, req);
+    const found = await signedIn(req, tenant);
+    res.set('cache-control', 'no-store');
+    if (!found) {
+      res.status(401).json({
+        error: { code: 'Unauthorized', message: 'not signed in', requestId: req.id },
+      });
+      return;
+    }
+    res.json({
+      tenant: tenant.slug,
+      user: found.user,
+      session: {
+        idpId: found.session.idpId,
+        createdAt: found.session.createdAt.toISOString(),
+        idleExpiresAt: found.session.idleExpiresAt.toISOString(),
+        absoluteExpiresAt: found.session.absoluteExpiresAt.toISOString(),
+      },
+    });
+  });
+
+  // The plain landing page after login (when no returnTo was given).
+  router.get(['/saml/:tenant', '/saml/:tenant/'], async (req, res) => {
+    const tenant = await tenantOf(ctx, req);
+    const found = await signedIn(req, tenant);
+    if (found) return landingPage(res, found.user, `${tenantSsoPath(tenant.slug)}/logout`);
+    const idps = await listSamlIdps(ctx.db, tenant.id);
+    signedOutPage(
+      res,
+      idps.map((idp) => ({
+        name: idp.name,
+        url: serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).loginUrl,
+      })),
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,48 @@
+// One node-saml instance per request, every security option written out (libraries.md §0.6).
+import { SAML, ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
+import type { SamlIdp, ServiceProviderUrls } from '@roster/core';
+import type { SsoSettings } from './settings.js';
+
+export function createSamlClient(
+  idp: SamlIdp,
+  sp: ServiceProviderUrls,
+  settings: SsoSettings,
+  cacheProvider: CacheProvider,
+): SAML {
+  const keys = settings.spKeyPair;
+  return new SAML({
+    entryPoint: idp.ssoUrl,
+    issuer: sp.entityId,
+    callbackUrl: sp.acsUrl,
+    audience: sp.entityId,
+    // Only the configured certificates (an array: rotation); KeyInfo in messages is ignored.
+    idpCert: [...idp.signingCertificates],
+    // node-saml checks it on logout messages only; the ACS checks the assertion's Issuer itself.
+    idpIssuer: idp.entityId,
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: idp.wantResponseSigned,
+    acceptedClockSkewMs: settings.clockSkewMs,
+    maxAssertionAgeMs: settings.maxAssertionAgeMs,
+    // IdP-initiated responses carry no InResponseTo; `ifPresent` admits them only where enabled.
+    validateInResponseTo: idp.allowIdpInitiated
+      ? ValidateInResponseTo.ifPresent
+      : ValidateInResponseTo.always,
+    requestIdExpirationPeriodMs: settings.requestTtlMs,
+    cacheProvider,
+    signatureAlgorithm: 'sha256',
+    digestAlgorithm: 'sha256',
+    // No NameIDPolicy Format: the IdP sends its configured one (avoids InvalidNameIDPolicy).
+    identifierFormat: null,
+    // Entra answers AADSTS75011 to a RequestedAuthnContext its users' MFA does not match.
+    disableRequestedAuthnContext: true,
+    ...(idp.sloUrl ? { logoutUrl: idp.sloUrl } : {}),
+    logoutCallbackUrl: sp.sloUrl,
+    ...(keys
+      ? {
+          decryptionPvk: keys.privateKey,
+          privateKey: keys.privateKey,
+          publicCert: keys.certificate,
+        }
+      : {}),
+  });
+}

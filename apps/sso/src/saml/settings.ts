@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { RosterConfig, SamlSettings } from '@roster/core';
+
+/** The service provider's key pair: decrypts EncryptedAssertions, signs AuthnRequests. */
+export interface SpKeyPair {
+  readonly privateKey: string;
+  readonly certificate: string;
+}
+
+/** Everything the SSO app's SAML code is told from outside (config, or a test). */
+export interface SsoSettings {
+  readonly clockSkewMs: number;
+  readonly maxAssertionAgeMs: number;
+  readonly requestTtlMs: number;
+  readonly sessionIdleTimeoutMs: number;
+  readonly sessionAbsoluteTimeoutMs: number;
+  readonly spKeyPair: SpKeyPair | undefined;
+}
+
+/** The defaults of the config schema, for apps built without a config (tests). */
+export const DEFAULT_SSO_SETTINGS: SsoSettings = {
+  clockSkewMs: 60_000,
+  maxAssertionAgeMs: 300_000,
+  requestTtlMs: 900_000,
+  sessionIdleTimeoutMs: 8 * 3_600_000,
+  sessionAbsoluteTimeoutMs: 24 * 3_600_000,
+  spKeyPair: undefined,
+};
+
+/** Settings from the configuration; the SP key files are read now, so a bad path stops the start. */
+export function ssoSettingsFrom(config: RosterConfig | undefined): SsoSettings {
+  if (!config) return DEFAULT_SSO_SETTINGS;
+  const sso: SamlSettings = config.sso;
+  return {
+    clockSkewMs: sso.clockSkewMs,
+    maxAssertionAgeMs: sso.maxAssertionAgeMs,
+    requestTtlMs: sso.requestTtlMs,
+    sessionIdleTimeoutMs: sso.sessionIdleTimeoutMs,
+    sessionAbsoluteTimeoutMs: sso.sessionAbsoluteTimeoutMs,
+    spKeyPair:
+      sso.spPrivateKeyFile && sso.spCertificateFile
+        ? {
+            privateKey: readPem(
+              sso.spPrivateKeyFile,
+              'SSO_SP_PRIVATE_KEY_FILE',
+              /PRIVATE KEY-----/,
+            ),
+            certificate: readPem(
+              sso.spCertificateFile,
+              'SSO_SP_CERTIFICATE_FILE',
+              /BEGIN CERTIFICATE-----/,
+            ),
+          }
+        : undefined,
+  };
+}
+
+function readPem(file: string, variable: string, expected: RegExp): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${variable}: cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!expected.test(text)) throw new Error(`${variable}: ${file} is not the expected PEM file`);
+  return text;
+}

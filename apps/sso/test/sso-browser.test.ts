@@ -1,0 +1,137 @@
+// A person in headless Chromium (playwright-core driving the Chromium of @sparticuz/chromium)
+// signs in through the test IdP, lands signed in, asks whoami, and signs out.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import chromium from '@sparticuz/chromium';
+import { chromium as playwright, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLogger,
+  createSamlIdp,
+  createTenant,
+  serviceProviderUrls,
+  systemClock,
+  type ServiceProviderUrls,
+} from '@roster/core';
+import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
+import { closeGracefully, createLifecycle } from '@roster/http';
+import { createSsoApp } from '../src/index.js';
+import { TestIdp, toPostBinding } from '../src/testing/test-idp.js';
+
+let database: TestDatabase;
+let roster: Server;
+let idpServer: Server;
+let browser: Browser;
+let sp: ServiceProviderUrls;
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  // The IdP's own little web server: a sign-in page answering the AuthnRequest.
+  const idpHolder: { idp?: TestIdp } = {};
+  idpServer = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://idp');
+    const idp = idpHolder.idp;
+    if (url.pathname !== '/sso' || !idp) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    const authnRequest = idp.readAuthnRequest(url.toString());
+    void idp
+      .response({
+        acsUrl: authnRequest.acsUrl,
+        audience: authnRequest.issuer,
+        inResponseTo: authnRequest.id,
+        nameId: 'ann@example.com',
+        attributes: { firstName: 'Ann', lastName: 'Lee', displayName: 'Ann Lee' },
+      })
+      .then(({ xml }) => {
+        res.setHeader('content-type', 'text/html');
+        res.end(`<!doctype html><title>Test IdP</title><h1>Test IdP</h1>
+<form method="post" action="${escape(authnRequest.acsUrl)}">
+<input type="hidden" name="SAMLResponse" value="${escape(toPostBinding(xml))}">
+<button id="continue" type="submit">Sign in as Ann</button></form>`);
+      });
+  });
+  await new Promise<void>((resolve) => idpServer.listen(0, '127.0.0.1', resolve));
+  const idpBase = `http://127.0.0.1:${(idpServer.address() as AddressInfo).port}`;
+  const idp = await TestIdp.create({ entityId: `${idpBase}/metadata`, ssoUrl: `${idpBase}/sso` });
+  idpHolder.idp = idp;
+
+  const operator = { actor: { type: 'operator' as const, id: 'test' } };
+  const tenant = await createTenant(database.db, 'acme', operator);
+  const config = await createSamlIdp(
+    database.db,
+    tenant.id,
+    { xml: idp.metadataXml({ withSlo: false }) },
+    { name: 'okta', preset: 'okta' },
+    operator,
+    systemClock,
+  );
+  // Roster's SSO app on a real port; its base URL must be known before it is built.
+  roster = createServer();
+  await new Promise<void>((resolve) => roster.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(roster.address() as AddressInfo).port}`;
+  roster.on(
+    'request',
+    createSsoApp({
+      database,
+      logger: createLogger({ level: 'silent' }),
+      clock: systemClock,
+      lifecycle: createLifecycle(),
+      baseUrl,
+    }),
+  );
+  sp = serviceProviderUrls(baseUrl, 'acme', config.id);
+
+  browser = await playwright.launch({
+    executablePath: await chromium.executablePath(),
+    headless: true,
+    // No background networking: this machine's network is closed.
+    args: [
+      ...chromium.args,
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (roster) await closeGracefully(roster, 2_000);
+  if (idpServer) await closeGracefully(idpServer, 2_000);
+  await database?.close();
+});
+
+describe('a person in a browser', () => {
+  it('clicks through the IdP, lands signed in, and signs out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(sp.loginUrl);
+    expect(await page.title()).toBe('Test IdP');
+    await page.click('#continue');
+    await page.waitForURL(sp.landingUrl);
+    expect(await page.textContent('#signed-in-as')).toContain('Ann Lee');
+
+    const whoami = await page.request.get(sp.whoamiUrl);
+    expect(whoami.status()).toBe(200);
+    expect(((await whoami.json()) as { user: { userName: string } }).user.userName).toBe(
+      'ann@example.com',
+    );
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'roster_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Lax',
+    });
+
+    await page.click('#logout');
+    await page.waitForSelector('text=You are not signed in');
+    expect((await page.request.get(sp.whoamiUrl)).status()).toBe(401);
+    await context.close();
+  });
+});

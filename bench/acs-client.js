@@ -1,0 +1,51 @@
+// The load generator of sso.login, on its own thread (like wrk beside the server): it posts the
+// prepared SAMLResponses to the ACS with `workers` keep-alive clients until the time budget or
+// the bodies run out, and reports how many it posted and how long it took.
+import { Agent, request } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { port, path, cookie, bodies, workers, seconds } = workerData;
+const agent = new Agent({ keepAlive: true, maxSockets: workers });
+
+function post(body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+          cookie,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 303 ? resolve() : reject(new Error(`ACS answered ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let next = 0;
+const started = performance.now();
+const deadline = started + seconds * 1000;
+try {
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < deadline && next < bodies.length) await post(bodies[next++]);
+    }),
+  );
+  parentPort.postMessage({ done: next, ms: performance.now() - started });
+} catch (error) {
+  parentPort.postMessage({ error: String(error) });
+} finally {
+  agent.destroy();
+}

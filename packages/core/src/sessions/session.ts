@@ -1,0 +1,187 @@
+// SSO sessions: server-side rows keyed by the SHA-256 of the cookie value, with idle and
+// absolute timeouts (PRODUCT.md "The SSO surface"); SCIM deactivation deletes them (rule 4).
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/transaction.js';
+import {
+  DEFAULT_SESSION_POLICY,
+  sessionIdHash,
+  type SessionPolicy,
+} from '../provisioning/sign-in.js';
+
+/** The idle deadline is pushed back at most this often, so a busy page costs no write per call. */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
+/** A session cookie value is 32 random bytes in base64url; anything else is not looked up. */
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** The signed-in person as apps behind Roster see them (`whoami`). */
+export interface SignedInUser {
+  readonly id: string;
+  readonly userName: string;
+  readonly displayName: string | null;
+  readonly givenName: string | null;
+  readonly familyName: string | null;
+  readonly emails: readonly string[];
+  readonly groups: readonly string[];
+}
+
+export interface ActiveSession {
+  readonly tenantId: string;
+  readonly idpId: string | null;
+  readonly nameId: string | null;
+  readonly nameIdFormat: string | null;
+  readonly sessionIndex: string | null;
+  readonly createdAt: Date;
+  readonly idleExpiresAt: Date;
+  readonly absoluteExpiresAt: Date;
+}
+
+/**
+ * The user behind a session cookie, if the session is live (not idle too long, not past its
+ * absolute lifetime, user active); pushes the idle deadline back. Undefined otherwise.
+ *
+ * @example
+ * const signedIn = await authenticateSession(db, tenant.id, cookie, clock);
+ * if (!signedIn) res.status(401);
+ */
+export async function authenticateSession(
+  db: Db,
+  tenantId: string,
+  token: string,
+  clock: Clock,
+  policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+): Promise<{ user: SignedInUser; session: ActiveSession } | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const now = clock.now();
+  const idHash = sessionIdHash(token);
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.idp_id',
+      'sessions.name_id',
+      'sessions.name_id_format',
+      'sessions.session_index',
+      'sessions.created_at',
+      'sessions.last_seen_at',
+      'sessions.idle_expires_at',
+      'sessions.absolute_expires_at',
+      'users.id as user_id',
+      'users.user_name',
+      'users.display_name',
+      'users.given_name',
+      'users.family_name',
+      'users.lifecycle_state',
+    ])
+    .where('sessions.tenant_id', '=', tenantId)
+    .where('sessions.id_hash', '=', idHash)
+    .where('users.tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  if (
+    !row ||
+    row.lifecycle_state !== 'active' ||
+    row.idle_expires_at <= now ||
+    row.absolute_expires_at <= now
+  )
+    return undefined;
+  let idleExpiresAt = row.idle_expires_at;
+  if (now.getTime() - row.last_seen_at.getTime() >= SESSION_TOUCH_INTERVAL_MS) {
+    idleExpiresAt = new Date(
+      Math.min(now.getTime() + policy.idleTimeoutMs, row.absolute_expires_at.getTime()),
+    );
+    await db
+      .updateTable('sessions')
+      .set({ last_seen_at: now, idle_expires_at: idleExpiresAt })
+      .where('tenant_id', '=', tenantId)
+      .where('id_hash', '=', idHash)
+      .execute();
+  }
+  const [emails, groups] = await Promise.all([
+    db
+      .selectFrom('user_emails')
+      .select('value')
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', row.user_id)
+      .orderBy('position')
+      .execute(),
+    db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select('groups.display_name')
+      .where('group_members.tenant_id', '=', tenantId)
+      .where('group_members.member_user_id', '=', row.user_id)
+      .orderBy('groups.display_name')
+      .execute(),
+  ]);
+  return {
+    user: {
+      id: row.user_id,
+      userName: row.user_name,
+      displayName: row.display_name,
+      givenName: row.given_name,
+      familyName: row.family_name,
+      emails: emails.map((e) => e.value),
+      groups: groups.map((g) => g.display_name),
+    },
+    session: {
+      tenantId,
+      idpId: row.idp_id,
+      nameId: row.name_id,
+      nameIdFormat: row.name_id_format,
+      sessionIndex: row.session_index,
+      createdAt: row.created_at,
+      idleExpiresAt,
+      absoluteExpiresAt: row.absolute_expires_at,
+    },
+  };
+}
+
+/**
+ * Ends the session behind a cookie (local logout). Returns what SAML single logout needs to
+ * name it at the IdP, or undefined when there was no such session.
+ */
+export async function endSession(
+  db: Db,
+  tenantId: string,
+  token: string,
+): Promise<ActiveSession | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const row = await db
+    .deleteFrom('sessions')
+    .where('tenant_id', '=', tenantId)
+    .where('id_hash', '=', sessionIdHash(token))
+    .returningAll()
+    .executeTakeFirst();
+  return (
+    row && {
+      tenantId,
+      idpId: row.idp_id,
+      nameId: row.name_id,
+      nameIdFormat: row.name_id_format,
+      sessionIndex: row.session_index,
+      createdAt: row.created_at,
+      idleExpiresAt: row.idle_expires_at,
+      absoluteExpiresAt: row.absolute_expires_at,
+    }
+  );
+}
+
+/**
+ * Ends the sessions an IdP's LogoutRequest names (SAML core §3.7.3.2): the NameID's sessions
+ * at that IdP, only those with the given SessionIndex when one is given.
+ */
+export async function endSessionsBySamlLogout(
+  db: Db,
+  tenantId: string,
+  idpId: string,
+  nameId: string,
+  sessionIndex?: string,
+): Promise<number> {
+  let query = db
+    .deleteFrom('sessions')
+    .where('tenant_id', '=', tenantId)
+    .where('idp_id', '=', idpId)
+    .where('name_id', '=', nameId);
+  if (sessionIndex !== undefined) query = query.where('session_index', '=', sessionIndex);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
