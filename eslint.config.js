@@ -70,6 +70,27 @@ export default tseslint.config(
     },
   },
   {
+    // An example consumer uses Roster as another team would: through the public read API only.
+    files: ['examples/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@roster/(?!core/directory$)',
+              message: 'Other apps read Roster through @roster/core/directory only.',
+            },
+            {
+              regex: '^\\.\\./\\.\\./\\.\\./',
+              message: 'Import Roster as a package, never by path.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

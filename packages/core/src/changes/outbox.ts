@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
 
+/** The LISTEN/NOTIFY channel a commit with changes notifies; the payload is the tenant id. */
+export const CHANGES_CHANNEL = 'roster_changes';
+
 export interface Change {
   /** `user.created`, `user.adopted`, `user.deactivated`, … */
   readonly kind: string;
@@ -16,16 +19,20 @@ export interface Change {
  * transaction, to hold that lock for as short a time as possible.
  */
 export async function appendChange(tx: Tx, tenantId: string, change: Change): Promise<number> {
-  // One round trip: the tenant row's counter is bumped (and locked) and the row inserted together.
+  // One round trip: the tenant row's counter is bumped (and locked), the row inserted, and a
+  // notification queued together. PostgreSQL delivers NOTIFY only at commit (and drops it on
+  // rollback), so a woken feed always finds the row; several in one transaction are folded.
   const { rows } = await sql<{ seq: number }>`
     with next as (
       update tenants set outbox_seq = outbox_seq + 1 where id = ${tenantId} returning outbox_seq
+    ), appended as (
+      insert into change_outbox (tenant_id, seq, kind, entity_type, entity_id, payload)
+      select ${tenantId}, next.outbox_seq, ${change.kind}, ${change.entityType}, ${change.entityId},
+        ${JSON.stringify(change.payload ?? {})}::jsonb
+      from next
+      returning tenant_id, seq
     )
-    insert into change_outbox (tenant_id, seq, kind, entity_type, entity_id, payload)
-    select ${tenantId}, next.outbox_seq, ${change.kind}, ${change.entityType}, ${change.entityId},
-      ${JSON.stringify(change.payload ?? {})}::jsonb
-    from next
-    returning seq`.execute(tx);
+    select seq, pg_notify(${CHANGES_CHANNEL}, tenant_id::text) from appended`.execute(tx);
   const seq = rows[0]?.seq;
   if (seq === undefined) throw new Error(`tenant ${tenantId} does not exist`);
   return Number(seq);

@@ -27,7 +27,20 @@ export interface RosterDatabase {
   close(): Promise<void>;
   /** PGlite only: the whole data folder as a tarball (tests clone a migrated template from it). */
   readonly dumpDataDir?: () => Promise<Blob>;
+  /**
+   * LISTENs on a NOTIFY channel: `onNotify(payload)` for each notification committed by anyone.
+   * PostgreSQL: one dedicated connection (outside the pool), re-opened a second after it is lost,
+   * after which `onNotify(undefined)` says "some may have been missed". PGlite: the one session.
+   * Resolves once listening; the returned function stops it.
+   */
+  listen(channel: string, onNotify: (payload: string | undefined) => void): Promise<Unlisten>;
 }
+
+/** Stops a {@link RosterDatabase.listen}; safe to call twice. */
+export type Unlisten = () => Promise<void>;
+
+/** How long a lost LISTEN connection waits before it is opened again. */
+export const LISTEN_RECONNECT_DELAY_MS = 1_000;
 
 // int8 columns (audit and outbox ids, counts) stay within 2^53, and PGlite already returns them
 // as numbers; make node-pg agree so both engines give the same types.
@@ -81,8 +94,72 @@ function openPostgres(url: string, poolMax: number, logger?: Logger): RosterData
       waiting: pool.waitingCount,
     }),
     close: () => db.destroy(),
+    listen: (channel, onNotify) => listenOnPostgres(url, channel, onNotify, logger),
   };
 }
+
+/** A dedicated client for LISTEN (a pooled one would be handed to queries and lose it). */
+async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onNotify: (payload: string | undefined) => void,
+  logger?: Logger,
+): Promise<Unlisten> {
+  let current: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url, application_name: 'roster-listen' });
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload);
+    });
+    // A lost server must not crash the process: drop the client and open another later.
+    client.on('error', (error) => {
+      logger?.warn({ err: error }, 'db.listen.connection_error');
+      drop(client);
+    });
+    client.on('end', () => drop(client));
+    try {
+      await client.connect();
+      await client.query(`listen ${quoteIdentifier(channel)}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) await client.end();
+    else current = client;
+  };
+  const reconnectLater = () => {
+    retry = setTimeout(() => {
+      connect().then(
+        () => onNotify(undefined),
+        (error: unknown) => {
+          logger?.warn({ err: error }, 'db.listen.reconnect_failed');
+          if (!stopped) reconnectLater();
+        },
+      );
+    }, LISTEN_RECONNECT_DELAY_MS);
+    retry.unref();
+  };
+  const drop = (client: pg.Client) => {
+    if (current !== client) return;
+    current = undefined;
+    client.end().catch(() => undefined);
+    if (!stopped) reconnectLater();
+  };
+
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const client = current;
+    current = undefined;
+    await client?.end().catch(() => undefined);
+  };
+}
+
+const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 async function openPGlite(
   dataDir: string | undefined,
@@ -112,6 +189,17 @@ async function openPGlite(
       if (!pglite.closed) await pglite.close();
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),
+    listen: async (channel, onNotify) => {
+      // LISTEN is a statement of the one session: take it from the dialect like a query would,
+      // so it never lands inside (and dies with) someone else's open transaction.
+      const stop = await db.connection().execute(() => pglite.listen(channel, onNotify));
+      let stopped = false;
+      return async () => {
+        if (stopped || pglite.closed) return;
+        stopped = true;
+        await db.connection().execute(() => stop());
+      };
+    },
   };
 }
 
