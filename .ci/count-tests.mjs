@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const packageDirs = ['packages', 'apps']
+const packageDirs = ['packages', 'apps', 'examples']
   .flatMap((root) => readdirSync(root).map((name) => path.join(root, name)))
   .concat('test');
 const files = packageDirs
