@@ -6,6 +6,8 @@ export interface Placement {
   readonly app: Express;
   readonly host: string;
   readonly port: number;
+  /** Background jobs the process runs; called at shutdown, after the server closed. */
+  readonly stopJobs?: () => Promise<void>;
 }
 
 /**
@@ -17,13 +19,16 @@ export async function runStandalone(
   place: (runtime: Runtime) => Placement,
 ): Promise<void> {
   const runtime = await startRuntime(name);
-  const { app, host, port } = place(runtime);
+  const { app, host, port, stopJobs } = place(runtime);
   const server = await listen(app, host, port);
   runtime.logger.info({ host, port, database: runtime.database.engine }, `${name}.listening`);
   exitOnSignals({
     lifecycle: runtime.lifecycle,
     servers: [server],
-    afterServersClosed: runtime.shutdown,
+    afterServersClosed: async () => {
+      await stopJobs?.();
+      await runtime.shutdown();
+    },
     timeoutMs: runtime.config.shutdownTimeoutMs,
     logger: runtime.logger,
   });
