@@ -133,7 +133,9 @@ function isDatabaseUnavailable(error: unknown): boolean {
   )
     return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|database did not answer/.test(
+  // The last one is what pg throws when a transaction's rollback runs on a client whose server
+  // went away; it hides the original 57P01.
+  return /Connection terminated|timeout exceeded when trying to connect|database did not answer|Client has encountered a connection error and is not queryable/.test(
     message,
   );
 }

@@ -82,6 +82,12 @@ function openPostgres(url: string, poolMax: number, logger?: Logger): RosterData
   // An idle client losing its server (PostgreSQL restarted) must not crash the process:
   // the pool drops it and the next checkout reconnects.
   pool.on('error', (error) => logger?.warn({ err: error }, 'db.pool.idle_client_error'));
+  // pg-pool listens for errors only on idle clients: a checked-out client (inside a transaction,
+  // between statements) whose server goes away would emit an unhandled 'error' and end the
+  // process. The query in progress fails on its own and is answered 503.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger?.warn({ err: error }, 'db.pool.client_error'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
