@@ -1,38 +1,15 @@
+/* global performance */
 // The load generator of sso.login, on its own thread (like wrk beside the server): it posts the
 // prepared SAMLResponses to the ACS with `workers` keep-alive clients until the time budget or
 // the bodies run out, and reports how many it posted and how long it took.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
+import { postToAcs } from './lib/acs-post.js';
 
 const { port, path, cookie, bodies, workers, seconds } = workerData;
 const agent = new Agent({ keepAlive: true, maxSockets: workers });
 
-function post(body) {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          cookie,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode === 303 ? resolve() : reject(new Error(`ACS answered ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (body) => postToAcs(agent, port, path, body, cookie);
 
 let next = 0;
 const started = performance.now();

@@ -1,9 +1,10 @@
+/* global performance, process, URL */
 // sso.login: ACS sign-ins per second through the real SSO app over HTTP (signature checks, the
 // SP's own checks, request-id and replay tables, core's sign-in with JIT, session), for
 // returning users and for new JIT users, beside bare node-saml validation of the same
 // responses in the same process. Goal (issue 5): ratio >= 0.85.
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import {
@@ -18,36 +19,10 @@ import {
 } from '@roster/core';
 import { createLifecycle, listen } from '@roster/http';
 import { createSsoApp } from '@roster/sso';
+import { postToAcs } from './lib/acs-post.js';
 import { TestIdp, toPostBinding } from '@roster/sso/testing';
 
 const GROUPS = Array.from({ length: 10 }, (_, i) => `group-${i}`);
-
-function post(agent, port, path, body, cookie) {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          cookie,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode === 303 ? resolve() : reject(new Error(`ACS answered ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** ops/s over prepared items: `workers` callers, until the time budget or the items run out. */
 async function rateOver(items, op, workers, seconds) {
@@ -132,7 +107,7 @@ export async function ssoLogin({ quick, seconds, report, acsWorkers = 4 }) {
     agent.destroy();
     agent = new Agent({ keepAlive: true, maxSockets: 4 });
   };
-  const signIn = (item) => post(agent, port, acsPath, item.body, cookie);
+  const signIn = (item) => postToAcs(agent, port, acsPath, item.body, cookie);
 
   // The returning users sign in once first (JIT-created), untimed.
   const returning = (i) => `returning-${i % users}@example.com`;
