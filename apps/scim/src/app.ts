@@ -5,7 +5,6 @@ import express, {
   type Request,
   type Response,
 } from 'express';
-import SCIMMY from 'scimmy';
 import {
   tenantScimUrl,
   type Clock,
@@ -15,7 +14,7 @@ import {
 } from '@roster/core';
 import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
-import { renderScimError, ScimError, sendScimError } from './errors/scim-error.js';
+import { renderScimError, ScimError, sendScimError, toScimError } from './errors/scim-error.js';
 import { MAX_PAGE_SIZE } from './list/list-request.js';
 import { bulkRouter } from './routes/bulk.route.js';
 import { discoveryRouter } from './routes/discovery.route.js';
@@ -89,19 +88,9 @@ function refuseNul(req: Request, res: Response, next: NextFunction): void {
 
 /** SCIM failures raised by routes (ours and scimmy's) keep their status and scimType. */
 function scimErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (error instanceof ScimError) {
-    sendScimError(req, res, error.status, error.message, error.scimType);
-    return;
-  }
-  if (error instanceof SCIMMY.Types.Error) {
-    const { status, scimType } = error as unknown as { status: number; scimType?: string | null };
-    sendScimError(
-      req,
-      res,
-      status,
-      error.message,
-      (scimType ?? undefined) as ScimError['scimType'],
-    );
+  const translated = toScimError(error);
+  if (translated instanceof ScimError) {
+    sendScimError(req, res, translated.status, translated.message, translated.scimType);
     return;
   }
   next(error);

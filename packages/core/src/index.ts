@@ -169,6 +169,7 @@ export {
   toPem,
   type IdpMetadata,
 } from './saml/idp-metadata.js';
+export { parseXmlStrictly } from './saml/xml.js';
 export {
   IDP_PRESET_NAMES,
   IDP_PRESETS,

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { CORE_ERROR_CODES, type CoreErrorCode } from '@roster/core';
-import type { ErrorRenderer, PublicError } from '@roster/http';
+import { toPublicError, type ErrorRenderer, type PublicError } from '@roster/http';
+import SCIMMY from 'scimmy';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -76,11 +77,48 @@ const SCIM_TYPE_OF_HTTP_ERROR: Readonly<Record<string, ScimType>> = {
   InvalidValue: 'invalidValue',
 };
 
+const scimTypeOf = (error: PublicError): ScimType | undefined =>
+  isCoreErrorCode(error.code)
+    ? SCIM_TYPE_OF_CORE_ERROR[error.code]
+    : SCIM_TYPE_OF_HTTP_ERROR[error.code];
+
+/**
+ * scimmy reports bad input as SCIMMY.Types.Error (status + scimType): that becomes our ScimError;
+ * any other error is returned untouched (a TypeError of ours is a bug and must stay a 500, never a
+ * 400: libraries.md §A3).
+ */
+export function toScimError(error: unknown): unknown {
+  if (!(error instanceof SCIMMY.Types.Error)) return error;
+  const scimType = (error.scimType as ScimType | null | undefined) ?? undefined;
+  return new ScimError(error.status, error.message, scimType);
+}
+
+/** What any error answers in SCIM terms: ours and scimmy's as they are, the rest as core/HTTP map them. */
+export function scimFailureOf(error: unknown): {
+  status: number;
+  detail: string;
+  scimType: ScimType | undefined;
+  internal: boolean;
+} {
+  const translated = toScimError(error);
+  if (translated instanceof ScimError)
+    return {
+      status: translated.status,
+      detail: translated.message,
+      scimType: translated.scimType,
+      internal: false,
+    };
+  const publicError = toPublicError(error);
+  return {
+    status: publicError.status,
+    detail: publicError.message,
+    scimType: scimTypeOf(publicError),
+    internal: publicError.internal,
+  };
+}
+
 /** Every error the app raises, core's and HTTP's included, leaves as a SCIM error. */
 export const renderScimError: ErrorRenderer = (error: PublicError, req, res) => {
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="roster-scim"');
-  const scimType = isCoreErrorCode(error.code)
-    ? SCIM_TYPE_OF_CORE_ERROR[error.code]
-    : SCIM_TYPE_OF_HTTP_ERROR[error.code];
-  sendScimError(req, res, error.status, error.message, scimType);
+  sendScimError(req, res, error.status, error.message, scimTypeOf(error));
 };

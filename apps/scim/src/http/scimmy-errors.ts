@@ -1,17 +1,8 @@
-import SCIMMY from 'scimmy';
-import { ScimError, type ScimType } from '../errors/scim-error.js';
+import { ScimError, toScimError } from '../errors/scim-error.js';
 
-/**
- * scimmy reports bad input as SCIMMY.Types.Error (status + scimType). This turns one into our
- * ScimError so it leaves through the one SCIM error path; anything else is rethrown untouched
- * (a TypeError of ours is a bug and must stay a 500, never a 400: libraries.md §A3).
- */
+/** Throws the SCIM form of a scimmy error (see {@link toScimError}); anything else untouched. */
 export function fromScimmyError(error: unknown): never {
-  if (error instanceof SCIMMY.Types.Error) {
-    const { status, scimType } = error as unknown as { status: number; scimType?: string | null };
-    throw new ScimError(status, error.message, (scimType ?? undefined) as ScimType | undefined);
-  }
-  throw error;
+  throw toScimError(error);
 }
 
 /** Runs a scimmy call, translating its errors. */

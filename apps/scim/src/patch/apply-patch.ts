@@ -1,5 +1,5 @@
 import SCIMMY from 'scimmy';
-import { ScimError, type ScimType } from '../errors/scim-error.js';
+import { toScimError } from '../errors/scim-error.js';
 import type { PatchOperation, PatchRequest } from './patch-types.js';
 import { PATCH_OP_SCHEMA } from './patch-types.js';
 import { declareScimResources } from './scim-resources.js';
@@ -53,11 +53,4 @@ async function applyWith(
   } catch (error) {
     throw toScimError(error);
   }
-}
-
-/** scimmy's SCIMError → ScimError with the same status and scimType; anything else unchanged. */
-export function toScimError(error: unknown): unknown {
-  if (!(error instanceof SCIMMY.Types.Error)) return error;
-  const scimType = (error.scimType as ScimType | null | undefined) ?? undefined;
-  return new ScimError(error.status, error.message, scimType);
 }

@@ -6,7 +6,8 @@
  * Log the `quirks` lines that normalisePatchRequest returns.
  */
 export { normalisePatchRequest } from './normalise-patch-request.js';
-export { applyUserPatch, applyGroupPatch, toScimError } from './apply-patch.js';
+export { applyUserPatch, applyGroupPatch } from './apply-patch.js';
+export { toScimError } from '../errors/scim-error.js';
 export { splitGroupPatch, type MemberDelta } from './group-members.js';
 export { declareScimResources } from './scim-resources.js';
 export { parsePatchPath, formatPatchPath, type PatchPath } from './patch-path.js';

@@ -2,6 +2,7 @@
 import SCIMMY from 'scimmy';
 import { ScimError } from '../errors/scim-error.js';
 import { coerceInput, withScimmy } from '../http/scimmy-errors.js';
+import { isPlainObject as isObject } from '../patch/normalise-patch-request.js';
 import { normaliseResourceBody } from './normalise-body.js';
 
 type Json = Record<string, unknown>;
@@ -9,8 +10,7 @@ export type ResourceType = 'User' | 'Group';
 
 const SCHEMA_OF = { User: SCIMMY.Schemas.User, Group: SCIMMY.Schemas.Group } as const;
 
-export const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export { isPlainObject as isObject } from '../patch/normalise-patch-request.js';
 
 /** What a client sees: scimmy's outbound coercion (returned:never dropped) and projection. */
 export function renderResource(

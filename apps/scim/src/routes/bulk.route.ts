@@ -1,10 +1,9 @@
 // RFC 7644 §3.7 /Bulk: operations run one after another through the same operations as the
 // endpoints, each in its own transaction (atomic on its own, never all-or-nothing).
 import { Router } from 'express';
-import { isCoreError } from '@roster/core';
-import { toPublicError } from '@roster/http';
-import { SCIM_TYPE_OF_CORE_ERROR, ScimError, type ScimType } from '../errors/scim-error.js';
+import { scimFailureOf, ScimError, type ScimType } from '../errors/scim-error.js';
 import { handle, type OperationInput, type OperationResult } from '../http/operation.js';
+import { isObject } from '../resources/scim-schema-io.js';
 import { MAX_BULK_OPERATIONS } from '../scim-config.js';
 import type { ResourceOperations } from './users.route.js';
 
@@ -25,9 +24,6 @@ interface BulkOperation {
   readonly version?: string;
   readonly data?: unknown;
 }
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The request's operations, checked as a whole before any runs (a bad envelope writes nothing). */
 function readBulkRequest(body: unknown): { operations: BulkOperation[]; failOnErrors: number } {
@@ -121,9 +117,6 @@ function errorResponse(
   };
 }
 
-const scimTypeOf = (error: unknown): ScimType | undefined =>
-  isCoreError(error) ? SCIM_TYPE_OF_CORE_ERROR[error.code] : undefined;
-
 /** RFC 7644 §3.7 /Bulk over the tenant's Users and Groups. */
 export function bulkRouter(users: ResourceOperations, groups: ResourceOperations): Router {
   const router = Router({ mergeParams: true });
@@ -215,19 +208,8 @@ export function bulkRouter(users: ResourceOperations, groups: ResourceOperations
           });
         } catch (error) {
           errors++;
-          const scim =
-            error instanceof ScimError
-              ? { status: error.status, detail: error.message, scimType: error.scimType }
-              : (() => {
-                  const publicError = toPublicError(error);
-                  if (publicError.internal)
-                    input.log.warn({ err: error }, 'scim.bulk.operation_failed');
-                  return {
-                    status: publicError.status,
-                    detail: publicError.message,
-                    scimType: scimTypeOf(error),
-                  };
-                })();
+          const scim = scimFailureOf(error);
+          if (scim.internal) input.log.warn({ err: error }, 'scim.bulk.operation_failed');
           results.set(op.index, {
             ...summary,
             // RFC 7644 §3.7.3: location in every answer but a failed POST's.

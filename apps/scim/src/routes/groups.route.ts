@@ -24,14 +24,12 @@ import {
   type MemberView,
 } from '../resources/group-resource.js';
 import { listResponse, searchParams } from './list-response.js';
-import { logQuirks, preconditions, type ResourceOperations } from './users.route.js';
+import { idOf, logQuirks, preconditions, type ResourceOperations } from './users.route.js';
 
 /** Members read per query when a group is shown whole: a 100k group takes 20 keyset pages. */
 const MEMBER_PAGE = 5000;
 /** Retries of a PATCH whose group changed between our read and our write (no If-Match sent). */
 const PATCH_ATTEMPTS = 3;
-
-const idOf = (input: OperationInput): string => input.id ?? '';
 
 /** RFC 7644 §3 on /Groups of the tenant the token belongs to. */
 export function groupOperations(db: Db, clock: Clock): ResourceOperations {

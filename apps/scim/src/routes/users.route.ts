@@ -40,7 +40,8 @@ export const preconditions = (input: OperationInput) => {
   return version === undefined ? {} : { ifMatchVersion: version };
 };
 
-const idOf = (input: OperationInput): string => input.id ?? '';
+/** The `:id` of the operation's path ('' for none: no resource has it, so it is a 404). */
+export const idOf = (input: OperationInput): string => input.id ?? '';
 
 /** Each IdP quirk a request needed, in the log: what was rewritten, never the values. */
 export function logQuirks(input: OperationInput, quirks: readonly string[]): void {

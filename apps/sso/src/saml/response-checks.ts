@@ -1,7 +1,9 @@
+/// <reference lib="dom" />
+// The DOM types of the documents parseXmlStrictly returns (xmldom implements them).
 // The checks node-saml 5.1.0 leaves to the service provider (libraries.md §B6): SHA-1, Issuer,
 // Destination, bearer SubjectConfirmation with Recipient and InResponseTo, replay's expiry.
 // Everything after validation reads only the signed assertion (profile.getAssertion()).
-import { DOMParser } from '@xmldom/xmldom';
+import { parseXmlStrictly } from '@roster/core';
 import type { Profile } from '@node-saml/node-saml';
 import { SignInRefused } from './refusals.js';
 
@@ -37,21 +39,10 @@ function refuseSha1In(document: Document): void {
 }
 
 function parseXml(xml: string): { document: Document; root: Element } {
-  const problems: string[] = [];
-  const document = new DOMParser({
-    errorHandler: {
-      warning: () => undefined,
-      error: (message: string) => problems.push(message),
-      fatalError: (message: string) => problems.push(message),
-    },
-  }).parseFromString(xml, 'application/xml');
-  const root = document.documentElement;
-  if (problems.length > 0 || !root)
-    throw new SignInRefused(
-      'malformed_response',
-      `not XML: ${problems[0]?.slice(0, 200) ?? 'empty'}`,
-    );
-  return { document, root };
+  const parsed = parseXmlStrictly(xml);
+  if ('problem' in parsed)
+    throw new SignInRefused('malformed_response', `not XML: ${parsed.problem.slice(0, 200)}`);
+  return parsed;
 }
 
 /** Refuses SHA-1 in this XML (a decrypted assertion, whose signature was hidden before). */

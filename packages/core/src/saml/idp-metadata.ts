@@ -1,9 +1,9 @@
 // IdP metadata (SAML 2.0 metadata, saml-metadata-2.0-os) read into what Roster stores for an IdP.
 // Untrusted input: size-capped, no DTDs, every problem named in the error.
 import { X509Certificate } from 'node:crypto';
-import { DOMParser } from '@xmldom/xmldom';
 import xpath from 'xpath';
 import { invalid } from '../errors.js';
+import { parseXmlStrictly } from './xml.js';
 
 /** Largest IdP metadata document accepted, from a file or a URL (Entra's is about 10 kB). */
 export const MAX_IDP_METADATA_BYTES = 512 * 1024;
@@ -50,18 +50,10 @@ export function parseIdpMetadata(xml: string, now: Date = new Date()): IdpMetada
   if (xml.trim() === '') throw metadataError('the document is empty');
   // No DTDs at all: metadata never needs one, and entity expansion is a denial-of-service vector.
   if (/<!DOCTYPE/i.test(xml)) throw metadataError('a DOCTYPE is not allowed');
-  const problems: string[] = [];
-  const document = new DOMParser({
-    locator: {},
-    errorHandler: {
-      warning: () => undefined,
-      error: (message: string) => problems.push(message),
-      fatalError: (message: string) => problems.push(message),
-    },
-  }).parseFromString(xml, 'application/xml');
-  const root = document.documentElement;
-  if (problems.length > 0 || !root)
-    throw metadataError(`not well-formed XML (${firstLine(problems[0] ?? 'no root element')})`);
+  const parsed = parseXmlStrictly(xml);
+  if ('problem' in parsed)
+    throw metadataError(`not well-formed XML (${firstLine(parsed.problem)})`);
+  const { document, root } = parsed;
   if (
     root.namespaceURI !== NS.md ||
     !['EntityDescriptor', 'EntitiesDescriptor'].includes(root.localName)
