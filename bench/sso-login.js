@@ -2,7 +2,7 @@
 // sso.login: ACS sign-ins per second through the real SSO app over HTTP (signature checks, the
 // SP's own checks, request-id and replay tables, core's sign-in with JIT, session), for
 // returning users and for new JIT users, beside bare node-saml validation of the same
-// responses in the same process. Goal (issue 5): ratio >= 0.85.
+// responses in the same process. Goal: ratio >= 0.85.
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { Worker } from 'node:worker_threads';

@@ -1,4 +1,4 @@
-// The SCIM benchmarks of issue 6, on PostgreSQL: scim.create, scim.initial-sync, scim.filter,
+// The SCIM benchmarks, on PostgreSQL: scim.create, scim.initial-sync, scim.filter,
 // scim.list and scim.group-patch. Each section is independent: one that fails (a route not
 // there yet) prints why and the others still run.
 /* global console, performance */

@@ -1,6 +1,6 @@
 // scim.initial-sync: a first Entra cycle into an empty tenant, pushed by 8 concurrent clients:
 // for every user a filtered GET then a POST; then for every group a filtered GET, a POST without
-// members and a PATCH adding its members (Entra's order and shapes, peers-and-idps.md §4).
+// members and a PATCH adding its members (Entra's order and shapes, as in apps/scim/test/interop/fixtures/entra.ts).
 /* global console, performance */
 import { round } from '../lib/measure.js';
 import { eqFilter, ScimClient } from './http-client.js';
@@ -65,7 +65,7 @@ export async function benchInitialSync({
         externalId: `sync-group-${g}`,
         members: [],
       });
-      // Entra writes "Add" with a capital A (peers-and-idps.md §4).
+      // Entra writes "Add" with a capital A (apps/scim/test/interop/fixtures/entra.ts).
       await client.expect([200, 204], 'PATCH', `/Groups/${created.body.id}`, {
         schemas: [PATCH_OP],
         Operations: [

@@ -1,5 +1,4 @@
-// What "not half-applied" means for a user, checked straight in the database (issue 7, journey
-// 7): a user row always comes with its email rows, an audit event and a change-outbox entry,
+// What "not half-applied" means for a user, checked straight in the database: a user row always comes with its email rows, an audit event and a change-outbox entry,
 // because all of them are written in the one transaction that creates the user.
 import { expect } from 'vitest';
 import type { Db } from '@roster/core';

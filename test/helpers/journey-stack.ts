@@ -1,4 +1,4 @@
-// The whole product for the journeys of issue 7: the SCIM, SSO and admin apps built in-process and
+// The whole product for the journeys: the SCIM, SSO and admin apps built in-process and
 // listening on real ports, on one fresh PostgreSQL database, sharing one clock the test moves by
 // hand. Everything is talked to over real HTTP (fetch), so status codes, cookies and redirects
 // are the ones a browser or an IdP would see.

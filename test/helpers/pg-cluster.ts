@@ -1,4 +1,4 @@
-// A throwaway PostgreSQL cluster for the fault tests of issue 7 (journey 7): made in a temporary
+// A throwaway PostgreSQL cluster for the fault tests (journey 7): made in a temporary
 // folder with the installed server binaries, on its own port and socket folder, so stopping and
 // starting it never disturbs the shared server other tests use. initdb refuses to run as root, so
 // when the tests run as root the binaries run as the `postgres` system user (runuser).

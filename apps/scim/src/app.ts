@@ -111,7 +111,7 @@ export function createScimApp(deps: ScimAppDeps): Express {
     res.locals.routePattern = TENANT_ROUTE;
     next();
   });
-  // ---- request log and rate limit (issue 6): log first, so refusals (401, 429) are kept ----
+  // ---- request log and rate limit: log first, so refusals (401, 429) are kept ----
   if (deps.config && deps.config.scimLogRetentionDays > 0)
     tenantRouter.use(logScimRequests(deps.database.db, deps.clock));
   // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.

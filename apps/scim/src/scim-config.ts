@@ -12,8 +12,8 @@ export const MAX_BULK_OPERATIONS = 1000;
 export const MAX_SCIM_PAYLOAD_BYTES = 1_048_576;
 
 /**
- * scimmy's configuration and resource declarations are process-wide
- * (shared/notes/libraries.md §A1), so they are set once, identically for every tenant; the
+ * scimmy's configuration and resource declarations are process-wide (`SCIMMY.Config` and
+ * `Resources.declare` are module state), so they are set once, identically for every tenant; the
  * tenant travels with each request, never through scimmy. The configuration states only what
  * this server really does.
  */

@@ -1,4 +1,4 @@
-// Every way a sign-in must fail (issue 5 "Tests"): each asserts the refusal's precise reason in
+// Every way a sign-in must fail: each asserts the refusal's precise reason in
 // the audit trail, a 4xx page with the request id and no stack, no session, nothing written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserFromScim, deleteUserFromScim, systemClock, updateSamlIdp } from '@roster/core';

@@ -1,4 +1,4 @@
-// Issue 7: another team's service, reading Roster only through @roster/core/directory, sees a
+// another team's service, reading Roster only through @roster/core/directory, sees a
 // SCIM push and a deactivation within a second. The SCIM app is the real one, on a real HTTP
 // port; on PostgreSQL the service has its own connections, opened from the database URL.
 import { createServer, type Server } from 'node:http';

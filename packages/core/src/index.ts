@@ -60,7 +60,7 @@ export type { UserSummary } from './users/user.js';
 export { findUser, listUsers, MAX_USER_PAGE_SIZE, type UserPage } from './users/user.repository.js';
 export { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 
-// the one user and the rules (PRODUCT.md "Reconciliation rules")
+// the one user and the rules (README, "The rules")
 export type { User, UserAttributes, UserEmail } from './users/user.js';
 export { identityKey, NAME_ID_FORMAT } from './reconciliation/identity-key.js';
 export {
@@ -103,7 +103,7 @@ export {
   updateGroupFromScim,
 } from './provisioning/provision-groups.js';
 
-// directory search: SCIM filters, sorting and paging pushed into SQL (issue 6)
+// directory search: SCIM filters, sorting and paging pushed into SQL
 export {
   FILTER_OPERATORS,
   groupsOfUsers,
@@ -156,7 +156,7 @@ export {
   type ScimRequestRecord,
   type ScimStatusFilter,
 } from './scim-log/scim-request-log.repository.js';
-// SAML identity providers, the service provider's state, and SSO sessions (issue 5)
+// SAML identity providers, the service provider's state, and SSO sessions
 export type { SamlSettings } from './config/load-config.js';
 export {
   describeCertificate,

@@ -1,4 +1,4 @@
-// Issue 7, journey 7 (b): the SCIM process killed with SIGKILL in the middle of a /Bulk of many
+// Journey 7 (b): the SCIM process killed with SIGKILL in the middle of a /Bulk of many
 // POSTs (no graceful shutdown, connections cut mid-transaction). After a restart each operation
 // is either fully applied (the user with its emails, audit event and outbox entry) or not at all,
 // and the restarted process serves the directory as the database holds it. The test runs its own

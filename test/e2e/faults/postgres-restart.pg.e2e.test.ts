@@ -1,4 +1,4 @@
-// Issue 7, journey 7 (a): PostgreSQL stopped and started again in the middle of a sync. The SCIM
+// Journey 7 (a): PostgreSQL stopped and started again in the middle of a sync. The SCIM
 // and SSO apps run as real processes against a cluster of the test's own (test/helpers/
 // pg-cluster.ts, so the shared server is never touched). While the database is down both keep
 // running, /healthz answers 200, /readyz, SCIM (a SCIM error body) and the sign-in answer 503;

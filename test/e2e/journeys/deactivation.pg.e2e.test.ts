@@ -1,5 +1,5 @@
-// Issue 7, journey 3: SCIM sets `active: false`; the live session ends at once (whoami 401,
-// PRODUCT.md rule 4) and the next sign-in is refused with a clear page and an audit event
+// Journey 3: SCIM sets `active: false`; the live session ends at once (whoami 401,
+// rule 4) and the next sign-in is refused with a clear page and an audit event
 // (rule 3), without JIT bringing the person back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

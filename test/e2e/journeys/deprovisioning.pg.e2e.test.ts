@@ -1,4 +1,4 @@
-// Issue 7, journey 4: SCIM DELETE deprovisions (PRODUCT.md rule 5): 404 on SCIM, sign-in
+// Journey 4: SCIM DELETE deprovisions (rule 5): 404 on SCIM, sign-in
 // refused; a SCIM create of the same person within the grace period restores the same id; once
 // the grace period is over (the shared clock moved by hand) the purge removes the user with its
 // links, sessions, emails and memberships.

@@ -1,5 +1,5 @@
-// Issue 7, journey 1: the first sign-in by SAML creates a JIT user; SCIM then pushes the same
-// person, and it is still one user with the same id, now SCIM-managed (PRODUCT.md rule 1). Both
+// Journey 1: the first sign-in by SAML creates a JIT user; SCIM then pushes the same
+// person, and it is still one user with the same id, now SCIM-managed (rule 1). Both
 // ways an IdP pushes are covered: Entra's filtered GET then PATCH, and a plain POST.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -41,7 +41,7 @@ describe('journey 1: JIT first, then SCIM pushes the same person', () => {
     const nameId = 'ann@journey1.example';
     const { browser, id } = await firstSignIn(nameId);
 
-    // Entra looks the person up before it creates (peers-and-idps §4).
+    // Entra looks the person up before it creates (apps/scim/test/interop/fixtures/entra.ts).
     const found = await acme.scim.findByUserName(nameId);
     expect(found.status).toBe(200);
     expect(found.body.totalResults).toBe(1);

@@ -1,5 +1,5 @@
-// Issue 7, journey 2: SCIM pushes first; the first sign-in links to that user and creates
-// nothing (PRODUCT.md rule 2: match by userName, then link).
+// Journey 2: SCIM pushes first; the first sign-in links to that user and creates
+// nothing (rule 2: match by userName, then link).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   directoryOf,

@@ -1,4 +1,4 @@
-// Issue 7, journey 6: tenant isolation. Tokens, sessions, IdPs and users of tenant A reach
+// Journey 6: tenant isolation. Tokens, sessions, IdPs and users of tenant A reach
 // nothing of tenant B, across every endpoint: SCIM (by id, list, filter, search, bulk, group
 // members), SSO (login, ACS, metadata, SLO, whoami, logout) and the admin API (a tenant A route
 // never shows or changes B's things). Every refusal is a 404 or 401, and nothing is written.

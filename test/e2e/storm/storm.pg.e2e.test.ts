@@ -1,4 +1,4 @@
-// Issue 7, journey 5: a storm. Two instances of the SCIM, SSO and admin apps, the second of each
+// Journey 5: a storm. Two instances of the SCIM, SSO and admin apps, the second of each
 // with its own connection pool on one PostgreSQL database (as two processes behind a load balancer would
 // be), and 50 people pushed, patched, grouped and signed in at the same time, every request sent
 // to a random instance. Afterwards: no 5xx, exactly 50 users, every SAML link and session

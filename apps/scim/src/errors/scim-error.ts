@@ -85,7 +85,7 @@ const scimTypeOf = (error: PublicError): ScimType | undefined =>
 /**
  * scimmy reports bad input as SCIMMY.Types.Error (status + scimType): that becomes our ScimError;
  * any other error is returned untouched (a TypeError of ours is a bug and must stay a 500, never a
- * 400: libraries.md §A3).
+ * 400: scimmy itself turns a TypeError thrown in a handler into 400 `invalidValue`).
  */
 export function toScimError(error: unknown): unknown {
   if (!(error instanceof SCIMMY.Types.Error)) return error;

@@ -1,6 +1,7 @@
 // SCIM filter text (RFC 7644 §3.4.2.2) -> core's Filter, every attribute resolved against the
 // schemas. scim2-parse-filter does the grammar (it gets `not (…)`, nesting, escaped quotes and
-// valuePaths right, unlike scimmy's parser: libraries.md §A5); this module does the meaning.
+// valuePaths right; scimmy 1.3.5's parser reads `not (a or b)` wrongly, rejects escaped quotes and
+// nested parentheses, and accepts `userName eq`); this module does the meaning.
 import { parse, type Filter as ParsedFilter, type ValuePath } from 'scim2-parse-filter';
 import type { AttributeRef, Filter, FilterOperator, FilterValue } from '@roster/core';
 import { ScimError } from '../errors/scim-error.js';

@@ -8,7 +8,7 @@ export function tenantOf(req: Request): Tenant {
   return tenant;
 }
 
-/** Who changes the directory: the tenant's SCIM token, with the request id (PRODUCT.md rule 7). */
+/** Who changes the directory: the tenant's SCIM token, with the request id (rule 7 in the README's "The rules"). */
 export function changeContextOf(req: Request): ChangeContext {
   return {
     actor: { type: 'scim_token', ...(req.scimTokenId ? { id: req.scimTokenId } : {}) },

@@ -207,7 +207,7 @@ export function parseProjection(params: Params, resourceType: ResourceType): Pro
   }
   if (include) {
     // schemas, id and meta always: scimmy's projection drops them otherwise, and crashes on a
-    // projection of only a sub-attribute or an extension attribute (libraries.md §A6).
+    // projection of only a sub-attribute or an extension attribute (scimmy 1.3.5).
     const wanted = [
       'schemas',
       'id',

@@ -6,7 +6,8 @@ import type { MemberRef, PatchOperation, PatchRequest } from './patch-types.js';
 
 /**
  * Group `members` changes as a delta, so a membership PATCH costs what it changes and never loads
- * the group's members (libraries.md §A7). The operations are folded in order:
+ * the group's members (scimmy's PatchOp would need the whole group, about 0.6 s of CPU per change at
+ * 2k members). The operations are folded in order:
  * - `replaceAll` set: the group's members become exactly that list; `add` and `remove` are then
  *   empty (later operations were folded into it);
  * - otherwise: delete the `remove` ids, insert the `add` refs; the two never share an id.

@@ -1,6 +1,6 @@
 /**
  * SCIM PATCH (RFC 7644 §3.5.2) for Users and Groups, with the forms Entra ID, Okta and JumpCloud
- * send (peers-and-idps.md §4). Route flow:
+ * send (each with its source in test/interop/fixtures). Route flow:
  *   Users:  normalisePatchRequest → applyUserPatch → 200 with the result, or 204 when undefined.
  *   Groups: normalisePatchRequest → splitGroupPatch → member delta (SQL) + applyGroupPatch.
  * Log the `quirks` lines that normalisePatchRequest returns.

@@ -20,7 +20,7 @@ import { ENTERPRISE_USER_SCHEMA } from '../scim-config.js';
 import { definitionOf } from './scim-resources.js';
 
 /**
- * The one visible normalisation step between an IdP's PATCH body and scimmy (issue 6 point 7).
+ * The one visible normalisation step between an IdP's PATCH body and scimmy.
  *
  * It checks the RFC 7644 §3.5.2 envelope, then runs `NORMALISATION_RULES` in order. Each rule is
  * small and named after what it fixes; each quirk rule that changes something adds one line to

@@ -7,7 +7,7 @@ import { definitionOf, findAttribute } from './scim-resources.js';
  * An RFC 7644 §3.10 attribute path, split into its parts:
  * `[schemaUrn ":"] attribute ["[" filter "]"] ["." subAttribute]`.
  * The schema URN is matched against the declared schema ids, never split on dots: the enterprise
- * URN contains "2.0" (peers-and-idps.md §4, Entra ID manager).
+ * URN contains "2.0" (Entra ID's manager path, test/interop/fixtures/entra.ts).
  */
 export interface PatchPath {
   /** The declared schema id the path starts with (core or extension), as declared. */
@@ -73,7 +73,7 @@ export function parsePatchPath(path: string, resourceType: PatchResourceType): P
     } catch (error) {
       throw invalidPath(path, `bad value filter (${(error as Error).message})`);
     }
-    // scimmy accepts a comparison without a value (libraries.md §0.3), and some garbage.
+    // scimmy 1.3.5 accepts a comparison without a value, and some garbage.
     if (hasMalformedComparison(parsed))
       throw invalidPath(path, 'a comparison in the filter is malformed');
   }

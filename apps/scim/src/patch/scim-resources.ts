@@ -3,7 +3,7 @@ import type { PatchResourceType } from './patch-types.js';
 
 /**
  * Multi-valued sub-attributes whose type scimmy 1.3.5 declares with `canonicalValues: []`, which it
- * reads as "no value allowed" (libraries.md §A3). RFC 7643 §4.1.2 gives them no canonical list,
+ * reads as "no value allowed". RFC 7643 §4.1.2 gives them no canonical list,
  * and Entra ID sends `roles[].type: "WindowsAzureActiveDirectoryRole"`, so any value is accepted.
  */
 const FREE_TYPE_ATTRIBUTES = ['roles.type', 'x509Certificates.type'] as const;
@@ -12,8 +12,7 @@ let declared = false;
 
 /**
  * Declares the User (with the enterprise extension, optional) and Group resources in scimmy and
- * fixes its schema definitions once per process. scimmy's state is process-global (libraries.md
- * §A1), so this is the one place that shapes it; call it at start-up (the PATCH functions call it
+ * fixes its schema definitions once per process. scimmy's state is process-global, so this is the one place that shapes it; call it at start-up (the PATCH functions call it
  * too). Idempotent: later calls do nothing, and scimmy itself treats a second declaration of the
  * same class, or a second `extend` with the same extension, as a no-op.
  */

@@ -57,7 +57,7 @@ export function readGroupBody(
   pathId?: string,
 ): { attributes: GroupAttributes; members: string[] | undefined; quirks: string[] } {
   // Entra adds "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group" to
-  // `schemas` (peers-and-idps.md §4 [E1]); scimmy keeps the core schema's attributes only.
+  // `schemas` (test/interop/fixtures/entra.ts); scimmy keeps the core schema's attributes only.
   const { representation, quirks } = readResourceBody('Group', body, pathId);
   const members =
     isObject(body) && Array.isArray(body.members) ? memberIdsOf(body.members) : undefined;

@@ -80,7 +80,8 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     const current = await findGroup(db, input.tenant.id, idOf(input));
     if (!current) throw notFound(idOf(input));
     // Members are rows: member operations become a delta and the group's members are never
-    // loaded, so one change costs the same in a group of 10 or of 100k (libraries.md §A7).
+    // loaded, so one change costs the same in a group of 10 or of 100k (scimmy's PatchOp would
+    // rewrite the whole group).
     const representation = groupResource(current, undefined, input.baseUrl);
     const { request, quirks } = normalisePatchRequest(input.body, 'Group', representation);
     logQuirks(input, quirks);

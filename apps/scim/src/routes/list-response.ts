@@ -13,7 +13,7 @@ export interface PageInfo {
 
 /**
  * RFC 7644 §3.4.2 ListResponse, built here rather than by scimmy, whose ListResponse re-sorts and
- * re-slices pages in memory (libraries.md §A6). itemsPerPage is the number of resources on this
+ * re-slices pages in memory (scimmy 1.3.5). itemsPerPage is the number of resources on this
  * page, as Okta's validator requires.
  */
 export function listResponse(

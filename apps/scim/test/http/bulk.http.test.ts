@@ -1,4 +1,4 @@
-// Issue 6 point 9: /Bulk (RFC 7644 §3.7) on the real server.
+// /Bulk (RFC 7644 §3.7) on the real server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BULK_REQUEST_SCHEMA,

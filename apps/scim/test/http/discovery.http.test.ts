@@ -1,4 +1,4 @@
-// Issue 6 points 1 and 2: the per-tenant endpoint and discovery that tells the truth (RFC 7644 §4).
+// the per-tenant endpoint and discovery that tells the truth (RFC 7644 §4).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENTERPRISE_SCHEMA,

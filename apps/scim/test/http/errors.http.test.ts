@@ -1,4 +1,4 @@
-// Issue 6 point 11: every failure as an RFC 7644 §3.12 error, and nothing written.
+// every failure as an RFC 7644 §3.12 error, and nothing written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   countRows,

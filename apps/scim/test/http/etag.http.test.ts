@@ -1,4 +1,4 @@
-// Issue 6 point 8: versions as weak ETags, If-Match and If-None-Match (RFC 7644 §3.14).
+// versions as weak ETags, If-Match and If-None-Match (RFC 7644 §3.14).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createGroup,

@@ -1,4 +1,4 @@
-// Issue 6 point 4: /Groups on the real server, members as rows (users and groups).
+// /Groups on the real server, members as rows (users and groups).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   countRows,
@@ -189,7 +189,7 @@ describe('PATCH /Groups/:id (RFC 7644 §3.5.2)', () => {
       sorted(bob.id, cat.id),
     );
 
-    // Entra's form: remove with the members in the value (peers-and-idps §4).
+    // Entra's form: remove with the members in the value (test/interop/fixtures/entra.ts).
     const removedByValue = await acme.patch(
       `/Groups/${group.id}`,
       patchOp({ op: 'Remove', path: 'members', value: [{ value: bob.id }] }),

@@ -1,4 +1,4 @@
-// Issue 6 point 6: lists (RFC 7644 §3.4.2, §3.4.3) and RFC 9865 cursors on the real server.
+// lists (RFC 7644 §3.4.2, §3.4.3) and RFC 9865 cursors on the real server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityKey } from '@roster/core';
 import {

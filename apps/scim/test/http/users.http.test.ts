@@ -1,4 +1,4 @@
-// Issue 6 points 1 and 3, and PRODUCT.md rules 1, 4 and 5 through SCIM: /Users on the real server.
+// rules 1, 4 and 5 through SCIM: /Users on the real server.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityKey, signInWithSaml, type ChangeContext } from '@roster/core';
@@ -437,7 +437,7 @@ describe('PATCH /Users/:id (RFC 7644 §3.5.2)', () => {
       harness.clock,
     );
     expect(again.outcome).toBe('refused');
-    // Entra's form: no path, a value object with a string boolean (peers-and-idps §4).
+    // Entra's form: no path, a value object with a string boolean (test/interop/fixtures/entra.ts).
     const reactivated = await acme.patch(
       `/Users/${user.id}`,
       patchOp({ op: 'Replace', value: { active: true } }),

@@ -1,5 +1,5 @@
 /**
- * The interoperability suite (issue 6): each IdP's request sequences, taken from its public
+ * The interoperability suite: each IdP's request sequences, taken from its public
  * documentation or observed traffic (every step names its source), replayed against the SCIM app;
  * each answer is checked against RFC 7644 and each sequence ends with a check of the stored state.
  */

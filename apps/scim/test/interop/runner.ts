@@ -25,7 +25,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** One request as the IdP sends it, and what the RFC says the answer must be. */
 export interface InteropStep {
   readonly name: string;
-  /** Where the request's shape comes from: document and section, or a key of peers-and-idps.md. */
+  /** Where the request's shape comes from: document and section, or a key of the fixture's `sources`. */
   readonly source: string;
   readonly request: {
     readonly method: HttpMethod;

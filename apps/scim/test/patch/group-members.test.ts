@@ -10,7 +10,7 @@ import { GROUP_SCHEMA, failureOf, patchBody, storedGroup } from './fixtures.js';
 const split = (...operations: unknown[]) =>
   splitGroupPatch(normalisePatchRequest(patchBody(...operations), 'Group', storedGroup()).request);
 
-// Member changes become a delta (libraries.md §A7): the group's members are never loaded.
+// Member changes become a delta (never through scimmy's PatchOp): the group's members are never loaded.
 describe('splitGroupPatch', () => {
   it('adds members, deduplicated, with their type when sent', () => {
     expect(

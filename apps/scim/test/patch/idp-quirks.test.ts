@@ -11,7 +11,8 @@ import {
   storedUser,
 } from './fixtures.js';
 
-// The request bodies are the ones shared/notes/peers-and-idps.md §4 quotes, with their sources.
+// The request bodies are the ones each IdP's documents or public threads show (sources as in
+// test/interop/fixtures).
 
 /** What the groups route does: normalise, split, patch the attributes. */
 async function patchGroup(body: unknown, current = storedGroup()) {

@@ -241,7 +241,7 @@ export function samlRouter(ctx: SsoContext): Router {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const query = req.query as Record<string, string | undefined>;
     const rawQuery = req.originalUrl.split('?')[1] ?? '';
-    // node-saml accepts an unsigned redirect message (libraries.md §B3): require the signature.
+    // node-saml 5.1.0 accepts an unsigned redirect message: require the signature.
     if ((!query.SAMLRequest && !query.SAMLResponse) || !query.Signature || !query.SigAlg) {
       req.log.warn(
         { tenant: tenant.slug, idpId: idp.id, reason: 'unsigned_logout' },

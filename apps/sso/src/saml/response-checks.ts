@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // The DOM types of the documents parseXmlStrictly returns (xmldom implements them).
-// The checks node-saml 5.1.0 leaves to the service provider (libraries.md §B6): SHA-1, Issuer,
+// The checks node-saml 5.1.0 leaves to the service provider (ADR 7): SHA-1, Issuer,
 // Destination, bearer SubjectConfirmation with Recipient and InResponseTo, replay's expiry.
 // Everything after validation reads only the signed assertion (profile.getAssertion()).
 import { parseXmlStrictly } from '@roster/core';

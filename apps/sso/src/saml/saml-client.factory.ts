@@ -1,4 +1,5 @@
-// One node-saml instance per request, every security option written out (libraries.md §0.6).
+// One node-saml instance per request, every security option written out (ADR 7):
+// node-saml's own defaults are permissive (no InResponseTo check, SHA-1, an in-memory cache).
 import { SAML, ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
 import type { SamlIdp, ServiceProviderUrls } from '@roster/core';
 import type { SsoSettings } from './settings.js';

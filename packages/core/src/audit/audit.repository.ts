@@ -4,7 +4,7 @@ import type { AuditEventTable } from '../db/database.js';
 import type { Db, Tx } from '../db/transaction.js';
 import { clampLimit } from '../ids.js';
 
-/** One line of the audit trail (PRODUCT.md rule 7). */
+/** One line of the audit trail (rule 7). */
 export interface AuditEvent {
   readonly id: number;
   readonly tenantId: string | null;

@@ -26,7 +26,7 @@ const postgresUrl = z.url({
 export const DEFAULT_SCIM_RATE_LIMIT_BURST = 200;
 
 /**
- * Every environment variable Roster reads, in one schema (PRODUCT.md "Running it").
+ * Every environment variable Roster reads, in one schema (README, "Configuration").
  * Empty strings count as unset, so `FOO= npm start` falls back to the default.
  */
 export const environmentSchema = z

@@ -1,6 +1,6 @@
 import type { ActorType } from '../db/database.js';
 
-/** Who asked for a change: recorded on every audit event (PRODUCT.md rule 7). */
+/** Who asked for a change: recorded on every audit event (rule 7). */
 export interface Actor {
   readonly type: ActorType;
   /** The SCIM token id, IdP id or operator name; absent for the system. */

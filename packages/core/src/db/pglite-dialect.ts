@@ -21,8 +21,7 @@ import {
  * PGlite is a single PostgreSQL session on the main thread, so two kysely "connections" would
  * share one session and interleave their transactions. The driver hands out the session to one
  * holder at a time, in FIFO order: a transaction owns it from BEGIN until COMMIT/ROLLBACK, and
- * single queries wait their turn. (No published dialect supports pglite 0.5; see
- * shared/notes/performance.md §3.)
+ * single queries wait their turn. (No published kysely dialect supports pglite 0.5.)
  */
 export class PGliteDialect implements Dialect {
   readonly #pglite: PGlite;

@@ -2,7 +2,7 @@
 // is only ever added here; renaming or removing one is a breaking change of @roster/core/directory.
 import type { User } from '../users/user.js';
 
-/** Where a user is in its life (PRODUCT.md "The one user"). */
+/** Where a user is in its life (README, "The rules"). */
 export type DirectoryUserState = 'active' | 'inactive' | 'deprovisioned';
 
 /** An email address of a user (RFC 7643 §4.1.2). */

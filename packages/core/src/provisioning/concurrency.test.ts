@@ -1,4 +1,4 @@
-// PRODUCT.md rule 8: any interleaving of SCIM requests and sign-ins for one person leaves exactly
+// rule 8: any interleaving of SCIM requests and sign-ins for one person leaves exactly
 // one user. On PostgreSQL the racers use separate pools (separate connections, as separate
 // instances would); on the embedded engine the same races run through its one session.
 import { sql } from 'kysely';

@@ -31,7 +31,7 @@ export function scheduleMaintenance(
     try {
       const { deactivated } = await deactivateDormantUsers(db, clock);
       const { purged } = await purgeExpiredUsers(db, clock);
-      // Expired AuthnRequest ids, assertion ids and sessions (issue 5): nothing reads them again.
+      // Expired AuthnRequest ids, assertion ids and sessions: nothing reads them again.
       await pruneSamlState(db, clock.now());
       if (deactivated > 0 || purged > 0)
         logger.info({ deactivated, purged }, 'jobs.maintenance.done');

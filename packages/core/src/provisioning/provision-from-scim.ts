@@ -49,7 +49,7 @@ function assertUserName(attributes: UserAttributes): void {
 }
 
 /**
- * A SCIM POST /Users (PRODUCT.md rules 1 and 5): create, adopt a matching JIT user, or restore
+ * A SCIM POST /Users (rules 1 and 5): create, adopt a matching JIT user, or restore
  * a deprovisioned one within its grace period; a SCIM-managed duplicate is a `Conflict`.
  *
  * @example

@@ -1,4 +1,4 @@
-// A test per rule of PRODUCT.md ("Reconciliation rules"), through the use cases, on a real database.
+// A test per rule of the README's "The rules", through the use cases, on a real database.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../clock.js';

@@ -1,4 +1,4 @@
-// The SAML door (PRODUCT.md rules 2 and 3): one transaction finds, decides, links or creates,
+// The SAML door (rules 2 and 3): one transaction finds, decides, links or creates,
 // refreshes a JIT user, and opens the session; a refusal writes only its audit event.
 import { createHash, randomBytes } from 'node:crypto';
 import { recordAudit } from '../audit/audit.repository.js';

@@ -1,4 +1,4 @@
-// The reconciliation rules of PRODUCT.md, in one place, as pure decisions over the candidates a
+// The reconciliation rules (README, "The rules"), in one place, as pure decisions over the candidates a
 // use case found (and locked). No I/O here: the use cases in ../provisioning apply the decisions.
 import type { User } from '../users/user.js';
 
@@ -30,7 +30,7 @@ export type ScimCreateDecision =
     };
 
 /**
- * PRODUCT.md rules 1 and 5. A SCIM-managed match is a 409; a JIT match is adopted (same id,
+ * rules 1 and 5. A SCIM-managed match is a 409; a JIT match is adopted (same id,
  * links kept, SCIM's attributes win); a deprovisioned match within its grace period is restored.
  */
 export function decideScimCreate(candidates: ScimCreateCandidates, now: Date): ScimCreateDecision {
@@ -117,7 +117,7 @@ export type SignInDecision =
     };
 
 /**
- * PRODUCT.md rules 2 and 3: find by link, else match as the IdP allows and link, else the JIT
+ * rules 2 and 3: find by link, else match as the IdP allows and link, else the JIT
  * policy. Inactive and deprovisioned users are refused; SCIM-managed users are never refreshed
  * from an assertion.
  */

@@ -76,7 +76,7 @@ export const IDP_PRESETS = {
 export type IdpPresetName = keyof typeof IDP_PRESETS;
 export const IDP_PRESET_NAMES = Object.keys(IDP_PRESETS) as IdpPresetName[];
 
-/** An identity provider of a tenant (PRODUCT.md "The SSO surface"). */
+/** An identity provider of a tenant (README, "Single sign-on (SAML)"). */
 export interface SamlIdp {
   readonly id: string;
   readonly tenantId: string;

@@ -1,5 +1,5 @@
 // SSO sessions: server-side rows keyed by the SHA-256 of the cookie value, with idle and
-// absolute timeouts (PRODUCT.md "The SSO surface"); SCIM deactivation deletes them (rule 4).
+// absolute timeouts (README, "Single sign-on (SAML)"); SCIM deactivation deletes them (rule 4).
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import {

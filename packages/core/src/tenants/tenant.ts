@@ -1,10 +1,10 @@
 import { invalid } from '../errors.js';
 
-/** An organisation's own directory, with its settings (PRODUCT.md: per-tenant rules). */
+/** An organisation's own directory, with its settings. */
 export interface Tenant {
   readonly id: string;
   readonly slug: string;
-  /** Days a deprovisioned user waits before it is purged (PRODUCT.md rule 5). */
+  /** Days a deprovisioned user waits before it is purged (rule 5). */
   readonly gracePeriodDays: number;
   /** Days without sign-in after which an unadopted JIT user is deactivated; null = off (rule 6). */
   readonly cleanupAfterDays: number | null;

@@ -1,6 +1,6 @@
 import type { LifecycleState, UserSource } from '../db/database.js';
 
-/** A person as the operator sees them in a listing (PRODUCT.md "The one user"). */
+/** A person as the operator sees them in a listing (README, "The rules"). */
 export interface UserSummary {
   readonly id: string;
   readonly tenantId: string;
@@ -25,7 +25,7 @@ export interface UserEmail {
   readonly primary?: boolean | undefined;
 }
 
-/** The one user, whichever door they came in by (PRODUCT.md "The one user"). */
+/** The one user, whichever door they came in by (README, "The rules"). */
 export interface User extends UserSummary {
   readonly givenName: string | null;
   readonly familyName: string | null;

@@ -58,7 +58,7 @@ const statements = [
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     -- deprovisioned users always wait for a purge date; dormant (inactive) JIT users may too
-    -- (PRODUCT.md rules 5 and 6); active users never do.
+    -- (rules 5 and 6); active users never do.
     constraint users_purge_date_matches_state check (
       (lifecycle_state = 'deprovisioned' and purge_after is not null)
       or lifecycle_state = 'inactive'

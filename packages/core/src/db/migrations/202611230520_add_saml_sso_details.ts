@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // Frozen in time: never import application code here, never edit after it shipped.
-// What the SAML service provider needs beside 202611230400's tables (issue 5).
+// What the SAML service provider needs beside 202611230400's tables.
 
 const statements = [
   // Where the metadata came from, so `roster idp update --metadata` can be told "again".
