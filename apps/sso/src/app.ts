@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Clock, Logger, RosterConfig, RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, renderJsonError, type Lifecycle } from '@roster/http';
+import { cookiePolicyOf, crossSiteSignInWarning } from './http/cookies.js';
 import { errorPage } from './http/pages.js';
 import { samlRouter, wantsHtml } from './routes/saml.route.js';
 import { sessionRouter } from './routes/session.route.js';
@@ -36,8 +37,10 @@ export function createSsoApp(deps: SsoAppDeps): Express {
     clock: deps.clock,
     settings,
     baseUrl: deps.baseUrl,
-    secure: deps.baseUrl.startsWith('https://'),
+    cookies: cookiePolicyOf(deps.baseUrl),
   };
+  const warning = crossSiteSignInWarning(deps.baseUrl);
+  if (warning) deps.logger.warn({ ssoBaseUrl: deps.baseUrl }, `sso.insecure_base_url: ${warning}`);
   app.use(samlRouter(ctx));
   app.use(sessionRouter(ctx));
   return finishApp(app, (error, req, res) => {

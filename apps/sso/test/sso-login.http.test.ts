@@ -48,7 +48,8 @@ describe('SP-initiated login against the test IdP', () => {
       c.startsWith('roster_session='),
     );
     expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Lax/);
+    // SameSite=None: the next login's ACS, a cross-site POST, must see it to end this session.
+    expect(cookie).toMatch(/SameSite=None/);
     expect(cookie).toMatch(/Secure/);
     expect(cookie).toMatch(/Path=\/saml\/acme/);
 

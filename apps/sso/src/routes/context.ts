@@ -10,6 +10,7 @@ import {
   type Tenant,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
+import type { CookiePolicy } from '../http/cookies.js';
 import type { SsoSettings } from '../saml/settings.js';
 
 export interface SsoContext {
@@ -17,8 +18,8 @@ export interface SsoContext {
   readonly clock: Clock;
   readonly settings: SsoSettings;
   readonly baseUrl: string;
-  /** Cookies get Secure when the public base URL is https. */
-  readonly secure: boolean;
+  /** What the cookies can be, from the public base URL (`cookiePolicyOf`). */
+  readonly cookies: CookiePolicy;
 }
 
 export async function tenantOf(ctx: SsoContext, req: Request): Promise<Tenant> {

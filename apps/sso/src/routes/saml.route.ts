@@ -29,7 +29,12 @@ import {
 } from '../http/cookies.js';
 import { errorPage, signedOutPage } from '../http/pages.js';
 import { toAssertedIdentity } from '../saml/assertion.mapper.js';
-import { classifyValidationError, REFUSAL_REASONS, SignInRefused } from '../saml/refusals.js';
+import {
+  classifyValidationError,
+  REFUSAL_REASONS,
+  refusalAnswer,
+  SignInRefused,
+} from '../saml/refusals.js';
 import { DatabaseRequestIdCache } from '../saml/request-id.cache.js';
 import {
   checkAssertion,
@@ -46,6 +51,11 @@ export function samlRouter(ctx: SsoContext): Router {
   const router = Router();
   const { db, clock, settings } = ctx;
   const cookiePath = (tenant: Tenant) => tenantSsoPath(tenant.slug);
+  const sessionCookieScope = (tenant: Tenant) => ({
+    path: cookiePath(tenant),
+    policy: ctx.cookies,
+    crossSitePost: true,
+  });
   const sessionPolicy = {
     idleTimeoutMs: settings.sessionIdleTimeoutMs,
     absoluteTimeoutMs: settings.sessionAbsoluteTimeoutMs,
@@ -90,7 +100,7 @@ export function samlRouter(ctx: SsoContext): Router {
     const location = await saml.getAuthorizeUrlAsync('', undefined, {});
     setCookie(res, LOGIN_COOKIE, browser, {
       path: cookiePath(tenant),
-      secure: ctx.secure,
+      policy: ctx.cookies,
       maxAgeMs: settings.requestTtlMs,
       crossSitePost: true,
     });
@@ -122,7 +132,7 @@ export function samlRouter(ctx: SsoContext): Router {
           detail: refusal.detail,
           nameId,
         });
-        const [status, message] = REFUSAL_REASONS[refusal.reason];
+        const [status, message] = refusalAnswer(refusal.reason, ctx.cookies);
         errorPage(res, status, message, req.id);
       };
 
@@ -205,8 +215,10 @@ export function samlRouter(ctx: SsoContext): Router {
       if (previous) await endSession(db, tenant.id, previous);
       setCookie(res, SESSION_COOKIE, result.session.token, {
         path: cookiePath(tenant),
-        secure: ctx.secure,
+        policy: ctx.cookies,
         maxAgeMs: settings.sessionAbsoluteTimeoutMs,
+        // The next login's ACS (a cross-site POST) must see it to end this session.
+        crossSitePost: true,
       });
       req.log.info(
         {
@@ -270,7 +282,7 @@ export function samlRouter(ctx: SsoContext): Router {
       );
       throw new HttpError(400, 'InvalidLogout', 'The sign-out message could not be verified.');
     }
-    clearCookie(res, SESSION_COOKIE, { path: cookiePath(tenant), secure: ctx.secure });
+    clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
     if (query.SAMLRequest && result.profile) {
       const ended = await endSessionsBySamlLogout(
         db,
@@ -301,7 +313,7 @@ export function samlRouter(ctx: SsoContext): Router {
     const returnTo = checkReturnTo(req.query.returnTo, tenant, ctx.baseUrl);
     const token = readCookie(req, SESSION_COOKIE);
     const ended = token ? await endSession(db, tenant.id, token) : undefined;
-    clearCookie(res, SESSION_COOKIE, { path: cookiePath(tenant), secure: ctx.secure });
+    clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
     res.set('cache-control', 'no-store');
     const idp = ended?.idpId ? await findSamlIdp(db, tenant.id, ended.idpId) : undefined;
     if (ended?.nameId && idp?.sloUrl) {
