@@ -3,7 +3,7 @@ import type { Clock, Logger, RosterConfig, RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, renderJsonError, type Lifecycle } from '@roster/http';
 import { cookiePolicyOf, crossSiteSignInWarning } from './http/cookies.js';
 import { errorPage } from './http/pages.js';
-import { samlRouter, wantsHtml } from './routes/saml.route.js';
+import { actionOf, samlRouter, wantsHtml } from './routes/saml.route.js';
 import { sessionRouter } from './routes/session.route.js';
 import { ssoSettingsFrom, type SsoSettings } from './saml/settings.js';
 
@@ -44,7 +44,7 @@ export function createSsoApp(deps: SsoAppDeps): Express {
   app.use(samlRouter(ctx));
   app.use(sessionRouter(ctx));
   return finishApp(app, (error, req, res) => {
-    if (wantsHtml(req)) errorPage(res, error.status, error.message, req.id);
+    if (wantsHtml(req)) errorPage(res, error.status, error.message, req.id, actionOf(req));
     else renderJsonError(error, req, res);
   });
 }

@@ -28,11 +28,17 @@ ${body}
 }
 
 /** An error a person understands, with the request id to quote; never a stack or an XML echo. */
-export function errorPage(res: Response, status: number, message: string, requestId: string): void {
+export function errorPage(
+  res: Response,
+  status: number,
+  message: string,
+  requestId: string,
+  action: 'sign-in' | 'sign-out' = 'sign-in',
+): void {
   page(
     res,
     status,
-    status === 404 ? 'Not found' : 'Sign-in failed',
+    status === 404 ? 'Not found' : action === 'sign-out' ? 'Sign-out failed' : 'Sign-in failed',
     `<p>${escapeHtml(message)}</p>
 <p class="muted">If this keeps happening, give your administrator this request id: <code id="request-id">${escapeHtml(requestId)}</code></p>`,
   );
@@ -52,19 +58,25 @@ export function landingPage(
   );
 }
 
-export function signedOutPage(res: Response, logins: { name: string; url: string }[]): void {
+export function signedOutPage(
+  res: Response,
+  logins: { name: string; url: string }[],
+  options: { status?: number; notice?: string } = {},
+): void {
   const links = logins
     .map(
       (l) =>
         `<li><a class="button" href="${escapeHtml(l.url)}">Sign in with ${escapeHtml(l.name)}</a></li>`,
     )
     .join('\n');
+  const notice = options.notice ? `<p id="notice">${escapeHtml(options.notice)}</p>\n` : '';
   page(
     res,
-    200,
+    options.status ?? 200,
     'You are not signed in',
-    logins.length > 0
-      ? `<ul id="logins">${links}</ul>`
-      : '<p>No identity provider is set up yet.</p>',
+    notice +
+      (logins.length > 0
+        ? `<ul id="logins">${links}</ul>`
+        : '<p>No identity provider is set up yet.</p>'),
   );
 }

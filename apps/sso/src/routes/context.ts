@@ -49,23 +49,49 @@ export function checkReturnTo(
   tenant: Tenant,
   ssoBaseUrl: string,
 ): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  const refuse = () =>
-    new HttpError(
+  const asked = returnToOf(value, tenant, ssoBaseUrl);
+  if (asked.refused)
+    throw new HttpError(
       400,
       'ReturnToNotAllowed',
       'The address to return to after sign-in is not allowed for this organisation.',
     );
-  if (typeof value !== 'string' || value.length > 2048) throw refuse();
+  return asked.url;
+}
+
+/** `checkReturnTo` without the throw: where sign-out must go on even when it is refused. */
+export function returnToOf(
+  value: unknown,
+  tenant: Tenant,
+  ssoBaseUrl: string,
+): { readonly url?: string; readonly refused: boolean } {
+  if (value === undefined || value === '') return { refused: false };
+  const refused = { refused: true } as const;
+  if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH) return refused;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw refuse();
+    return refused;
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password)
-    throw refuse();
+    return refused;
   const allowed = new Set([...tenant.allowedOrigins, new URL(ssoBaseUrl).origin]);
-  if (!allowed.has(url.origin)) throw refuse();
-  return url.href;
+  if (!allowed.has(url.origin)) return refused;
+  return { url: url.href, refused: false };
 }
+
+/** Said wherever a sign-out message is refused: the browser that brought it is signed out anyway. */
+export const SIGNED_OUT_HERE =
+  'You are signed out of Roster here; your identity provider may still have you signed in.';
+
+export const RETURN_TO_REFUSED = 'return_to_refused';
+/** Notices the signed-out page shows (`?notice=<key>`): fixed texts, never echoed input. */
+export const SIGNED_OUT_NOTICES = {
+  [RETURN_TO_REFUSED]:
+    'You are signed out. The address to return to after sign-out is not allowed for this organisation, so you are here instead.',
+} as const;
+export type SignedOutNotice = keyof typeof SIGNED_OUT_NOTICES;
+
+/** Longest returnTo taken (a URL longer than this is refused). */
+const MAX_RETURN_TO_LENGTH = 2048;

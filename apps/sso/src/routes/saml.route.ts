@@ -43,7 +43,17 @@ import {
   refuseSha1,
 } from '../saml/response-checks.js';
 import { createSamlClient } from '../saml/saml-client.factory.js';
-import { checkReturnTo, idpOf, tenantOf, type SsoContext } from './context.js';
+import {
+  checkReturnTo,
+  idpOf,
+  RETURN_TO_REFUSED,
+  returnToOf,
+  SIGNED_OUT_HERE,
+  SIGNED_OUT_NOTICES,
+  tenantOf,
+  type SignedOutNotice,
+  type SsoContext,
+} from './context.js';
 
 const SAML_METADATA_TYPE = 'application/samlmetadata+xml';
 
@@ -253,6 +263,12 @@ export function samlRouter(ctx: SsoContext): Router {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const query = req.query as Record<string, string | undefined>;
     const rawQuery = req.originalUrl.split('?')[1] ?? '';
+    // Whatever the message, the browser that brings it is signed out here: its cookie is cleared,
+    // so the session it names ends too (never another browser's: that takes a verified message).
+    const token = readCookie(req, SESSION_COOKIE);
+    if (token) await endSession(db, tenant.id, token);
+    clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
+    res.set('cache-control', 'no-store');
     // node-saml accepts an unsigned redirect message (libraries.md §B3): require the signature.
     if ((!query.SAMLRequest && !query.SAMLResponse) || !query.Signature || !query.SigAlg) {
       req.log.warn(
@@ -262,7 +278,7 @@ export function samlRouter(ctx: SsoContext): Router {
       throw new HttpError(
         400,
         'InvalidLogout',
-        'The sign-out message is not signed by your identity provider.',
+        `The sign-out message is not signed by your identity provider. ${SIGNED_OUT_HERE}`,
       );
     }
     const cache = cacheFor(tenant, idp, null);
@@ -280,9 +296,12 @@ export function samlRouter(ctx: SsoContext): Router {
         },
         'sso.logout.refused',
       );
-      throw new HttpError(400, 'InvalidLogout', 'The sign-out message could not be verified.');
+      throw new HttpError(
+        400,
+        'InvalidLogout',
+        `The sign-out message could not be verified. ${SIGNED_OUT_HERE}`,
+      );
     }
-    clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
     if (query.SAMLRequest && result.profile) {
       const ended = await endSessionsBySamlLogout(
         db,
@@ -307,17 +326,25 @@ export function samlRouter(ctx: SsoContext): Router {
     signedOutPage(res, await loginLinks(tenant));
   });
 
-  // Local logout, then SAML single logout at the IdP when it offers it.
+  // Local logout, then SAML single logout at the IdP when it offers it. A sign-out always signs
+  // out: a returnTo that is not allowed is refused only once the session has ended.
   const logout = async (req: Request, res: Response) => {
     const tenant = await tenantOf(ctx, req);
-    const returnTo = checkReturnTo(req.query.returnTo, tenant, ctx.baseUrl);
+    const asked = returnToOf(req.query.returnTo, tenant, ctx.baseUrl);
     const token = readCookie(req, SESSION_COOKIE);
     const ended = token ? await endSession(db, tenant.id, token) : undefined;
     clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
     res.set('cache-control', 'no-store');
+    if (asked.refused)
+      req.log.warn(
+        { tenant: tenant.slug, reason: 'return_to_not_allowed' },
+        'sso.logout.return_to_refused',
+      );
     const idp = ended?.idpId ? await findSamlIdp(db, tenant.id, ended.idpId) : undefined;
     if (ended?.nameId && idp?.sloUrl) {
       const sp = serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id);
+      // After the IdP's answer the browser comes back to a page that says the address was refused.
+      const returnTo = asked.refused ? signedOutUrl(tenant, RETURN_TO_REFUSED) : asked.url;
       const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, null, returnTo));
       const location = await saml.getLogoutUrlAsync(
         {
@@ -334,11 +361,28 @@ export function samlRouter(ctx: SsoContext): Router {
       return res.redirect(303, location);
     }
     req.log.info({ tenant: tenant.slug, ended: Boolean(ended) }, 'sso.logout');
-    if (returnTo) return res.redirect(303, returnTo);
+    if (asked.refused)
+      return signedOutRefusal(req, res, tenant, SIGNED_OUT_NOTICES[RETURN_TO_REFUSED]);
+    if (asked.url) return res.redirect(303, asked.url);
     signedOutPage(res, await loginLinks(tenant));
   };
   router.get('/saml/:tenant/logout', logout);
   router.post('/saml/:tenant/logout', logout);
+
+  /** The tenant's signed-out page with a notice (`?notice=`), where a redirect must say something. */
+  const signedOutUrl = (tenant: Tenant, notice: SignedOutNotice) =>
+    `${ctx.baseUrl}${tenantSsoPath(tenant.slug)}/?notice=${notice}`;
+
+  /** Signed out, but what was asked with it is refused: 400, as a page or as JSON. */
+  async function signedOutRefusal(req: Request, res: Response, tenant: Tenant, message: string) {
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.status(400).json({
+        error: { code: 'ReturnToNotAllowed', message, requestId: req.id },
+      });
+      return;
+    }
+    signedOutPage(res, await loginLinks(tenant), { status: 400, notice: message });
+  }
 
   async function loginLinks(tenant: Tenant) {
     return (await listSamlIdps(db, tenant.id)).map((idp) => ({
@@ -357,6 +401,11 @@ export function wantsHtml(req: Request): boolean {
     !req.path.endsWith('/whoami') &&
     req.accepts(['json', 'html']) === 'html'
   );
+}
+
+/** What a person was doing at a SAML endpoint, for the error page's title. */
+export function actionOf(req: Request): 'sign-in' | 'sign-out' {
+  return /\/(logout|slo)\/?$/.test(req.path) ? 'sign-out' : 'sign-in';
 }
 
 export { errorPage };

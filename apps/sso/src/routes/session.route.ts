@@ -9,7 +9,7 @@ import {
 } from '@roster/core';
 import { readCookie, SESSION_COOKIE } from '../http/cookies.js';
 import { landingPage, signedOutPage } from '../http/pages.js';
-import { tenantOf, type SsoContext } from './context.js';
+import { SIGNED_OUT_NOTICES, tenantOf, type SignedOutNotice, type SsoContext } from './context.js';
 
 export function sessionRouter(ctx: SsoContext): Router {
   const router = Router();
@@ -51,12 +51,16 @@ export function sessionRouter(ctx: SsoContext): Router {
     const found = await signedIn(req, tenant);
     if (found) return landingPage(res, found.user, `${tenantSsoPath(tenant.slug)}/logout`);
     const idps = await listSamlIdps(ctx.db, tenant.id);
+    const notice = req.query.notice;
     signedOutPage(
       res,
       idps.map((idp) => ({
         name: idp.name,
         url: serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).loginUrl,
       })),
+      typeof notice === 'string' && Object.hasOwn(SIGNED_OUT_NOTICES, notice)
+        ? { notice: SIGNED_OUT_NOTICES[notice as SignedOutNotice] }
+        : {},
     );
   });
 
