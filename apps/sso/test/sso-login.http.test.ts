@@ -121,6 +121,27 @@ describe('SP-initiated login against the test IdP', () => {
     expect(res.text).toContain(String(res.headers['x-request-id']));
   });
 
+  it('refuses a returnTo over 2048 characters naming the limit, writing nothing', async () => {
+    const before = await directoryCounts(f.database);
+    const browser = new Browser(f.app());
+    const long = `${APP_ORIGIN}/${'a'.repeat(2048)}`;
+    const res = await browser.get(
+      `${pathOf(f.okta.sp.loginUrl)}?returnTo=${encodeURIComponent(long)}`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      'The address to return to after sign-in is longer than 2048 characters.',
+    );
+    expect(browser.cookies.has('roster_login')).toBe(false);
+    expect(await directoryCounts(f.database)).toEqual(before);
+    const pending = await f.database.db
+      .selectFrom('saml_request_ids')
+      .select('id')
+      .where('return_to', '=', long)
+      .execute();
+    expect(pending).toEqual([]);
+  });
+
   it('serves SP metadata with the ACS URL and entityID', async () => {
     const res = await new Browser(f.app()).get(pathOf(f.okta.sp.metadataUrl));
     expect(res.status).toBe(200);

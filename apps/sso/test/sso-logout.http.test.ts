@@ -156,6 +156,18 @@ describe('a sign-out always signs out', () => {
     expect((await browser.whoami()).status).toBe(401);
   });
 
+  it('with a returnTo over 2048 characters: ends the session, then names the limit', async () => {
+    const browser = await signedIn(plain, 'ros@example.com', '_ros');
+    const long = `${APP_ORIGIN}/${'a'.repeat(2048)}`;
+    const out = await browser.get(`/saml/acme/logout?returnTo=${encodeURIComponent(long)}`);
+    expect(out.status).toBe(400);
+    expect(out.text).toContain(
+      'You are signed out. The address to return to after sign-out is longer than 2048 characters.',
+    );
+    expect(clearsSession(out)).toBe(true);
+    expect((await browser.whoami()).status).toBe(401);
+  });
+
   it('the same by POST, and as JSON for a client that asks for JSON', async () => {
     const browser = await signedIn(plain, 'rex@example.com', '_rex');
     const out = await browser.post(`/saml/acme/logout${refusedReturnTo}`, {}, 'application/json');

@@ -51,34 +51,44 @@ export function checkReturnTo(
 ): string | undefined {
   const asked = returnToOf(value, tenant, ssoBaseUrl);
   if (asked.refused)
-    throw new HttpError(
-      400,
-      'ReturnToNotAllowed',
-      'The address to return to after sign-in is not allowed for this organisation.',
-    );
+    throw new HttpError(400, 'ReturnToNotAllowed', returnToRefusal(asked.refused, 'sign-in'));
   return asked.url;
 }
+
+/** Why a returnTo is refused. */
+export type ReturnToRefusal = 'not_allowed' | 'too_long';
 
 /** `checkReturnTo` without the throw: where sign-out must go on even when it is refused. */
 export function returnToOf(
   value: unknown,
   tenant: Tenant,
   ssoBaseUrl: string,
-): { readonly url?: string; readonly refused: boolean } {
+): { readonly url?: string; readonly refused: ReturnToRefusal | false } {
   if (value === undefined || value === '') return { refused: false };
-  const refused = { refused: true } as const;
-  if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH) return refused;
+  const notAllowed = { refused: 'not_allowed' } as const;
+  if (typeof value !== 'string') return notAllowed;
+  if (value.length > MAX_RETURN_TO_LENGTH) return { refused: 'too_long' };
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return refused;
+    return notAllowed;
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password)
-    return refused;
+    return notAllowed;
   const allowed = new Set([...tenant.allowedOrigins, new URL(ssoBaseUrl).origin]);
-  if (!allowed.has(url.origin)) return refused;
+  if (!allowed.has(url.origin)) return notAllowed;
   return { url: url.href, refused: false };
+}
+
+/** What the person is told about a refused returnTo. */
+export function returnToRefusal(why: ReturnToRefusal, action: 'sign-in' | 'sign-out'): string {
+  const what = `The address to return to after ${action}`;
+  const said =
+    why === 'too_long'
+      ? `${what} is longer than ${MAX_RETURN_TO_LENGTH} characters.`
+      : `${what} is not allowed for this organisation.`;
+  return action === 'sign-out' ? `You are signed out. ${said}` : said;
 }
 
 /** Said wherever a sign-out message is refused: the browser that brought it is signed out anyway. */
@@ -93,5 +103,5 @@ export const SIGNED_OUT_NOTICES = {
 } as const;
 export type SignedOutNotice = keyof typeof SIGNED_OUT_NOTICES;
 
-/** Longest returnTo taken (a URL longer than this is refused). */
-const MAX_RETURN_TO_LENGTH = 2048;
+/** Longest returnTo taken, at login and logout (README "SSO configuration and limits"). */
+export const MAX_RETURN_TO_LENGTH = 2048;

@@ -48,6 +48,7 @@ import {
   idpOf,
   RETURN_TO_REFUSED,
   returnToOf,
+  returnToRefusal,
   SIGNED_OUT_HERE,
   SIGNED_OUT_NOTICES,
   tenantOf,
@@ -336,10 +337,7 @@ export function samlRouter(ctx: SsoContext): Router {
     clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
     res.set('cache-control', 'no-store');
     if (asked.refused)
-      req.log.warn(
-        { tenant: tenant.slug, reason: 'return_to_not_allowed' },
-        'sso.logout.return_to_refused',
-      );
+      req.log.warn({ tenant: tenant.slug, reason: asked.refused }, 'sso.logout.return_to_refused');
     const idp = ended?.idpId ? await findSamlIdp(db, tenant.id, ended.idpId) : undefined;
     if (ended?.nameId && idp?.sloUrl) {
       const sp = serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id);
@@ -362,7 +360,7 @@ export function samlRouter(ctx: SsoContext): Router {
     }
     req.log.info({ tenant: tenant.slug, ended: Boolean(ended) }, 'sso.logout');
     if (asked.refused)
-      return signedOutRefusal(req, res, tenant, SIGNED_OUT_NOTICES[RETURN_TO_REFUSED]);
+      return signedOutRefusal(req, res, tenant, returnToRefusal(asked.refused, 'sign-out'));
     if (asked.url) return res.redirect(303, asked.url);
     signedOutPage(res, await loginLinks(tenant));
   };
