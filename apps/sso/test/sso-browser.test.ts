@@ -25,7 +25,9 @@ let database: TestDatabase;
 let roster: Server;
 let idpServer: Server;
 let browser: Browser;
+/** The SP URLs of an IdP without single logout (okta) and of one with it (entra). */
 let sp: ServiceProviderUrls;
+let sloSp: ServiceProviderUrls;
 
 /** The IdP's host name: another site than localhost, resolved by Chromium to 127.0.0.1. */
 const IDP_HOST = 'idp.example.test';
@@ -34,14 +36,26 @@ const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  // The IdP's own little web server: a sign-in page answering the AuthnRequest.
-  const idpHolder: { idp?: TestIdp } = {};
+  // The IdPs' own little web server: at /<name>/sso a sign-in page answering the AuthnRequest,
+  // at /<name>/slo an immediate LogoutResponse to Roster's LogoutRequest.
+  const idps = new Map<string, { idp: TestIdp; sp?: ServiceProviderUrls }>();
   idpServer = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://idp');
-    const idp = idpHolder.idp;
-    if (url.pathname !== '/sso' || !idp) {
+    const url = new URL(req.url ?? '/', `http://${IDP_HOST}`);
+    const [, name = '', endpoint] = url.pathname.split('/');
+    const found = idps.get(name);
+    if (!found?.sp || (endpoint !== 'sso' && endpoint !== 'slo')) {
       res.statusCode = 404;
       res.end();
+      return;
+    }
+    const { idp, sp: at } = found;
+    if (endpoint === 'slo') {
+      const logoutRequest = idp.readAuthnRequest(url.toString());
+      const query = idp.logoutResponseQuery({
+        inResponseTo: logoutRequest.id,
+        destination: at.sloUrl,
+      });
+      res.writeHead(302, { location: `${at.sloUrl}?${query}` }).end();
       return;
     }
     const authnRequest = idp.readAuthnRequest(url.toString());
@@ -63,16 +77,33 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => idpServer.listen(0, '127.0.0.1', resolve));
   const idpBase = `http://${IDP_HOST}:${(idpServer.address() as AddressInfo).port}`;
-  const idp = await TestIdp.create({ entityId: `${idpBase}/metadata`, ssoUrl: `${idpBase}/sso` });
-  idpHolder.idp = idp;
+  const idpNamed = async (name: string) => {
+    const idp = await TestIdp.create({
+      entityId: `${idpBase}/${name}/metadata`,
+      ssoUrl: `${idpBase}/${name}/sso`,
+      sloUrl: `${idpBase}/${name}/slo`,
+    });
+    idps.set(name, { idp });
+    return idp;
+  };
+  const okta = await idpNamed('okta');
+  const entra = await idpNamed('entra');
 
   const operator = { actor: { type: 'operator' as const, id: 'test' } };
   const tenant = await createTenant(database.db, 'acme', operator);
   const config = await createSamlIdp(
     database.db,
     tenant.id,
-    { xml: idp.metadataXml({ withSlo: false }) },
+    { xml: okta.metadataXml({ withSlo: false }) },
     { name: 'okta', preset: 'okta' },
+    operator,
+    systemClock,
+  );
+  const sloConfig = await createSamlIdp(
+    database.db,
+    tenant.id,
+    { xml: entra.metadataXml() },
+    { name: 'entra', preset: 'okta' },
     operator,
     systemClock,
   );
@@ -91,6 +122,9 @@ beforeAll(async () => {
     }),
   );
   sp = serviceProviderUrls(baseUrl, 'acme', config.id);
+  sloSp = serviceProviderUrls(baseUrl, 'acme', sloConfig.id);
+  idps.set('okta', { idp: okta, sp });
+  idps.set('entra', { idp: entra, sp: sloSp });
 
   browser = await playwright.launch({
     executablePath: await chromium.executablePath(),
@@ -178,6 +212,23 @@ describe('a person in a browser', () => {
     expect(second).not.toBe(first);
     // The ACS saw the first session's cookie on the IdP's cross-site POST, and ended it.
     expect(await sessionCount()).toBe(before + 1);
+    await context.close();
+  });
+
+  it('signs out at the IdP too (single logout), and comes back signed out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(sloSp.loginUrl);
+    await page.click('#continue');
+    await page.waitForURL(sloSp.landingUrl);
+    // The sign-out button posts to Roster, which sends the browser on to the IdP's SLO URL
+    // (another site); the IdP answers straight back to Roster's SLO endpoint.
+    const toIdp = page.waitForRequest((request) => request.url().includes(`${IDP_HOST}:`));
+    await page.click('#logout');
+    expect(new URL((await toIdp).url()).pathname).toBe('/entra/slo');
+    await page.waitForSelector('text=You are not signed in');
+    expect(new URL(page.url()).pathname).toBe(new URL(sloSp.sloUrl).pathname);
+    expect((await page.request.get(sloSp.whoamiUrl)).status()).toBe(401);
     await context.close();
   });
 });

@@ -7,14 +7,26 @@ const escapeHtml = (value: string): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
-function page(res: Response, status: number, title: string, body: string): void {
+/**
+ * One page. `formTargets` are the origins a form of the page may end up at besides Roster's own:
+ * Chromium applies CSP form-action to the redirects after a submission too, so a sign-out that
+ * goes on to the IdP's single-logout URL is blocked unless that origin is listed.
+ */
+function page(
+  res: Response,
+  status: number,
+  title: string,
+  body: string,
+  formTargets: readonly string[] = [],
+): void {
+  const formAction = ["'self'", ...formTargets].join(' ');
   res
     .status(status)
     .type('html')
     .set('cache-control', 'no-store')
     .set(
       'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
     )
     .set('x-frame-options', 'DENY').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -44,10 +56,12 @@ export function errorPage(
   );
 }
 
+/** Signed in, with a sign-out button; `sloUrl`: where that sign-out goes on to (the IdP's SLO). */
 export function landingPage(
   res: Response,
   who: { userName: string; displayName: string | null },
   logoutPath: string,
+  sloUrl: string | null,
 ): void {
   page(
     res,
@@ -55,6 +69,7 @@ export function landingPage(
     'You are signed in',
     `<p id="signed-in-as">Signed in as <strong>${escapeHtml(who.displayName ?? who.userName)}</strong> (${escapeHtml(who.userName)}).</p>
 <form method="post" action="${escapeHtml(logoutPath)}"><button type="submit" id="logout">Sign out</button></form>`,
+    sloUrl ? [new URL(sloUrl).origin] : [],
   );
 }
 

@@ -50,7 +50,6 @@ import {
   returnToOf,
   returnToRefusal,
   SIGNED_OUT_HERE,
-  SIGNED_OUT_NOTICES,
   tenantOf,
   type SignedOutNotice,
   type SsoContext,

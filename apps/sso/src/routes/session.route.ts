@@ -2,6 +2,7 @@
 import { Router, type Request } from 'express';
 import {
   authenticateSession,
+  findSamlIdp,
   listSamlIdps,
   serviceProviderUrls,
   tenantSsoPath,
@@ -49,7 +50,17 @@ export function sessionRouter(ctx: SsoContext): Router {
   router.get(['/saml/:tenant', '/saml/:tenant/'], async (req, res) => {
     const tenant = await tenantOf(ctx, req);
     const found = await signedIn(req, tenant);
-    if (found) return landingPage(res, found.user, `${tenantSsoPath(tenant.slug)}/logout`);
+    if (found) {
+      const idp = found.session.idpId
+        ? await findSamlIdp(ctx.db, tenant.id, found.session.idpId)
+        : undefined;
+      return landingPage(
+        res,
+        found.user,
+        `${tenantSsoPath(tenant.slug)}/logout`,
+        idp?.sloUrl ?? null,
+      );
+    }
     const idps = await listSamlIdps(ctx.db, tenant.id);
     const notice = req.query.notice;
     signedOutPage(
