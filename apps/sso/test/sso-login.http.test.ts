@@ -149,6 +149,11 @@ describe('SP-initiated login against the test IdP', () => {
     expect(res.text).toContain(`entityID="${f.okta.sp.entityId}"`);
     expect(res.text).toContain(`Location="${f.okta.sp.acsUrl}"`);
     expect(res.text).toContain('WantAssertionsSigned="true"');
+    // Single logout is offered with the one binding /slo serves: HTTP-Redirect (GET).
+    expect(res.text).toContain(
+      `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${f.okta.sp.sloUrl}"/>`,
+    );
+    expect(res.text).not.toMatch(/SingleLogoutService[^>]*HTTP-POST/);
   });
 
   it('accepts either signing certificate during a rotation, and only the new one after it', async () => {

@@ -10,6 +10,7 @@ import {
   listSamlIdps,
   recordAssertionId,
   recordSignInRefusal,
+  SAML_BINDING,
   serviceProviderUrls,
   signInWithSaml,
   tenantSsoPath,
@@ -91,9 +92,15 @@ export function samlRouter(ctx: SsoContext): Router {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, undefined));
     const certificate = settings.spKeyPair?.certificate ?? null;
-    res
-      .type(SAML_METADATA_TYPE)
-      .send(saml.generateServiceProviderMetadata(certificate, certificate));
+    // node-saml always advertises single logout as HTTP-POST, but /slo serves HTTP-Redirect
+    // only: an IdP that believed the metadata would POST its logout messages to a 404.
+    const metadata = saml
+      .generateServiceProviderMetadata(certificate, certificate)
+      .replace(
+        `<SingleLogoutService Binding="${SAML_BINDING.post}"`,
+        `<SingleLogoutService Binding="${SAML_BINDING.redirect}"`,
+      );
+    res.type(SAML_METADATA_TYPE).send(metadata);
   });
 
   // SP-initiated login: an AuthnRequest by HTTP-Redirect, bound to this browser.
