@@ -31,6 +31,8 @@ export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const SEARCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 export const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+/** Where the test IdPs' pages are: another site than the SSO server's http://localhost. */
+export const IDP_SITE_ORIGIN = 'https://idp.example.test';
 /** Longest one request may take before the test fails naming it. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
@@ -66,9 +68,13 @@ async function send(url: string, init: RequestInit): Promise<HttpAnswer> {
   return { status: res.status, headers: res.headers, text, body: body as Json };
 }
 
-/** An app on 127.0.0.1, built once its own URL is known (the SSO app signs its URLs in). */
+/**
+ * An app on 127.0.0.1, built once its own URL is known (the SSO app signs its URLs in). Its URL
+ * names `host` (default 127.0.0.1), which must resolve to 127.0.0.1.
+ */
 async function listen(
   build: (baseUrl: string) => Express,
+  host = '127.0.0.1',
 ): Promise<{ url: string; server: Server }> {
   // The server needs its port before the app exists; until then it answers 503.
   const built: { app?: Express } = {};
@@ -77,7 +83,7 @@ async function listen(
     else res.writeHead(503).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   built.app = build(url);
   return { url, server };
 }
@@ -119,8 +125,11 @@ export async function startJourneyStack(): Promise<JourneyStack> {
   const scim = await listen((baseUrl) =>
     createScimApp({ database, logger, clock, lifecycle: createLifecycle(), baseUrl }),
   );
-  const sso = await listen((baseUrl) =>
-    createSsoApp({ database, logger, clock, lifecycle: createLifecycle(), baseUrl }),
+  // SSO on http://localhost, as in the quick start; every IdP is on another site
+  // (IDP_SITE_ORIGIN), so its POST to the ACS is cross-site, as with Okta or Entra.
+  const sso = await listen(
+    (baseUrl) => createSsoApp({ database, logger, clock, lifecycle: createLifecycle(), baseUrl }),
+    'localhost',
   );
   const admin = await listen(() =>
     createAdminApp({
@@ -145,7 +154,11 @@ export async function startJourneyStack(): Promise<JourneyStack> {
     async tenant(slug, settings = {}) {
       const tenant = await createTenant(database.db, slug, operator, settings);
       const issued = await createScimToken(database.db, slug, { expiresAt: null }, operator, clock);
-      const idp = await TestIdp.create({ entityId: `https://sts.windows.net/${slug}-test/` });
+      const idp = await TestIdp.create({
+        entityId: `https://sts.windows.net/${slug}-test/`,
+        ssoUrl: `${IDP_SITE_ORIGIN}/${slug}/saml2`,
+        sloUrl: `${IDP_SITE_ORIGIN}/${slug}/saml2/logout`,
+      });
       const idpConfig = await createSamlIdp(
         database.db,
         tenant.id,
@@ -229,46 +242,126 @@ export const scimUser = (
   ...extra,
 });
 
-/** A browser: a cookie jar across requests to the SSO server, redirects not followed. */
+/** A cookie as a browser keeps it: its value and what decides where it is sent. */
+interface KeptCookie {
+  readonly sameSite: 'strict' | 'lax' | 'none';
+  readonly secure: boolean;
+}
+
+/** Hosts a browser treats as a secure context over plain http (and takes Secure cookies from). */
+const isLoopback = (host: string) =>
+  host === 'localhost' ||
+  host.endsWith('.localhost') ||
+  /^127(\.\d{1,3}){3}$/.test(host) ||
+  host === '[::1]';
+const isTrustworthy = (url: URL) => url.protocol === 'https:' || isLoopback(url.hostname);
+
+/**
+ * The "site" of a URL as browsers compare them for SameSite: the scheme and the registrable
+ * domain, ports aside. The registrable domain is taken as the last two labels (no public suffix
+ * list: the test host names are all of the form name.example.test, localhost or an address).
+ */
+function siteOf(url: URL): string {
+  const host = url.hostname;
+  const registrable =
+    /^[\d.]+$/.test(host) || host.startsWith('[') ? host : host.split('.').slice(-2).join('.');
+  return `${url.protocol}//${registrable}`;
+}
+
+/**
+ * A browser: a cookie jar across requests to the SSO server, redirects not followed. It keeps
+ * and sends cookies the way a current browser does with `Secure` and `SameSite`: a Secure cookie
+ * only from and to https or a loopback host, SameSite=None only with Secure, and on a cross-site
+ * request (a POST from the IdP's page to the ACS) only SameSite=None cookies, or Lax ones on a
+ * top-level GET. Paths and hosts are not told apart (every cookie goes to every SSO path).
+ */
 export class Browser {
   readonly cookies = new Map<string, string>();
+  readonly #kept = new Map<string, KeptCookie>();
   readonly origin: string;
   constructor(origin: string) {
     this.origin = origin;
   }
 
-  private keep(answer: HttpAnswer): HttpAnswer {
+  private keep(answer: HttpAnswer, url: URL): HttpAnswer {
     for (const line of answer.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
+      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
       const at = pair.indexOf('=');
       const name = pair.slice(0, at);
       const value = pair.slice(at + 1);
-      if (value === '' || /Expires=Thu, 01 Jan 1970/i.test(line) || /Max-Age=0\b/i.test(line))
+      const attribute = (key: string) =>
+        attributes.find((a) => a.toLowerCase().split('=')[0] === key.toLowerCase());
+      const secure = attribute('Secure') !== undefined;
+      const declared = attribute('SameSite')?.split('=')[1]?.toLowerCase();
+      // No SameSite attribute means Lax in current browsers.
+      const sameSite = declared === 'none' || declared === 'strict' ? declared : 'lax';
+      // What a browser refuses to store at all.
+      if (secure && !isTrustworthy(url)) continue;
+      if (sameSite === 'none' && !secure) continue;
+      if (value === '' || /Expires=Thu, 01 Jan 1970/i.test(line) || /Max-Age=0\b/i.test(line)) {
         this.cookies.delete(name);
-      else this.cookies.set(name, value);
+        this.#kept.delete(name);
+      } else {
+        this.cookies.set(name, value);
+        this.#kept.set(name, { sameSite, secure });
+      }
     }
     return answer;
   }
 
-  private headers(accept: string): Record<string, string> {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  /**
+   * The Cookie header for a request to `url` by `method`, started from a page at `from` (none:
+   * the person typed the address or followed a same-site link).
+   */
+  private headers(accept: string, url: URL, method: string, from?: string): Record<string, string> {
+    const crossSite = from !== undefined && siteOf(new URL(from)) !== siteOf(url);
+    const cookie = [...this.cookies]
+      .filter(([name]) => {
+        // A cookie the test put in the jar by hand goes as a Lax one.
+        const kept = this.#kept.get(name) ?? { sameSite: 'lax', secure: false };
+        if (kept.secure && !isTrustworthy(url)) return false;
+        if (!crossSite) return true;
+        return kept.sameSite === 'none' || (kept.sameSite === 'lax' && method === 'GET');
+      })
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
     return { accept, ...(cookie ? { cookie } : {}) };
   }
 
-  /** GET an absolute URL or a path of the SSO server. */
-  async get(urlOrPath: string, accept = 'text/html'): Promise<HttpAnswer> {
-    const url = urlOrPath.startsWith('http') ? urlOrPath : `${this.origin}${urlOrPath}`;
-    return this.keep(await send(url, { headers: this.headers(accept) }));
+  private urlOf(urlOrPath: string): URL {
+    return new URL(urlOrPath.startsWith('http') ? urlOrPath : `${this.origin}${urlOrPath}`);
   }
 
-  async post(urlOrPath: string, form: Record<string, string>, accept = 'text/html') {
-    const url = urlOrPath.startsWith('http') ? urlOrPath : `${this.origin}${urlOrPath}`;
+  /** GET an absolute URL or a path of the SSO server (a top-level navigation). */
+  async get(urlOrPath: string, accept = 'text/html', from?: string): Promise<HttpAnswer> {
+    const url = this.urlOf(urlOrPath);
     return this.keep(
-      await send(url, {
+      await send(url.href, { headers: this.headers(accept, url, 'GET', from) }),
+      url,
+    );
+  }
+
+  /**
+   * POST a form, from a page at `from` (default: a page of the SSO server itself, such as the
+   * sign-out button; the IdP's page for its answer to the ACS).
+   */
+  async post(
+    urlOrPath: string,
+    form: Record<string, string>,
+    accept = 'text/html',
+    from: string = this.origin,
+  ) {
+    const url = this.urlOf(urlOrPath);
+    return this.keep(
+      await send(url.href, {
         method: 'POST',
-        headers: { ...this.headers(accept), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          ...this.headers(accept, url, 'POST', from),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams(form).toString(),
       }),
+      url,
     );
   }
 
@@ -297,7 +390,8 @@ export class Browser {
       attributes: { 'http://schemas.microsoft.com/identity/claims/displayname': nameId },
       ...extra,
     });
-    return this.post(sp.acsUrl, { SAMLResponse: toPostBinding(xml) });
+    // The IdP's page posts the form: a cross-site POST, as from Okta's or Entra's own site.
+    return this.post(sp.acsUrl, { SAMLResponse: toPostBinding(xml) }, 'text/html', idp.ssoUrl);
   }
 
   /** The whole sign-in: login redirect, AuthnRequest, signed response to the ACS. */

@@ -1,8 +1,9 @@
 import type { Express } from 'express';
 import type { Clock, Logger, RosterConfig, RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, renderJsonError, type Lifecycle } from '@roster/http';
+import { cookiePolicyOf, crossSiteSignInWarning } from './http/cookies.js';
 import { errorPage } from './http/pages.js';
-import { samlRouter, wantsHtml } from './routes/saml.route.js';
+import { actionOf, samlRouter, wantsHtml } from './routes/saml.route.js';
 import { sessionRouter } from './routes/session.route.js';
 import { ssoSettingsFrom, type SsoSettings } from './saml/settings.js';
 
@@ -36,12 +37,14 @@ export function createSsoApp(deps: SsoAppDeps): Express {
     clock: deps.clock,
     settings,
     baseUrl: deps.baseUrl,
-    secure: deps.baseUrl.startsWith('https://'),
+    cookies: cookiePolicyOf(deps.baseUrl),
   };
+  const warning = crossSiteSignInWarning(deps.baseUrl);
+  if (warning) deps.logger.warn({ ssoBaseUrl: deps.baseUrl }, `sso.insecure_base_url: ${warning}`);
   app.use(samlRouter(ctx));
   app.use(sessionRouter(ctx));
   return finishApp(app, (error, req, res) => {
-    if (wantsHtml(req)) errorPage(res, error.status, error.message, req.id);
+    if (wantsHtml(req)) errorPage(res, error.status, error.message, req.id, actionOf(req));
     else renderJsonError(error, req, res);
   });
 }

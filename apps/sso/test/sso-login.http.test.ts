@@ -48,7 +48,8 @@ describe('SP-initiated login against the test IdP', () => {
       c.startsWith('roster_session='),
     );
     expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Lax/);
+    // SameSite=None: the next login's ACS, a cross-site POST, must see it to end this session.
+    expect(cookie).toMatch(/SameSite=None/);
     expect(cookie).toMatch(/Secure/);
     expect(cookie).toMatch(/Path=\/saml\/acme/);
 
@@ -120,6 +121,27 @@ describe('SP-initiated login against the test IdP', () => {
     expect(res.text).toContain(String(res.headers['x-request-id']));
   });
 
+  it('refuses a returnTo over 2048 characters naming the limit, writing nothing', async () => {
+    const before = await directoryCounts(f.database);
+    const browser = new Browser(f.app());
+    const long = `${APP_ORIGIN}/${'a'.repeat(2048)}`;
+    const res = await browser.get(
+      `${pathOf(f.okta.sp.loginUrl)}?returnTo=${encodeURIComponent(long)}`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      'The address to return to after sign-in is longer than 2048 characters.',
+    );
+    expect(browser.cookies.has('roster_login')).toBe(false);
+    expect(await directoryCounts(f.database)).toEqual(before);
+    const pending = await f.database.db
+      .selectFrom('saml_request_ids')
+      .select('id')
+      .where('return_to', '=', long)
+      .execute();
+    expect(pending).toEqual([]);
+  });
+
   it('serves SP metadata with the ACS URL and entityID', async () => {
     const res = await new Browser(f.app()).get(pathOf(f.okta.sp.metadataUrl));
     expect(res.status).toBe(200);
@@ -127,6 +149,11 @@ describe('SP-initiated login against the test IdP', () => {
     expect(res.text).toContain(`entityID="${f.okta.sp.entityId}"`);
     expect(res.text).toContain(`Location="${f.okta.sp.acsUrl}"`);
     expect(res.text).toContain('WantAssertionsSigned="true"');
+    // Single logout is offered with the one binding /slo serves: HTTP-Redirect (GET).
+    expect(res.text).toContain(
+      `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${f.okta.sp.sloUrl}"/>`,
+    );
+    expect(res.text).not.toMatch(/SingleLogoutService[^>]*HTTP-POST/);
   });
 
   it('accepts either signing certificate during a rotation, and only the new one after it', async () => {

@@ -250,7 +250,12 @@ describe('journey 5: a storm on two instances of each app', () => {
       });
       const acs = seen(
         `ACS ${userName}`,
-        await browser.post(onRandomSso(tenant.sp.acsUrl), { SAMLResponse: toPostBinding(xml) }),
+        await browser.post(
+          onRandomSso(tenant.sp.acsUrl),
+          { SAMLResponse: toPostBinding(xml) },
+          'text/html',
+          tenant.idp.ssoUrl,
+        ),
       );
       expect(acs.status, acs.text).toBe(303);
       signedIn.set(userName, browser);

@@ -10,6 +10,7 @@ import {
   type Tenant,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
+import type { CookiePolicy } from '../http/cookies.js';
 import type { SsoSettings } from '../saml/settings.js';
 
 export interface SsoContext {
@@ -17,8 +18,8 @@ export interface SsoContext {
   readonly clock: Clock;
   readonly settings: SsoSettings;
   readonly baseUrl: string;
-  /** Cookies get Secure when the public base URL is https. */
-  readonly secure: boolean;
+  /** What the cookies can be, from the public base URL (`cookiePolicyOf`). */
+  readonly cookies: CookiePolicy;
 }
 
 export async function tenantOf(ctx: SsoContext, req: Request): Promise<Tenant> {
@@ -48,23 +49,59 @@ export function checkReturnTo(
   tenant: Tenant,
   ssoBaseUrl: string,
 ): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  const refuse = () =>
-    new HttpError(
-      400,
-      'ReturnToNotAllowed',
-      'The address to return to after sign-in is not allowed for this organisation.',
-    );
-  if (typeof value !== 'string' || value.length > 2048) throw refuse();
+  const asked = returnToOf(value, tenant, ssoBaseUrl);
+  if (asked.refused)
+    throw new HttpError(400, 'ReturnToNotAllowed', returnToRefusal(asked.refused, 'sign-in'));
+  return asked.url;
+}
+
+/** Why a returnTo is refused. */
+export type ReturnToRefusal = 'not_allowed' | 'too_long';
+
+/** `checkReturnTo` without the throw: where sign-out must go on even when it is refused. */
+export function returnToOf(
+  value: unknown,
+  tenant: Tenant,
+  ssoBaseUrl: string,
+): { readonly url?: string; readonly refused: ReturnToRefusal | false } {
+  if (value === undefined || value === '') return { refused: false };
+  const notAllowed = { refused: 'not_allowed' } as const;
+  if (typeof value !== 'string') return notAllowed;
+  if (value.length > MAX_RETURN_TO_LENGTH) return { refused: 'too_long' };
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw refuse();
+    return notAllowed;
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password)
-    throw refuse();
+    return notAllowed;
   const allowed = new Set([...tenant.allowedOrigins, new URL(ssoBaseUrl).origin]);
-  if (!allowed.has(url.origin)) throw refuse();
-  return url.href;
+  if (!allowed.has(url.origin)) return notAllowed;
+  return { url: url.href, refused: false };
 }
+
+/** What the person is told about a refused returnTo. */
+export function returnToRefusal(why: ReturnToRefusal, action: 'sign-in' | 'sign-out'): string {
+  const what = `The address to return to after ${action}`;
+  const said =
+    why === 'too_long'
+      ? `${what} is longer than ${MAX_RETURN_TO_LENGTH} characters.`
+      : `${what} is not allowed for this organisation.`;
+  return action === 'sign-out' ? `You are signed out. ${said}` : said;
+}
+
+/** Said wherever a sign-out message is refused: the browser that brought it is signed out anyway. */
+export const SIGNED_OUT_HERE =
+  'You are signed out of Roster here; your identity provider may still have you signed in.';
+
+export const RETURN_TO_REFUSED = 'return_to_refused';
+/** Notices the signed-out page shows (`?notice=<key>`): fixed texts, never echoed input. */
+export const SIGNED_OUT_NOTICES = {
+  [RETURN_TO_REFUSED]:
+    'You are signed out. The address to return to after sign-out is not allowed for this organisation, so you are here instead.',
+} as const;
+export type SignedOutNotice = keyof typeof SIGNED_OUT_NOTICES;
+
+/** Longest returnTo taken, at login and logout (README "SSO configuration and limits"). */
+export const MAX_RETURN_TO_LENGTH = 2048;

@@ -10,6 +10,7 @@ import {
   listSamlIdps,
   recordAssertionId,
   recordSignInRefusal,
+  SAML_BINDING,
   serviceProviderUrls,
   signInWithSaml,
   tenantSsoPath,
@@ -29,7 +30,12 @@ import {
 } from '../http/cookies.js';
 import { errorPage, signedOutPage } from '../http/pages.js';
 import { toAssertedIdentity } from '../saml/assertion.mapper.js';
-import { classifyValidationError, REFUSAL_REASONS, SignInRefused } from '../saml/refusals.js';
+import {
+  classifyValidationError,
+  REFUSAL_REASONS,
+  refusalAnswer,
+  SignInRefused,
+} from '../saml/refusals.js';
 import { DatabaseRequestIdCache } from '../saml/request-id.cache.js';
 import {
   checkAssertion,
@@ -38,7 +44,17 @@ import {
   refuseSha1,
 } from '../saml/response-checks.js';
 import { createSamlClient } from '../saml/saml-client.factory.js';
-import { checkReturnTo, idpOf, tenantOf, type SsoContext } from './context.js';
+import {
+  checkReturnTo,
+  idpOf,
+  RETURN_TO_REFUSED,
+  returnToOf,
+  returnToRefusal,
+  SIGNED_OUT_HERE,
+  tenantOf,
+  type SignedOutNotice,
+  type SsoContext,
+} from './context.js';
 
 const SAML_METADATA_TYPE = 'application/samlmetadata+xml';
 
@@ -46,6 +62,11 @@ export function samlRouter(ctx: SsoContext): Router {
   const router = Router();
   const { db, clock, settings } = ctx;
   const cookiePath = (tenant: Tenant) => tenantSsoPath(tenant.slug);
+  const sessionCookieScope = (tenant: Tenant) => ({
+    path: cookiePath(tenant),
+    policy: ctx.cookies,
+    crossSitePost: true,
+  });
   const sessionPolicy = {
     idleTimeoutMs: settings.sessionIdleTimeoutMs,
     absoluteTimeoutMs: settings.sessionAbsoluteTimeoutMs,
@@ -71,9 +92,15 @@ export function samlRouter(ctx: SsoContext): Router {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, undefined));
     const certificate = settings.spKeyPair?.certificate ?? null;
-    res
-      .type(SAML_METADATA_TYPE)
-      .send(saml.generateServiceProviderMetadata(certificate, certificate));
+    // node-saml always advertises single logout as HTTP-POST, but /slo serves HTTP-Redirect
+    // only: an IdP that believed the metadata would POST its logout messages to a 404.
+    const metadata = saml
+      .generateServiceProviderMetadata(certificate, certificate)
+      .replace(
+        `<SingleLogoutService Binding="${SAML_BINDING.post}"`,
+        `<SingleLogoutService Binding="${SAML_BINDING.redirect}"`,
+      );
+    res.type(SAML_METADATA_TYPE).send(metadata);
   });
 
   // SP-initiated login: an AuthnRequest by HTTP-Redirect, bound to this browser.
@@ -90,7 +117,7 @@ export function samlRouter(ctx: SsoContext): Router {
     const location = await saml.getAuthorizeUrlAsync('', undefined, {});
     setCookie(res, LOGIN_COOKIE, browser, {
       path: cookiePath(tenant),
-      secure: ctx.secure,
+      policy: ctx.cookies,
       maxAgeMs: settings.requestTtlMs,
       crossSitePost: true,
     });
@@ -122,7 +149,7 @@ export function samlRouter(ctx: SsoContext): Router {
           detail: refusal.detail,
           nameId,
         });
-        const [status, message] = REFUSAL_REASONS[refusal.reason];
+        const [status, message] = refusalAnswer(refusal.reason, ctx.cookies);
         errorPage(res, status, message, req.id);
       };
 
@@ -205,8 +232,10 @@ export function samlRouter(ctx: SsoContext): Router {
       if (previous) await endSession(db, tenant.id, previous);
       setCookie(res, SESSION_COOKIE, result.session.token, {
         path: cookiePath(tenant),
-        secure: ctx.secure,
+        policy: ctx.cookies,
         maxAgeMs: settings.sessionAbsoluteTimeoutMs,
+        // The next login's ACS (a cross-site POST) must see it to end this session.
+        crossSitePost: true,
       });
       req.log.info(
         {
@@ -241,6 +270,12 @@ export function samlRouter(ctx: SsoContext): Router {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const query = req.query as Record<string, string | undefined>;
     const rawQuery = req.originalUrl.split('?')[1] ?? '';
+    // Whatever the message, the browser that brings it is signed out here: its cookie is cleared,
+    // so the session it names ends too (never another browser's: that takes a verified message).
+    const token = readCookie(req, SESSION_COOKIE);
+    if (token) await endSession(db, tenant.id, token);
+    clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
+    res.set('cache-control', 'no-store');
     // node-saml 5.1.0 accepts an unsigned redirect message: require the signature.
     if ((!query.SAMLRequest && !query.SAMLResponse) || !query.Signature || !query.SigAlg) {
       req.log.warn(
@@ -250,7 +285,7 @@ export function samlRouter(ctx: SsoContext): Router {
       throw new HttpError(
         400,
         'InvalidLogout',
-        'The sign-out message is not signed by your identity provider.',
+        `The sign-out message is not signed by your identity provider. ${SIGNED_OUT_HERE}`,
       );
     }
     const cache = cacheFor(tenant, idp, null);
@@ -268,9 +303,12 @@ export function samlRouter(ctx: SsoContext): Router {
         },
         'sso.logout.refused',
       );
-      throw new HttpError(400, 'InvalidLogout', 'The sign-out message could not be verified.');
+      throw new HttpError(
+        400,
+        'InvalidLogout',
+        `The sign-out message could not be verified. ${SIGNED_OUT_HERE}`,
+      );
     }
-    clearCookie(res, SESSION_COOKIE, { path: cookiePath(tenant), secure: ctx.secure });
     if (query.SAMLRequest && result.profile) {
       const ended = await endSessionsBySamlLogout(
         db,
@@ -295,17 +333,22 @@ export function samlRouter(ctx: SsoContext): Router {
     signedOutPage(res, await loginLinks(tenant));
   });
 
-  // Local logout, then SAML single logout at the IdP when it offers it.
+  // Local logout, then SAML single logout at the IdP when it offers it. A sign-out always signs
+  // out: a returnTo that is not allowed is refused only once the session has ended.
   const logout = async (req: Request, res: Response) => {
     const tenant = await tenantOf(ctx, req);
-    const returnTo = checkReturnTo(req.query.returnTo, tenant, ctx.baseUrl);
+    const asked = returnToOf(req.query.returnTo, tenant, ctx.baseUrl);
     const token = readCookie(req, SESSION_COOKIE);
     const ended = token ? await endSession(db, tenant.id, token) : undefined;
-    clearCookie(res, SESSION_COOKIE, { path: cookiePath(tenant), secure: ctx.secure });
+    clearCookie(res, SESSION_COOKIE, sessionCookieScope(tenant));
     res.set('cache-control', 'no-store');
+    if (asked.refused)
+      req.log.warn({ tenant: tenant.slug, reason: asked.refused }, 'sso.logout.return_to_refused');
     const idp = ended?.idpId ? await findSamlIdp(db, tenant.id, ended.idpId) : undefined;
     if (ended?.nameId && idp?.sloUrl) {
       const sp = serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id);
+      // After the IdP's answer the browser comes back to a page that says the address was refused.
+      const returnTo = asked.refused ? signedOutUrl(tenant, RETURN_TO_REFUSED) : asked.url;
       const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, null, returnTo));
       const location = await saml.getLogoutUrlAsync(
         {
@@ -322,11 +365,28 @@ export function samlRouter(ctx: SsoContext): Router {
       return res.redirect(303, location);
     }
     req.log.info({ tenant: tenant.slug, ended: Boolean(ended) }, 'sso.logout');
-    if (returnTo) return res.redirect(303, returnTo);
+    if (asked.refused)
+      return signedOutRefusal(req, res, tenant, returnToRefusal(asked.refused, 'sign-out'));
+    if (asked.url) return res.redirect(303, asked.url);
     signedOutPage(res, await loginLinks(tenant));
   };
   router.get('/saml/:tenant/logout', logout);
   router.post('/saml/:tenant/logout', logout);
+
+  /** The tenant's signed-out page with a notice (`?notice=`), where a redirect must say something. */
+  const signedOutUrl = (tenant: Tenant, notice: SignedOutNotice) =>
+    `${ctx.baseUrl}${tenantSsoPath(tenant.slug)}/?notice=${notice}`;
+
+  /** Signed out, but what was asked with it is refused: 400, as a page or as JSON. */
+  async function signedOutRefusal(req: Request, res: Response, tenant: Tenant, message: string) {
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.status(400).json({
+        error: { code: 'ReturnToNotAllowed', message, requestId: req.id },
+      });
+      return;
+    }
+    signedOutPage(res, await loginLinks(tenant), { status: 400, notice: message });
+  }
 
   async function loginLinks(tenant: Tenant) {
     return (await listSamlIdps(db, tenant.id)).map((idp) => ({
@@ -345,6 +405,11 @@ export function wantsHtml(req: Request): boolean {
     !req.path.endsWith('/whoami') &&
     req.accepts(['json', 'html']) === 'html'
   );
+}
+
+/** What a person was doing at a SAML endpoint, for the error page's title. */
+export function actionOf(req: Request): 'sign-in' | 'sign-out' {
+  return /\/(logout|slo)\/?$/.test(req.path) ? 'sign-out' : 'sign-in';
 }
 
 export { errorPage };

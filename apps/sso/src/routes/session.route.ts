@@ -2,6 +2,7 @@
 import { Router, type Request } from 'express';
 import {
   authenticateSession,
+  findSamlIdp,
   listSamlIdps,
   serviceProviderUrls,
   tenantSsoPath,
@@ -9,7 +10,7 @@ import {
 } from '@roster/core';
 import { readCookie, SESSION_COOKIE } from '../http/cookies.js';
 import { landingPage, signedOutPage } from '../http/pages.js';
-import { tenantOf, type SsoContext } from './context.js';
+import { SIGNED_OUT_NOTICES, tenantOf, type SignedOutNotice, type SsoContext } from './context.js';
 
 export function sessionRouter(ctx: SsoContext): Router {
   const router = Router();
@@ -49,14 +50,28 @@ export function sessionRouter(ctx: SsoContext): Router {
   router.get(['/saml/:tenant', '/saml/:tenant/'], async (req, res) => {
     const tenant = await tenantOf(ctx, req);
     const found = await signedIn(req, tenant);
-    if (found) return landingPage(res, found.user, `${tenantSsoPath(tenant.slug)}/logout`);
+    if (found) {
+      const idp = found.session.idpId
+        ? await findSamlIdp(ctx.db, tenant.id, found.session.idpId)
+        : undefined;
+      return landingPage(
+        res,
+        found.user,
+        `${tenantSsoPath(tenant.slug)}/logout`,
+        idp?.sloUrl ?? null,
+      );
+    }
     const idps = await listSamlIdps(ctx.db, tenant.id);
+    const notice = req.query.notice;
     signedOutPage(
       res,
       idps.map((idp) => ({
         name: idp.name,
         url: serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).loginUrl,
       })),
+      typeof notice === 'string' && Object.hasOwn(SIGNED_OUT_NOTICES, notice)
+        ? { notice: SIGNED_OUT_NOTICES[notice as SignedOutNotice] }
+        : {},
     );
   });
 

@@ -64,6 +64,24 @@ export const REFUSAL_REASONS = {
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS;
 
+/**
+ * Added to the `no_login_cookie` page when SSO_BASE_URL is plain http off loopback: there the
+ * browser withholds the pre-login cookie from every IdP on another site, whatever the person does.
+ */
+export const PLAIN_HTTP_COOKIE_NOTE =
+  'Roster is served over plain http (SSO_BASE_URL), so browsers do not send its sign-in cookie back from an identity provider on another site. Ask your administrator to serve Roster over https.';
+
+/** What the person is told for a refusal: its status and message. */
+export function refusalAnswer(
+  reason: RefusalReason,
+  cookies: { readonly secure: boolean },
+): readonly [number, string] {
+  const [status, message] = REFUSAL_REASONS[reason];
+  if (reason === 'no_login_cookie' && !cookies.secure)
+    return [status, `${message} ${PLAIN_HTTP_COOKIE_NOTE}`];
+  return [status, message];
+}
+
 /** A refused sign-in: the reason code, and a detail for the log (never shown to the person). */
 export class SignInRefused extends Error {
   override readonly name = 'SignInRefused';
