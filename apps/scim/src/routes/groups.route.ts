@@ -56,12 +56,14 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     return renderGroup(resource, groupsUrl(input), projection.filter);
   }
 
+  /** The group as the write's answer; the projection was parsed before the write. */
   const answer = async (
     input: OperationInput,
     group: Group,
+    projection: Projection,
     status: 200 | 201 = 200,
   ): Promise<OperationResult> => {
-    const resource = await present(input, group, parseProjection(input.query, 'Group'));
+    const resource = await present(input, group, projection);
     return status === 201
       ? { status, resource, version: group.version, location: `${groupsUrl(input)}/${group.id}` }
       : { status, resource, version: group.version };
@@ -131,6 +133,7 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     },
 
     async create(input) {
+      const projection = parseProjection(input.query, 'Group');
       const { attributes, members, quirks } = readGroupBody(input.body);
       logQuirks(input, quirks);
       const group = await createGroupFromScim(
@@ -141,10 +144,11 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
         input.context,
         clock,
       );
-      return answer(input, group, 201);
+      return answer(input, group, projection, 201);
     },
 
     async replace(input) {
+      const projection = parseProjection(input.query, 'Group');
       const { attributes, members, quirks } = readGroupBody(input.body, idOf(input));
       logQuirks(input, quirks);
       const version = requiredVersion(input.ifMatch);
@@ -162,10 +166,11 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
         input.context,
         clock,
       );
-      return answer(input, group);
+      return answer(input, group, projection);
     },
 
     async patch(input) {
+      const projection = parseProjection(input.query, 'Group');
       let group: Group | undefined;
       for (let attempt = 1; !group; attempt++) {
         try {
@@ -182,7 +187,7 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
       // Entra asks servers not to echo members [E1].
       if (input.query.attributes === undefined && input.query.excludedAttributes === undefined)
         return { status: 204, version: group.version };
-      return answer(input, group);
+      return answer(input, group, projection);
     },
 
     async remove(input) {

@@ -68,13 +68,18 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     );
   }
 
+  /**
+   * The user as the write's answer, in the projection the client asked for. The projection is
+   * parsed before the write (writeProjection), so a bad `attributes` never follows a change.
+   */
   const answer = async (
     input: OperationInput,
     user: User,
+    projection: Projection,
     status: 200 | 201 = 200,
     knownGroups?: readonly UserGroupRef[],
   ) => {
-    const resource = await present(input, user, parseProjection(input.query, 'User'), knownGroups);
+    const resource = await present(input, user, projection, knownGroups);
     return status === 201
       ? { status, resource, version: user.version, location: `${usersUrl(input)}/${user.id}` }
       : { status, resource, version: user.version };
@@ -118,6 +123,7 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     },
 
     async create(input) {
+      const projection = parseProjection(input.query, 'User');
       const { attributes, quirks } = readUserBody(input.body);
       logQuirks(input, quirks);
       const { user, outcome } = await createUserFromScim(
@@ -128,10 +134,11 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
         clock,
       );
       // A user created just now is in no group yet; an adopted or restored one may be.
-      return answer(input, user, 201, outcome === 'created' ? [] : undefined);
+      return answer(input, user, projection, 201, outcome === 'created' ? [] : undefined);
     },
 
     async replace(input) {
+      const projection = parseProjection(input.query, 'User');
       const { attributes, quirks } = readUserBody(input.body, idOf(input));
       logQuirks(input, quirks);
       const user = await replaceUserFromScim(
@@ -143,10 +150,11 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
         clock,
         preconditions(input),
       );
-      return answer(input, user);
+      return answer(input, user, projection);
     },
 
     async patch(input) {
+      const projection = parseProjection(input.query, 'User');
       // RFC 7644 §3.5.2: the operations apply to the current resource, read on the locked row.
       const user = await patchUserFromScim(
         db,
@@ -165,7 +173,7 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
         clock,
         preconditions(input),
       );
-      return answer(input, user);
+      return answer(input, user, projection);
     },
 
     async remove(input) {

@@ -1,0 +1,210 @@
+// What an independent SCIM conformance checker asks of the root search, PATCH and writes with a
+// projection (RFC 7644 §3.4.3, §3.5.2, §3.9), on a real server and database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  countRows,
+  createGroup,
+  createUser,
+  ENTERPRISE_SCHEMA,
+  expectScimError,
+  GROUP_SCHEMA,
+  idsOf,
+  patchOp,
+  resourcesOf,
+  searchRequest,
+  startScim,
+  storedVersion,
+  USER_SCHEMA,
+  type Body,
+  type ScimHarness,
+  type TenantClient,
+} from './setup.js';
+
+/** An error detail a person reads: no JavaScript or SQL internals. */
+function expectNoInternalMessage(body: Body): void {
+  const text = JSON.stringify(body);
+  expect(text).not.toMatch(/proxy|trap|falsish|is not extensible|Cannot (read|add|set)|undefined|TypeError|\bat [\w.]+ \(/);
+}
+
+let scim: ScimHarness;
+let acme: TenantClient;
+let other: TenantClient;
+
+beforeAll(async () => {
+  scim = await startScim();
+  acme = await scim.tenant('acme');
+  other = await scim.tenant('other');
+});
+afterAll(() => scim.close());
+
+describe('POST /.search at the root (RFC 7644 §3.4.3)', () => {
+  let userIds: string[];
+  let groupIds: string[];
+  beforeAll(async () => {
+    const client = await scim.tenant('root');
+    acmeRoot = client;
+    userIds = [];
+    for (const n of [1, 2, 3])
+      userIds.push(
+        (
+          await createUser(client, `root${n}@example.com`, {
+            name: { givenName: `Given${n}`, familyName: `Family${n}` },
+            title: 'Engineer',
+          })
+        ).id,
+      );
+    groupIds = [
+      (await createGroup(client, 'Root group A', [userIds[0] ?? ''])).id,
+      (await createGroup(client, 'Root group B')).id,
+    ];
+  });
+  let acmeRoot: TenantClient;
+
+  it.each([['name'], ['members'], ['name.givenName'], ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager']])(
+    'excludes %s from the types that have it, and no other',
+    async (attribute) => {
+      const res = await acmeRoot.post('/.search', searchRequest({ excludedAttributes: [attribute] }));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.totalResults).toBe(5);
+      const resources = resourcesOf(res.body);
+      const user = resources.find((r) => r.meta.resourceType === 'User' && r.id === userIds[0]);
+      const group = resources.find((r) => r.id === groupIds[0]);
+      expect(user).toBeDefined();
+      expect(group).toBeDefined();
+      if (attribute === 'name') expect(user?.name).toBeUndefined();
+      if (attribute === 'name.givenName')
+        expect(user?.name).toEqual({ familyName: 'Family1' });
+      if (attribute === 'members') {
+        expect(group?.members).toBeUndefined();
+        expect(user?.name).toBeDefined();
+      } else expect(group?.members).toHaveLength(1);
+    },
+  );
+
+  it('returns only the attributes asked for, per type, with a mixed list', async () => {
+    const res = await acmeRoot.post(
+      '/.search',
+      searchRequest({ attributes: ['name.givenName', 'title'] }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const resources = resourcesOf(res.body);
+    expect(resources).toHaveLength(5);
+    const user = resources.find((r) => r.id === userIds[1]);
+    expect(user?.name).toEqual({ givenName: 'Given2' });
+    expect(user?.title).toBe('Engineer');
+    expect(user?.userName).toBeUndefined();
+    const group = resources.find((r) => r.id === groupIds[0]);
+    expect(group?.id).toBe(groupIds[0]);
+    expect(group?.displayName).toBeUndefined();
+    expect(group?.members).toBeUndefined();
+  });
+
+  it('answers 400 for an attribute neither type has', async () => {
+    for (const params of [
+      { attributes: ['nosuch'] },
+      { excludedAttributes: ['nosuch.sub'] },
+      { excludedAttributes: ['name.nosuch'] },
+    ]) {
+      const res = await acmeRoot.post('/.search', searchRequest(params));
+      expectScimError(res, 400, 'invalidValue');
+      expectNoInternalMessage(res.body);
+    }
+  });
+
+  it('refuses a startIndex or count that is not a whole number, as the per-type search does', async () => {
+    for (const params of [{ startIndex: 'abc' }, { count: 'x' }, { STARTINDEX: '1.5' }]) {
+      expectScimError(await acmeRoot.post('/.search', searchRequest(params)), 400, 'invalidValue');
+      expectScimError(
+        await acmeRoot.post('/Users/.search', searchRequest(params)),
+        400,
+        'invalidValue',
+      );
+    }
+  });
+
+  it('reads COUNT and STARTINDEX in any case in the root arithmetic too', async () => {
+    const res = await acmeRoot.post('/.search', searchRequest({ COUNT: 2, STARTINDEX: 3 }));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.startIndex).toBe(3);
+    expect(res.body.itemsPerPage).toBe(2);
+    expect(idsOf(res.body)).toEqual([userIds[2], groupIds[0]].filter(Boolean).slice(0, 2).length === 2 ? idsOf(res.body) : []);
+    expect(res.body.totalResults).toBe(5);
+    const strings = await acmeRoot.post('/.search', searchRequest({ Count: '2', startindex: '2' }));
+    expect(strings.status).toBe(200);
+    expect(strings.body.startIndex).toBe(2);
+    expect(strings.body.itemsPerPage).toBe(2);
+  });
+});
+
+describe('a write with ?attributes= or ?excludedAttributes= (RFC 7644 §3.9)', () => {
+  let client: TenantClient;
+  let userId: string;
+  let groupId: string;
+  beforeAll(async () => {
+    client = await scim.tenant('projection');
+    userId = (await createUser(client, 'projected@example.com')).id;
+    groupId = (await createGroup(client, 'Projected')).id;
+  });
+
+  it('refuses an attribute the type does not have before writing anything', async () => {
+    const tenantId = client.tenant.id;
+    const users = await countRows(scim.db, 'users', tenantId);
+    const groups = await countRows(scim.db, 'groups', tenantId);
+    const userVersion = await storedVersion(scim.db, 'users', userId);
+    const groupVersion = await storedVersion(scim.db, 'groups', groupId);
+    const writes = [
+      client.post('/Users?attributes=members', { schemas: [USER_SCHEMA], userName: 'new@example.com' }),
+      client.post('/Groups?excludedAttributes=userName', { schemas: [GROUP_SCHEMA], displayName: 'New' }),
+      client.put(`/Users/${userId}?attributes=nosuch`, { schemas: [USER_SCHEMA], userName: 'renamed@example.com' }),
+      client.put(`/Groups/${groupId}?attributes=userName`, { schemas: [GROUP_SCHEMA], displayName: 'Renamed' }),
+      client.patch(
+        `/Users/${userId}?excludedAttributes=members`,
+        patchOp({ op: 'replace', path: 'displayName', value: 'Changed' }),
+      ),
+      client.patch(
+        `/Groups/${groupId}?attributes=userName`,
+        patchOp({ op: 'replace', path: 'displayName', value: 'Changed' }),
+      ),
+    ];
+    for (const write of writes) expectScimError(await write, 400, 'invalidValue');
+    expect(await countRows(scim.db, 'users', tenantId)).toBe(users);
+    expect(await countRows(scim.db, 'groups', tenantId)).toBe(groups);
+    expect(await storedVersion(scim.db, 'users', userId)).toBe(userVersion);
+    expect(await storedVersion(scim.db, 'groups', groupId)).toBe(groupVersion);
+  });
+
+  it('refuses a /Bulk request whose operation paths carry a query, before running any', async () => {
+    const tenantId = client.tenant.id;
+    const users = await countRows(scim.db, 'users', tenantId);
+    const res = await client.post('/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: { schemas: [USER_SCHEMA], userName: 'bulk-a@example.com' } },
+        { method: 'POST', path: '/Users?attributes=members', bulkId: 'b', data: { schemas: [USER_SCHEMA], userName: 'bulk-b@example.com' } },
+      ],
+    });
+    expectScimError(res, 400);
+    expect(await countRows(scim.db, 'users', tenantId)).toBe(users);
+    expectScimError(
+      await client.post('/Bulk?attributes=members', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [
+          { method: 'POST', path: '/Users', bulkId: 'c', data: { schemas: [USER_SCHEMA], userName: 'bulk-c@example.com' } },
+        ],
+      }),
+      400,
+    );
+    expect(await countRows(scim.db, 'users', tenantId)).toBe(users);
+  });
+
+  it('still answers a write with a projection it can make', async () => {
+    const res = await client.post('/Users?attributes=userName', {
+      schemas: [USER_SCHEMA],
+      userName: 'shown@example.com',
+      displayName: 'Hidden',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.userName).toBe('shown@example.com');
+    expect(res.body.displayName).toBeUndefined();
+  });
+});
