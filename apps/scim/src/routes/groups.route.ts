@@ -14,7 +14,12 @@ import {
 import { ScimError } from '../errors/scim-error.js';
 import { notModified, requiredVersion } from '../http/etag.js';
 import type { OperationInput, OperationResult } from '../http/operation.js';
-import { parseListRequest, parseProjection, type Projection } from '../list/list-request.js';
+import {
+  parseListRequest,
+  parseProjection,
+  type ListRequest,
+  type Projection,
+} from '../list/list-request.js';
 import { applyGroupPatch, normalisePatchRequest, splitGroupPatch } from '../patch/index.js';
 import {
   groupAttributesOf,
@@ -69,11 +74,15 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
       : { status, resource, version: group.version };
   };
 
-  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
-    const request = parseListRequest(params, 'Group');
+  async function listPage(input: OperationInput, request: ListRequest) {
     const page = await searchGroups(db, input.tenant.id, request.query);
     const resources = [];
     for (const group of page.items) resources.push(await present(input, group, request.projection));
+    return { page, resources };
+  }
+
+  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
+    const { page, resources } = await listPage(input, parseListRequest(params, 'Group'));
     return { status: 200 as const, resource: listResponse(page, resources) };
   }
 
@@ -116,6 +125,10 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
   }
 
   return {
+    listPage: async (input, request) => {
+      const { page, resources } = await listPage(input, request);
+      return { totalResults: page.totalResults, resources };
+    },
     list: (input) => list(input, input.query),
     search: (input) => list(input, searchParams(input.body)),
 

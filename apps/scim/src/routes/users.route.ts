@@ -14,7 +14,12 @@ import {
 import { ScimError } from '../errors/scim-error.js';
 import { notModified, requiredVersion } from '../http/etag.js';
 import { handle, type Operation, type OperationInput } from '../http/operation.js';
-import { parseListRequest, parseProjection, type Projection } from '../list/list-request.js';
+import {
+  parseListRequest,
+  parseProjection,
+  type ListRequest,
+  type Projection,
+} from '../list/list-request.js';
 import { applyUserPatch, normalisePatchRequest } from '../patch/index.js';
 import {
   type UserGroupRef,
@@ -26,6 +31,11 @@ import {
 import { listResponse, searchParams } from './list-response.js';
 
 export interface ResourceOperations {
+  /** One page of a list request already parsed (the root search parses once for both types). */
+  readonly listPage: (
+    input: OperationInput,
+    request: ListRequest,
+  ) => Promise<{ totalResults: number; resources: Record<string, unknown>[] }>;
   readonly list: Operation;
   readonly search: Operation;
   readonly get: Operation;
@@ -85,8 +95,7 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
       : { status, resource, version: user.version };
   };
 
-  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
-    const request = parseListRequest(params, 'User');
+  async function listPage(input: OperationInput, request: ListRequest) {
     const page = await searchUsers(db, input.tenant.id, request.query);
     const groups = await groupsOfUsers(
       db,
@@ -100,10 +109,19 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
         request.projection.filter,
       ),
     );
+    return { page, resources };
+  }
+
+  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
+    const { page, resources } = await listPage(input, parseListRequest(params, 'User'));
     return { status: 200 as const, resource: listResponse(page, resources) };
   }
 
   return {
+    listPage: async (input, request) => {
+      const { page, resources } = await listPage(input, request);
+      return { totalResults: page.totalResults, resources };
+    },
     list: (input) => list(input, input.query),
     // RFC 7644 §3.4.3: the same query in a body, so filters with personal data stay out of URLs.
     search: (input) => list(input, searchParams(input.body)),

@@ -31,9 +31,7 @@ beforeAll(async () => {
 afterAll(() => scim.close());
 
 const get = () =>
-  request(app)
-    .get('/scim/v2/acme/Users?count=1')
-    .set('Authorization', `Bearer ${acme.token}`);
+  request(app).get('/scim/v2/acme/Users?count=1').set('Authorization', `Bearer ${acme.token}`);
 
 describe('default SCIM rate limit', () => {
   it('is on by default', () => {
