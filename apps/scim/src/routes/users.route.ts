@@ -5,7 +5,6 @@ import {
   findUser,
   groupsOfUsers,
   patchUserFromScim,
-  replaceUserFromScim,
   searchUsers,
   type Clock,
   type Db,
@@ -157,13 +156,14 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
 
     async replace(input) {
       const projection = parseProjection(input.query, 'User');
-      const { attributes, quirks } = readUserBody(input.body, idOf(input));
+      const { representation, quirks } = readUserBody(input.body, idOf(input));
       logQuirks(input, quirks);
-      const user = await replaceUserFromScim(
+      // Core's replace, given the current user so that an unchanged manager is not checked again.
+      const user = await patchUserFromScim(
         db,
         input.tenant.id,
         idOf(input),
-        attributes,
+        (current) => userAttributesOf(representation, current),
         input.context,
         clock,
         preconditions(input),
@@ -185,7 +185,7 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
           const { request, quirks } = normalisePatchRequest(input.body, 'User', representation);
           logQuirks(input, quirks);
           const patched = await applyUserPatch(representation, request);
-          return patched === undefined ? undefined : userAttributesOf(patched);
+          return patched === undefined ? undefined : userAttributesOf(patched, current);
         },
         input.context,
         clock,

@@ -261,3 +261,236 @@ describe('a write with ?attributes= or ?excludedAttributes= (RFC 7644 §3.9)', (
     expect(res.body.displayName).toBeUndefined();
   });
 });
+
+describe('PATCH answers (RFC 7644 §3.5.2)', () => {
+  let client: TenantClient;
+  beforeAll(async () => {
+    client = await scim.tenant('patching');
+  });
+
+  it('refuses to remove active (or replace it with null) instead of ignoring it', async () => {
+    const user = await createUser(client, 'active@example.com');
+    for (const operation of [
+      { op: 'remove', path: 'active' },
+      { op: 'replace', path: 'active', value: null },
+      { op: 'remove', path: 'urn:ietf:params:scim:schemas:core:2.0:User:active' },
+    ]) {
+      const res = await client.patch(`/Users/${user.id}`, patchOp(operation));
+      expectScimError(res, 400, 'mutability');
+      expect(res.body.detail).toMatch(/active/);
+      expect(res.body.detail).toMatch(/false/);
+    }
+    expect(await storedVersion(scim.db, 'users', user.id)).toBe(1);
+    const read = await client.get(`/Users/${user.id}`);
+    expect(read.body.active).toBe(true);
+  });
+
+  it('adds and replaces the enterprise extension by its URN, with its own schemas in the value', async () => {
+    const user = await createUser(client, 'extension@example.com');
+    const add = await client.patch(
+      `/Users/${user.id}`,
+      patchOp({
+        op: 'add',
+        path: ENTERPRISE_SCHEMA,
+        value: { schemas: [ENTERPRISE_SCHEMA], department: 'Sales', employeeNumber: '7' },
+      }),
+    );
+    expect(add.status, JSON.stringify(add.body)).toBe(200);
+    expect(add.body[ENTERPRISE_SCHEMA]).toEqual({ department: 'Sales', employeeNumber: '7' });
+    expect(add.body.schemas).toContain(ENTERPRISE_SCHEMA);
+    const replace = await client.patch(
+      `/Users/${user.id}`,
+      patchOp({
+        op: 'replace',
+        path: ENTERPRISE_SCHEMA,
+        value: { schemas: [ENTERPRISE_SCHEMA], department: 'Support' },
+      }),
+    );
+    expect(replace.status, JSON.stringify(replace.body)).toBe(200);
+    expect(replace.body[ENTERPRISE_SCHEMA]).toEqual({ department: 'Support', employeeNumber: '7' });
+    const read = await client.get(`/Users/${user.id}`);
+    expect(read.body[ENTERPRISE_SCHEMA]).toEqual({ department: 'Support', employeeNumber: '7' });
+  });
+
+  it.each([
+    ['emails.type', 'emails', 'type'],
+    ['emails.primary', 'emails', 'primary'],
+    ['roles.primary', 'roles', 'primary'],
+    ['emails.display', 'emails', 'display'],
+  ])('removes %s from every value', async (path, attribute, sub) => {
+    const user = await createUser(client, `sub-${path}@example.com`, {
+      emails: [
+        { value: 'a@example.com', type: 'work', primary: true, display: 'A' },
+        { value: 'b@example.com', type: 'home', display: 'B' },
+      ],
+      roles: [{ value: 'admin', primary: true }, { value: 'reader' }],
+    });
+    const res = await client.patch(`/Users/${user.id}`, patchOp({ op: 'remove', path }));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const values = (await client.get(`/Users/${user.id}`)).body[attribute] as Body[];
+    expect(values).toHaveLength(2);
+    for (const value of values) {
+      expect(value).not.toHaveProperty(sub);
+      expect(typeof value.value).toBe('string');
+    }
+  });
+
+  it('never answers with an internal message', async () => {
+    const user = await createUser(client, 'internal@example.com', {
+      emails: [{ value: 'a@example.com', type: 'work' }],
+    });
+    for (const operation of [
+      { op: 'remove', path: 'emails.value' },
+      { op: 'remove', path: 'name.givenName' },
+      { op: 'add', path: 'emails', value: [{ value: 'x@example.com', nosuch: 1 }] },
+      { op: 'replace', path: 'name', value: { nosuch: 'x' } },
+      { op: 'add', path: ENTERPRISE_SCHEMA, value: { nosuch: 'x' } },
+      { op: 'replace', path: 'emails[type eq "work"]', value: { bogus: true } },
+    ]) {
+      const res = await client.patch(`/Users/${user.id}`, patchOp(operation));
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+      expectNoInternalMessage(res.body);
+    }
+  });
+});
+
+describe('primary values and the manager (RFC 7643 §2.4, §4.3)', () => {
+  let client: TenantClient;
+  beforeAll(async () => {
+    client = await scim.tenant('primaries');
+  });
+
+  it('refuses two primary values in a POST or PUT', async () => {
+    const twoPrimaries = {
+      emails: [
+        { value: 'a@example.com', primary: true },
+        { value: 'b@example.com', primary: true },
+      ],
+    };
+    const before = await countRows(scim.db, 'users', client.tenant.id);
+    const post = await client.post('/Users', {
+      schemas: [USER_SCHEMA],
+      userName: 'two@example.com',
+      ...twoPrimaries,
+    });
+    expectScimError(post, 400, 'invalidValue');
+    expect(post.body.detail).toMatch(/emails/);
+    expect(await countRows(scim.db, 'users', client.tenant.id)).toBe(before);
+    const user = await createUser(client, 'one@example.com');
+    expectScimError(
+      await client.put(`/Users/${user.id}`, {
+        schemas: [USER_SCHEMA],
+        userName: 'one@example.com',
+        phoneNumbers: [
+          { value: '+1', primary: true },
+          { value: '+2', primary: 'True' },
+        ],
+      }),
+      400,
+      'invalidValue',
+    );
+    expect(await storedVersion(scim.db, 'users', user.id)).toBe(1);
+  });
+
+  it('makes a value set primary by PATCH the only primary one (RFC 7644 §3.5.2)', async () => {
+    const user = await createUser(client, 'patch-primary@example.com', {
+      emails: [{ value: 'a@example.com', type: 'work', primary: true }],
+    });
+    const res = await client.patch(
+      `/Users/${user.id}`,
+      patchOp({
+        op: 'add',
+        path: 'emails',
+        value: [{ value: 'b@example.com', type: 'home', primary: true }],
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const emails = (await client.get(`/Users/${user.id}`)).body.emails as Body[];
+    expect(emails.filter((e) => e.primary === true).map((e) => e.value)).toEqual(['b@example.com']);
+    expectScimError(
+      await client.patch(
+        `/Users/${user.id}`,
+        patchOp({
+          op: 'add',
+          path: 'emails',
+          value: [
+            { value: 'c@example.com', primary: true },
+            { value: 'd@example.com', primary: true },
+          ],
+        }),
+      ),
+      400,
+      'invalidValue',
+    );
+  });
+
+  it("accepts a manager of the same tenant only, never another tenant's user or no user", async () => {
+    const manager = await createUser(client, 'manager@example.com');
+    const outsider = await createUser(other, 'outsider@example.com');
+    const ok = await client.post('/Users', {
+      schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+      userName: 'report@example.com',
+      [ENTERPRISE_SCHEMA]: { manager: { value: manager.id } },
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    const before = await countRows(scim.db, 'users', client.tenant.id);
+    for (const value of [outsider.id, 'not-a-user', '00000000-0000-4000-8000-000000000000']) {
+      const res = await client.post('/Users', {
+        schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+        userName: `report-${value}@example.com`,
+        [ENTERPRISE_SCHEMA]: { manager: { value } },
+      });
+      expectScimError(res, 400, 'invalidValue');
+      expect(res.body.detail).toMatch(/manager/);
+    }
+    expect(await countRows(scim.db, 'users', client.tenant.id)).toBe(before);
+    const report = ok.body as { id: string };
+    for (const operation of [
+      { op: 'replace', path: `${ENTERPRISE_SCHEMA}:manager`, value: outsider.id },
+      { op: 'replace', path: `${ENTERPRISE_SCHEMA}:manager.value`, value: outsider.id },
+      { op: 'add', path: ENTERPRISE_SCHEMA, value: { manager: { value: 'nobody' } } },
+    ]) {
+      expectScimError(
+        await client.patch(`/Users/${report.id}`, patchOp(operation)),
+        400,
+        'invalidValue',
+      );
+    }
+    expectScimError(
+      await client.put(`/Users/${report.id}`, {
+        schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+        userName: 'report@example.com',
+        [ENTERPRISE_SCHEMA]: { manager: { value: outsider.id } },
+      }),
+      400,
+      'invalidValue',
+    );
+    expect(await storedVersion(scim.db, 'users', report.id)).toBe(1);
+    // A manager may be removed, and set to a user of the tenant.
+    const removed = await client.patch(
+      `/Users/${report.id}`,
+      patchOp({ op: 'remove', path: `${ENTERPRISE_SCHEMA}:manager` }),
+    );
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+  });
+
+  it('keeps a manager deprovisioned since, until the IdP changes it', async () => {
+    const manager = await createUser(client, 'leaving-manager@example.com');
+    const report = await createUser(client, 'staying-report@example.com', {
+      schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+      [ENTERPRISE_SCHEMA]: { manager: { value: manager.id } },
+    });
+    expect((await client.delete(`/Users/${manager.id}`)).status).toBe(204);
+    const patched = await client.patch(
+      `/Users/${report.id}`,
+      patchOp({ op: 'replace', path: 'displayName', value: 'Still here' }),
+    );
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const put = await client.put(`/Users/${report.id}`, {
+      schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+      userName: 'staying-report@example.com',
+      [ENTERPRISE_SCHEMA]: { manager: { value: manager.id } },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+  });
+});
