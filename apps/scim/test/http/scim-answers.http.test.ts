@@ -494,3 +494,16 @@ describe('primary values and the manager (RFC 7643 §2.4, §4.3)', () => {
     expect(put.status, JSON.stringify(put.body)).toBe(200);
   });
 });
+
+describe('filter strings are JSON strings (RFC 7644 §3.4.2.2)', () => {
+  it('finds a user by a userName written with \\u escapes, and refuses U+0000', async () => {
+    const client = await scim.tenant('escapes');
+    const user = await createUser(client, 'ann@example.com');
+    const filter = encodeURIComponent(String.raw`userName eq "ann\u0040example.com"`);
+    const res = await client.get(`/Users?filter=${filter}`);
+    expect(res.status).toBe(200);
+    expect(idsOf(res.body)).toEqual([user.id]);
+    const nul = encodeURIComponent(String.raw`userName eq "ann\u0000"`);
+    expectScimError(await client.get(`/Users?filter=${nul}`), 400, 'invalidFilter');
+  });
+});
