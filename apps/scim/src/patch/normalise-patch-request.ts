@@ -232,6 +232,13 @@ const guardReadOnly: Rule = (operations, context) =>
       context.note(operation, "ignored the unchanged 'id' in the value (Okta)");
       return false;
     }
+    // `schemas` follows from the attributes the resource has (scimmy would skip the change).
+    if (path.top instanceof SCIMMY.Types.Attribute && path.top.name === 'schemas')
+      throw new ScimError(
+        400,
+        `operation ${operation.number}: 'schemas' follows from the attributes the resource has; change those instead`,
+        'mutability',
+      );
     const readOnly = (node: unknown) =>
       node instanceof SCIMMY.Types.Attribute && node.config.mutable === false;
     if (isId || readOnly(path.top) || readOnly(path.target)) {

@@ -285,6 +285,39 @@ describe('PATCH answers (RFC 7644 §3.5.2)', () => {
     expect(read.body.active).toBe(true);
   });
 
+  it('refuses to change schemas, which follows from the attributes, instead of ignoring it', async () => {
+    const user = await createUser(client, 'schemas@example.com');
+    const group = await createGroup(client, 'Schemas');
+    for (const operation of [
+      { op: 'remove', path: 'schemas' },
+      { op: 'replace', path: 'schemas', value: [USER_SCHEMA] },
+      { op: 'add', path: 'schemas', value: [ENTERPRISE_SCHEMA] },
+    ]) {
+      expectScimError(
+        await client.patch(`/Users/${user.id}`, patchOp(operation)),
+        400,
+        'mutability',
+      );
+      expectScimError(
+        await client.patch(`/Groups/${group.id}`, patchOp(operation)),
+        400,
+        'mutability',
+      );
+    }
+    expect(await storedVersion(scim.db, 'users', user.id)).toBe(1);
+  });
+
+  it('treats " ann@x " and "ann@x" as one userName', async () => {
+    const user = await createUser(client, ' spaced@example.com ');
+    expectScimError(
+      await client.post('/Users', { schemas: [USER_SCHEMA], userName: 'spaced@example.com' }),
+      409,
+      'uniqueness',
+    );
+    const filter = encodeURIComponent('userName eq "spaced@example.com"');
+    expect(idsOf((await client.get(`/Users?filter=${filter}`)).body)).toEqual([user.id]);
+  });
+
   it('adds and replaces the enterprise extension by its URN, with its own schemas in the value', async () => {
     const user = await createUser(client, 'extension@example.com');
     const add = await client.patch(
