@@ -277,7 +277,7 @@ function decodeEscapes(value: FilterValue | undefined): FilterValue | undefined 
   const json = value
     .replace(/"/g, '\\"')
     // control characters written raw inside the quotes stay as they are
-    .replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   let decoded: string;
   try {
     decoded = JSON.parse(`"${json}"`) as string;
