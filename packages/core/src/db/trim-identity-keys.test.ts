@@ -15,7 +15,7 @@ beforeAll(async () => {
     migrationLockTableName: 'roster_migration_lock',
   });
   const { error } = await migrator.migrateTo('202611230520_add_saml_sso_details');
-  if (error) throw error;
+  if (error) throw error instanceof Error ? error : new Error('migrating to 202611230520 failed');
 });
 afterAll(() => database.close());
 
