@@ -184,12 +184,12 @@ const expandPathlessValues: Rule = (operations, context) =>
   });
 
 /**
- * RFC 7643 §2.5: null is "no value", so an add or replace with a null value is a remove of the
- * path (scimmy would otherwise skip it without a word).
+ * RFC 7643 §2.5: null is "no value", so a replace with a null value is a remove of the path
+ * (scimmy would otherwise skip it without a word). An add of null adds nothing and stays as sent.
  */
 const nullValuesRemove: Rule = (operations) =>
   operations.map((operation) =>
-    operation.path !== undefined && operation.op !== 'remove' && operation.value === null
+    operation.path !== undefined && operation.op === 'replace' && operation.value === null
       ? { ...operation, op: 'remove', value: undefined }
       : operation,
   );
@@ -252,13 +252,14 @@ const guardReadOnly: Rule = (operations, context) =>
   });
 
 /**
- * A user's `active` is its state, never absent: removing it (or replacing it with null) would be
- * a change that does nothing, so it is 400 mutability with what to send instead.
+ * A user's `active` is its state, never absent: removing it (or setting it to null) would be a
+ * change that does nothing, so it is 400 mutability with what to send instead.
  */
 const refuseActiveRemoval: Rule = (operations, context) => {
   if (context.resourceType !== 'User') return operations;
   for (const operation of operations) {
-    if (operation.op !== 'remove' || operation.path === undefined) continue;
+    const clears = operation.op === 'remove' || operation.value === null;
+    if (!clears || operation.path === undefined) continue;
     const path = resolvePatchPath(operation.path, context.resourceType);
     if (path.top instanceof SCIMMY.Types.Attribute && path.top.name === 'active')
       throw new ScimError(

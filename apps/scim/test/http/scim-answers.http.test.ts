@@ -271,6 +271,8 @@ describe('PATCH answers (RFC 7644 §3.5.2)', () => {
     for (const operation of [
       { op: 'remove', path: 'active' },
       { op: 'replace', path: 'active', value: null },
+      { op: 'add', path: 'active', value: null },
+      { op: 'add', value: { active: null } },
       { op: 'remove', path: 'urn:ietf:params:scim:schemas:core:2.0:User:active' },
     ]) {
       const res = await client.patch(`/Users/${user.id}`, patchOp(operation));
