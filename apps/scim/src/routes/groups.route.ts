@@ -198,8 +198,10 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
       }
       // RFC 7644 §3.5.2: 204 unless the client asked to see the resource (attributes=...);
       // Entra asks servers not to echo members [E1].
-      if (input.query.attributes === undefined && input.query.excludedAttributes === undefined)
-        return { status: 204, version: group.version };
+      const asksForResource = Object.keys(input.query).some((name) =>
+        ['attributes', 'excludedattributes'].includes(name.toLowerCase()),
+      );
+      if (!asksForResource) return { status: 204, version: group.version };
       return answer(input, group, projection);
     },
 

@@ -100,6 +100,35 @@ describe('POST /.search at the root (RFC 7644 §3.4.3)', () => {
     expect(group?.members).toBeUndefined();
   });
 
+  it('answers every projection, on each type and at the root, without a 5xx or internal text', async () => {
+    const projections = [
+      'name.givenName',
+      'name.givenName,title',
+      'emails.value',
+      'emails.value,name',
+      'members.value',
+      'members.display,displayName',
+      'meta.created',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+      'groups.display',
+      'id',
+      'schemas',
+    ];
+    for (const list of projections) {
+      const names = list.split(',');
+      for (const key of ['attributes', 'excludedAttributes']) {
+        const root = await acmeRoot.post('/.search', searchRequest({ [key]: names }));
+        expect(root.status, `${key}=${list} ${JSON.stringify(root.body)}`).toBe(200);
+        for (const type of ['/Users', '/Groups']) {
+          const res = await acmeRoot.get(`${type}?${key}=${encodeURIComponent(list)}`);
+          expect(res.status, `${type} ${key}=${list}`).toBeLessThan(500);
+          expectNoInternalMessage(res.body);
+        }
+      }
+    }
+  });
+
   it('answers 400 for an attribute neither type has', async () => {
     for (const params of [
       { attributes: ['nosuch'] },
