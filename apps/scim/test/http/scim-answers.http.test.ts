@@ -277,6 +277,16 @@ describe('a write with ?attributes= or ?excludedAttributes= (RFC 7644 §3.9)', (
     expect(await countRows(scim.db, 'users', tenantId)).toBe(users);
   });
 
+  it('answers a group PATCH with the resource when attributes is named in any case', async () => {
+    const res = await client.patch(
+      `/Groups/${groupId}?ATTRIBUTES=displayName`,
+      patchOp({ op: 'replace', path: 'displayName', value: 'Projected again' }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.displayName).toBe('Projected again');
+    expect(res.body.members).toBeUndefined();
+  });
+
   it('still answers a write with a projection it can make', async () => {
     const res = await client.post('/Users?attributes=userName', {
       schemas: [USER_SCHEMA],
