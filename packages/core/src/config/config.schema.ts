@@ -24,8 +24,8 @@ const postgresUrl = z.url({
 
 /**
  * SCIM_RATE_LIMIT_PER_SECOND when unset. The limit is a fuse against runaway clients (a retry
- * loop without backoff), not a quota for IdPs: a sequential client cannot exceed about 350/s here
- * (2.8 ms a request at best) and Okta's 75 concurrent connections, at internet round trips of
+ * loop without backoff), not a quota for IdPs: a sequential client stays under about 760/s here
+ * (a filtered read at best) and Okta's 75 concurrent connections, at internet round trips of
  * 75 ms or more, send at most 1000/s. README "Rate limit" gives the reasoning.
  */
 export const DEFAULT_SCIM_RATE_LIMIT_PER_SECOND = 1000;
