@@ -128,7 +128,10 @@ export {
 } from './search/index.js';
 // SCIM request log (README "SCIM request log"): redacted, capped, pruned after its retention
 export { type ScimRateLimit } from './config/load-config.js';
-export { DEFAULT_SCIM_RATE_LIMIT_BURST } from './config/config.schema.js';
+export {
+  DEFAULT_SCIM_RATE_LIMIT_BURST,
+  DEFAULT_SCIM_RATE_LIMIT_PER_SECOND,
+} from './config/config.schema.js';
 export { type MaintenanceOptions } from './provisioning/maintenance.js';
 export {
   bodyForLog,

@@ -90,7 +90,40 @@ const scimTypeOf = (error: PublicError): ScimType | undefined =>
 export function toScimError(error: unknown): unknown {
   if (!(error instanceof SCIMMY.Types.Error)) return error;
   const scimType = (error.scimType as ScimType | null | undefined) ?? undefined;
-  return new ScimError(error.status, error.message, scimType);
+  return new ScimError(error.status, readableScimmyMessage(error.message), scimType);
+}
+
+/**
+ * JavaScript's own messages, which scimmy's PatchOp passes on as the text of its 400 when one of
+ * its steps throws (it wraps any exception), with what they mean to a client.
+ */
+const ENGINE_MESSAGES: readonly (readonly [RegExp, (name: string | undefined) => string])[] = [
+  [
+    /Cannot add property ([^\s,]+), object is not extensible/,
+    (n) => `'${n}' is not an attribute there`,
+  ],
+  [
+    /'(?:set|defineProperty|deleteProperty)' on proxy: trap returned falsish for property '([^']*)'/,
+    (n) => `'${n}' cannot be changed that way`,
+  ],
+  [/Cannot assign to read only property '([^']*)'[^]*?(?= for '|$)/, (n) => `'${n}' is read-only`],
+  [
+    /Cannot (?:read|set) propert(?:y|ies) of (?:undefined|null)[^]*?(?= for '|$)/,
+    () => 'the value does not fit the attribute',
+  ],
+  [
+    /\S+ is not (?:a function|iterable|a constructor)(?= for '|$)/,
+    () => 'the value does not fit the attribute',
+  ],
+];
+
+/** scimmy's message with any JavaScript engine text in it put in a client's words. */
+export function readableScimmyMessage(message: string): string {
+  for (const [pattern, readable] of ENGINE_MESSAGES) {
+    const match = pattern.exec(message);
+    if (match) return message.replace(match[0], readable(match[1]));
+  }
+  return message;
 }
 
 /** What any error answers in SCIM terms: ours and scimmy's as they are, the rest as core/HTTP map them. */

@@ -85,7 +85,7 @@ function translate(node: ParsedFilter, scope: Scope): Filter {
     case 'ge':
     case 'le': {
       const attribute = comparable(node.attrPath, scope);
-      const value = checkValue(attribute, node.op, node.compValue);
+      const value = checkValue(attribute, node.op, decodeEscapes(node.compValue));
       return { kind: 'compare', attribute, op: node.op, value };
     }
   }
@@ -265,3 +265,30 @@ const tokenEnd = (text: string, start: number): number => {
   while (i < text.length && !/[\s()[\]]/.test(text.charAt(i))) i++;
   return i;
 };
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A filter's string is a JSON string (RFC 7644 §3.4.2.2, RFC 8259 §7): `\uXXXX`, `\\`, `\/`,
+ * `\n`, … are decoded. scim2-parse-filter decodes `\"` only and keeps every other backslash as
+ * written, so its string is put back in JSON form (quotes escaped again) and decoded whole.
+ */
+function decodeEscapes(value: FilterValue | undefined): FilterValue | undefined {
+  if (typeof value !== 'string' || !value.includes('\\')) return value;
+  const json = value
+    .replace(/"/g, '\\"')
+    // control characters written raw inside the quotes stay as they are
+    .replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  let decoded: string;
+  try {
+    decoded = JSON.parse(`"${json}"`) as string;
+  } catch {
+    throw invalidFilter(
+      `the string "${value}" has an escape JSON does not have (use \\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\uXXXX)`,
+    );
+  }
+  // What an escape can spell but no stored text holds: U+0000, half of a surrogate pair.
+  if (decoded.includes('\u0000') || LONE_SURROGATE.test(decoded))
+    throw invalidFilter(`the string "${value}" escapes U+0000 or half a surrogate pair`);
+  return decoded;
+}

@@ -1,4 +1,4 @@
-import { ScimError, toScimError } from '../errors/scim-error.js';
+import { readableScimmyMessage, ScimError, toScimError } from '../errors/scim-error.js';
 
 /** Throws the SCIM form of a scimmy error (see {@link toScimError}); anything else untouched. */
 export function fromScimmyError(error: unknown): never {
@@ -23,7 +23,8 @@ export function coerceInput<T>(call: () => T): T {
   try {
     return call();
   } catch (error) {
-    if (error instanceof TypeError) throw new ScimError(400, error.message, 'invalidValue');
+    if (error instanceof TypeError)
+      throw new ScimError(400, readableScimmyMessage(error.message), 'invalidValue');
     return fromScimmyError(error);
   }
 }

@@ -84,14 +84,29 @@ function integerParam(params: Params, name: string, scimType: ScimType): number 
  * const page = await searchUsers(db, tenantId, query);
  */
 export function parseListRequest(params: Params, resourceType: ResourceType): ListRequest {
-  const filterParam = lookup(params, 'filter');
-  if (filterParam !== undefined && typeof filterParam !== 'string')
-    throw bad('filter must be a string', 'invalidFilter');
+  const filterText = filterParam(params);
   const filter: Filter | undefined =
-    filterParam === undefined ? undefined : parseScimFilter(filterParam, resourceType);
+    filterText === undefined ? undefined : parseScimFilter(filterText, resourceType);
 
   const sort = parseSort(params, resourceType);
   const page = parsePage(params);
+  return listRequestOf(resourceType, filter, sort, page, parseProjection(params, resourceType));
+}
+
+function filterParam(params: Params): string | undefined {
+  const filter = lookup(params, 'filter');
+  if (filter !== undefined && typeof filter !== 'string')
+    throw bad('filter must be a string', 'invalidFilter');
+  return filter;
+}
+
+function listRequestOf(
+  resourceType: ResourceType,
+  filter: Filter | undefined,
+  sort: DirectorySort | undefined,
+  page: PageRequest,
+  projection: Projection,
+): ListRequest {
   const query: DirectoryQuery = {
     ...(filter ? { filter } : {}),
     ...(sort ? { sort } : {}),
@@ -104,8 +119,89 @@ export function parseListRequest(params: Params, resourceType: ResourceType): Li
     if (isCoreError(error, 'Invalid')) throw bad(error.message, 'invalidCursor');
     throw error;
   }
-  return { query, projection: parseProjection(params, resourceType) };
+  return { query, projection };
 }
+
+/** A root search (POST /.search, RFC 7644 §3.4.3): one page over Users, then Groups. */
+export interface RootSearchRequest {
+  /** 1-based index of the page's first resource in the list of Users then Groups. */
+  readonly startIndex: number;
+  /** Resources on the page, at most. */
+  readonly count: number;
+  /** Each type's query without its page; undefined: the filter names attributes it lacks. */
+  readonly users: RootTypeRequest | undefined;
+  readonly groups: RootTypeRequest | undefined;
+}
+
+/** One type's part of a root search; `page(startIndex, count)` gives its ListRequest. */
+export interface RootTypeRequest {
+  page(startIndex: number, count: number): ListRequest;
+}
+
+const RESOURCE_TYPES = ['User', 'Group'] as const;
+
+/**
+ * Parses a root SearchRequest once: paging for the whole list, and per type the filter, sort and
+ * projection. An attribute one type has is resolved for that type and ignored by the other; a
+ * filter naming an attribute a type lacks matches nothing of it (RFC 7644 §3.4.2.2); an attribute
+ * neither type has is 400, as on a type's own endpoint.
+ */
+export function parseRootSearch(params: Params): RootSearchRequest {
+  const page = parsePage(params);
+  if (page.kind !== 'index')
+    throw bad('cursor paging is offered per resource type, not on /.search at the root');
+  const filterText = filterParam(params);
+  const perType = new Map<ResourceType, RootTypeRequest>();
+  let filterFailure: unknown;
+  const sortFailures: unknown[] = [];
+  const unresolved = new Map<string, number>();
+  const projections = new Map<ResourceType, Projection>();
+  for (const type of RESOURCE_TYPES) {
+    const projection = resolveProjection(params, type, (name) =>
+      unresolved.set(name, (unresolved.get(name) ?? 0) + 1),
+    );
+    projections.set(type, projection);
+  }
+  // Every name must be something in at least one type.
+  for (const [name, missingIn] of unresolved)
+    if (missingIn === RESOURCE_TYPES.length)
+      throw bad(`${projectionParamName(params)} names an unknown attribute: ${name}`);
+  for (const type of RESOURCE_TYPES) {
+    let filter: Filter | undefined;
+    try {
+      filter = filterText === undefined ? undefined : parseScimFilter(filterText, type);
+    } catch (error) {
+      if (error instanceof ScimError && error.scimType === 'invalidFilter') {
+        filterFailure ??= error;
+        continue;
+      }
+      throw error;
+    }
+    let sort: DirectorySort | undefined;
+    try {
+      sort = parseSort(params, type);
+    } catch (error) {
+      // sortBy an attribute only the other type has: this type's part is left unsorted.
+      sortFailures.push(error);
+      if (sortFailures.length === RESOURCE_TYPES.length) throw error;
+    }
+    const projection = projections.get(type) ?? { filter: undefined, excludesMembers: false };
+    perType.set(type, {
+      page: (startIndex, count) =>
+        listRequestOf(type, filter, sort, { kind: 'index', startIndex, count }, projection),
+    });
+  }
+  if (perType.size === 0) throw filterFailure;
+  return {
+    startIndex: page.startIndex,
+    count: page.count,
+    users: perType.get('User'),
+    groups: perType.get('Group'),
+  };
+}
+
+const projectionParamName = (params: Params) =>
+  lookup(params, 'attributes') !== undefined ? 'attributes' : 'excludedAttributes';
 
 function parseSort(params: Params, resourceType: ResourceType): DirectorySort | undefined {
   const sortBy = lookup(params, 'sortBy');
@@ -180,6 +276,17 @@ const ALWAYS = new Set(['id', 'schemas']);
  * when both are given. Unknown names are a 400 invalidValue.
  */
 export function parseProjection(params: Params, resourceType: ResourceType): Projection {
+  return resolveProjection(params, resourceType, (name, param) => {
+    throw bad(`${param} names an unknown attribute: ${name}`);
+  });
+}
+
+/** The projection, calling `unknown` for each name the type does not have (then left out). */
+function resolveProjection(
+  params: Params,
+  resourceType: ResourceType,
+  unknown: (name: string, param: 'attributes' | 'excludedAttributes') => void,
+): Projection {
   const include = attributeNames(params, 'attributes');
   const exclude = include === undefined ? attributeNames(params, 'excludedAttributes') : undefined;
   const names = include ?? exclude;
@@ -196,10 +303,10 @@ export function parseProjection(params: Params, resourceType: ResourceType): Pro
         continue;
       }
     }
-    if (!resolved)
-      throw bad(
-        `${include ? 'attributes' : 'excludedAttributes'} names an unknown attribute: ${name}`,
-      );
+    if (!resolved) {
+      unknown(name, include ? 'attributes' : 'excludedAttributes');
+      continue;
+    }
     const path = canonicalPath(resolved);
     // scimmy cannot project meta's sub-attributes (resourceType is required): meta is all or
     // nothing, so naming one of them keeps (or leaves) the whole of meta

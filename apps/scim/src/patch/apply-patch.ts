@@ -3,6 +3,7 @@ import { toScimError } from '../errors/scim-error.js';
 import type { PatchOperation, PatchRequest } from './patch-types.js';
 import { PATCH_OP_SCHEMA } from './patch-types.js';
 import { declareScimResources } from './scim-resources.js';
+import { checkMultiValuedAttributes, settlePrimaries } from '../resources/multi-valued.js';
 
 /**
  * Applies a normalised PATCH to a user's stored SCIM representation (id, schemas, attributes, the
@@ -15,7 +16,12 @@ export async function applyUserPatch(
   request: PatchRequest,
 ): Promise<Record<string, unknown> | undefined> {
   declareScimResources();
-  return applyWith(SCIMMY.Schemas.User, current, request);
+  const patched = await applyWith(SCIMMY.Schemas.User, current, request);
+  if (patched !== undefined) {
+    settlePrimaries('User', current, patched);
+    checkMultiValuedAttributes('User', patched);
+  }
+  return patched;
 }
 
 /**

@@ -183,6 +183,17 @@ const expandPathlessValues: Rule = (operations, context) =>
     });
   });
 
+/**
+ * RFC 7643 §2.5: null is "no value", so a replace with a null value is a remove of the path
+ * (scimmy would otherwise skip it without a word). An add of null adds nothing and stays as sent.
+ */
+const nullValuesRemove: Rule = (operations) =>
+  operations.map((operation) =>
+    operation.path !== undefined && operation.op === 'replace' && operation.value === null
+      ? { ...operation, op: 'remove', value: undefined }
+      : operation,
+  );
+
 /** Okta (OIN apps) PATCHes `password`; Roster signs people in over SAML and keeps no password. */
 const ignorePasswords: Rule = (operations, context) =>
   operations.filter((operation) => {
@@ -221,6 +232,13 @@ const guardReadOnly: Rule = (operations, context) =>
       context.note(operation, "ignored the unchanged 'id' in the value (Okta)");
       return false;
     }
+    // `schemas` follows from the attributes the resource has (scimmy would skip the change).
+    if (path.top instanceof SCIMMY.Types.Attribute && path.top.name === 'schemas')
+      throw new ScimError(
+        400,
+        `operation ${operation.number}: 'schemas' follows from the attributes the resource has; change those instead`,
+        'mutability',
+      );
     const readOnly = (node: unknown) =>
       node instanceof SCIMMY.Types.Attribute && node.config.mutable === false;
     if (isId || readOnly(path.top) || readOnly(path.target)) {
@@ -232,6 +250,56 @@ const guardReadOnly: Rule = (operations, context) =>
     }
     return true;
   });
+
+/**
+ * A user's `active` is its state, never absent: removing it (or setting it to null) would be a
+ * change that does nothing, so it is 400 mutability with what to send instead.
+ */
+const refuseActiveRemoval: Rule = (operations, context) => {
+  if (context.resourceType !== 'User') return operations;
+  for (const operation of operations) {
+    const clears = operation.op === 'remove' || operation.value === null;
+    if (!clears || operation.path === undefined) continue;
+    const path = resolvePatchPath(operation.path, context.resourceType);
+    if (path.top instanceof SCIMMY.Types.Attribute && path.top.name === 'active')
+      throw new ScimError(
+        400,
+        `operation ${operation.number}: 'active' cannot be removed; replace it with false to deactivate the user`,
+        'mutability',
+      );
+  }
+  return operations;
+};
+
+/**
+ * An add or replace of a whole extension (path: its URN) may carry the extension's own
+ * `schemas` in the value, as a client copies it from a resource; it names no attribute.
+ */
+const dropSchemasInExtensionValue: Rule = (operations, context) =>
+  operations.map((operation) => {
+    if (operation.path === undefined || operation.op === 'remove') return operation;
+    if (!isPlainObject(operation.value)) return operation;
+    const path = resolvePatchPath(operation.path, context.resourceType);
+    if (path.attribute !== undefined || !(path.top instanceof SCIMMY.Types.SchemaDefinition))
+      return operation;
+    const { kept, dropped } = withoutKey(operation.value, 'schemas');
+    if (!dropped) return operation;
+    context.note(operation, "ignored 'schemas' inside an extension's value");
+    return { ...operation, value: kept };
+  });
+
+function withoutKey(
+  object: Record<string, unknown>,
+  name: string,
+): { kept: Record<string, unknown>; dropped: boolean } {
+  const kept: Record<string, unknown> = {};
+  let dropped = false;
+  for (const [key, value] of Object.entries(object)) {
+    if (key.toLowerCase() === name.toLowerCase()) dropped = true;
+    else kept[key] = value;
+  }
+  return { kept, dropped };
+}
 
 /** Entra ID sends the enterprise `manager` as the manager's id alone; it is a complex attribute. */
 const wrapStringManager: Rule = (operations, context) =>
@@ -295,6 +363,21 @@ const createMissingFilteredValues: Rule = (operations, context) =>
     }
     if (context.resourceType === 'Group' && top.name === 'members') return operation;
     const collection = collectionOf(top, path, context);
+    if (path.filter === undefined && operation.op === 'remove' && path.subAttribute !== undefined) {
+      // RFC 7644 §3.5.2.2: `remove emails.type` removes `type` from every value; scimmy cannot
+      // (it fails inside its proxy), so the values are replaced by the same values without it.
+      const subAttribute = path.subAttribute.toLowerCase();
+      const next = collection.map((element) =>
+        Object.fromEntries(
+          Object.entries(element).filter(([key]) => key.toLowerCase() !== subAttribute),
+        ),
+      );
+      replaceContents(collection, next);
+      const whole = formatPatchPath({ ...path, subAttribute: undefined });
+      return next.length === 0
+        ? { ...operation, path: whole }
+        : { ...operation, op: 'replace', path: whole, value: structuredClone(next) };
+    }
     if (path.filter === undefined) {
       simulateWholeCollection(operation, path, collection);
       return operation;
@@ -378,9 +461,12 @@ const expandExtensionRemove: Rule = (operations, context) =>
 const NORMALISATION_RULES: readonly Rule[] = [
   lowerCaseOps,
   expandPathlessValues,
+  nullValuesRemove,
   ignorePasswords,
   validatePaths,
   guardReadOnly,
+  refuseActiveRemoval,
+  dropSchemasInExtensionValue,
   wrapStringManager,
   booleanStrings,
   createMissingFilteredValues,

@@ -3,6 +3,7 @@ import SCIMMY from 'scimmy';
 import { ScimError } from '../errors/scim-error.js';
 import { coerceInput, withScimmy } from '../http/scimmy-errors.js';
 import { isPlainObject as isObject } from '../patch/normalise-patch-request.js';
+import { checkMultiValuedAttributes } from './multi-valued.js';
 import { normaliseResourceBody } from './normalise-body.js';
 
 type Json = Record<string, unknown>;
@@ -52,8 +53,7 @@ export function readResourceBody(
   const normalised = normaliseResourceBody(body, type);
   const Schema = SCHEMA_OF[type];
   const instance = coerceInput(() => new Schema(normalised.body, 'in') as unknown as Json);
-  return {
-    representation: JSON.parse(JSON.stringify(instance)) as Json,
-    quirks: normalised.quirks,
-  };
+  const representation = JSON.parse(JSON.stringify(instance)) as Json;
+  checkMultiValuedAttributes(type, representation);
+  return { representation, quirks: normalised.quirks };
 }

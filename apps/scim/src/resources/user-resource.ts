@@ -60,17 +60,21 @@ export function userResource(user: User, groups: readonly UserGroupRef[], usersU
 export const renderUser = (resource: Json, usersUrl: string, projection?: SCIMMY.Types.Filter) =>
   renderResource('User', resource, usersUrl, projection);
 
-/** A POST/PUT body as core's attributes (RFC 7643 §4.1). */
+/** A POST/PUT body as core's attributes (RFC 7643 §4.1), and as the coerced representation. */
 export function readUserBody(
   body: unknown,
   pathId?: string,
-): { attributes: UserAttributes; quirks: string[] } {
+): { attributes: UserAttributes; representation: Json; quirks: string[] } {
   const { representation, quirks } = readResourceBody('User', body, pathId);
-  return { attributes: userAttributesOf(representation), quirks };
+  return { attributes: userAttributesOf(representation), representation, quirks };
 }
 
-/** Core's attributes from a coerced SCIM representation (also what a PATCH produced). */
-export function userAttributesOf(representation: Json): UserAttributes {
+/**
+ * Core's attributes from a coerced SCIM representation (also what a PATCH produced). With the
+ * `current` user, a manager that stays the same is not asked for again (core checks a manager
+ * that is set), so a manager deprovisioned since stays until the IdP changes it.
+ */
+export function userAttributesOf(representation: Json, current?: User): UserAttributes {
   const {
     schemas: _schemas,
     meta: _meta,
@@ -95,6 +99,17 @@ export function userAttributesOf(representation: Json): UserAttributes {
     familyName: typeof name.familyName === 'string' ? name.familyName : null,
     emails,
     ...(typeof kept.active === 'boolean' ? { active: kept.active } : {}),
+    ...(current && managerIdOf(current.scimResource) === managerIdOf(kept)
+      ? {}
+      : { managerId: managerIdOf(kept) }),
     scimResource: kept,
   };
+}
+
+/** The enterprise `manager.value` (RFC 7643 §4.3), which core checks names a user of the tenant. */
+function managerIdOf(representation: Readonly<Json>): string | null {
+  const enterprise = representation[ENTERPRISE_USER_SCHEMA];
+  const manager = isObject(enterprise) ? enterprise.manager : undefined;
+  const value = isObject(manager) ? manager.value : undefined;
+  return typeof value === 'string' ? value : null;
 }

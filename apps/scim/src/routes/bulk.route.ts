@@ -57,6 +57,14 @@ function readBulkRequest(body: unknown): { operations: BulkOperation[]; failOnEr
         `Operations[${index}].path must be a path such as /Users`,
         'invalidValue',
       );
+    // RFC 7644 §3.7: a path names a resource; a BulkResponse carries no resources to project, and
+    // a query the operation would not honour is refused before anything runs.
+    if (raw.path.includes('?'))
+      throw new ScimError(
+        400,
+        `Operations[${index}].path must not carry a query string (${raw.path})`,
+        'invalidPath',
+      );
     const bulkId = typeof raw.bulkId === 'string' && raw.bulkId !== '' ? raw.bulkId : undefined;
     // RFC 7644 §3.7: bulkId is required with POST and unique within the request.
     if (method === 'POST' && bulkId === undefined)
@@ -123,7 +131,7 @@ export function bulkRouter(users: ResourceOperations, groups: ResourceOperations
   const resources: Record<string, ResourceOperations> = { Users: users, Groups: groups };
 
   async function run(operation: BulkOperation, input: OperationInput): Promise<OperationResult> {
-    const [, type, id, ...rest] = (operation.path.split('?')[0] ?? '').split('/');
+    const [, type, id, ...rest] = operation.path.split('/');
     const operations = type !== undefined ? resources[type] : undefined;
     if (
       !operations ||
@@ -154,6 +162,16 @@ export function bulkRouter(users: ResourceOperations, groups: ResourceOperations
   router.post(
     '/',
     handle(async (input) => {
+      // A BulkResponse holds no resources (RFC 7644 §3.7.3): a projection cannot be honoured.
+      const projectionParams = Object.keys(input.query).filter((key) =>
+        ['attributes', 'excludedattributes'].includes(key.toLowerCase()),
+      );
+      if (projectionParams.length > 0)
+        throw new ScimError(
+          400,
+          `/Bulk answers hold no resources, so ${projectionParams.join(' and ')} cannot apply`,
+          'invalidValue',
+        );
       const { operations, failOnErrors } = readBulkRequest(input.body);
       const createdIds = new Map<string, string>();
       const results = new Map<number, Json>();

@@ -14,7 +14,12 @@ import {
 import { ScimError } from '../errors/scim-error.js';
 import { notModified, requiredVersion } from '../http/etag.js';
 import type { OperationInput, OperationResult } from '../http/operation.js';
-import { parseListRequest, parseProjection, type Projection } from '../list/list-request.js';
+import {
+  parseListRequest,
+  parseProjection,
+  type ListRequest,
+  type Projection,
+} from '../list/list-request.js';
 import { applyGroupPatch, normalisePatchRequest, splitGroupPatch } from '../patch/index.js';
 import {
   groupAttributesOf,
@@ -56,22 +61,28 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     return renderGroup(resource, groupsUrl(input), projection.filter);
   }
 
+  /** The group as the write's answer; the projection was parsed before the write. */
   const answer = async (
     input: OperationInput,
     group: Group,
+    projection: Projection,
     status: 200 | 201 = 200,
   ): Promise<OperationResult> => {
-    const resource = await present(input, group, parseProjection(input.query, 'Group'));
+    const resource = await present(input, group, projection);
     return status === 201
       ? { status, resource, version: group.version, location: `${groupsUrl(input)}/${group.id}` }
       : { status, resource, version: group.version };
   };
 
-  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
-    const request = parseListRequest(params, 'Group');
+  async function listPage(input: OperationInput, request: ListRequest) {
     const page = await searchGroups(db, input.tenant.id, request.query);
     const resources = [];
     for (const group of page.items) resources.push(await present(input, group, request.projection));
+    return { page, resources };
+  }
+
+  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
+    const { page, resources } = await listPage(input, parseListRequest(params, 'Group'));
     return { status: 200 as const, resource: listResponse(page, resources) };
   }
 
@@ -115,6 +126,10 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
   }
 
   return {
+    listPage: async (input, request) => {
+      const { page, resources } = await listPage(input, request);
+      return { totalResults: page.totalResults, resources };
+    },
     list: (input) => list(input, input.query),
     search: (input) => list(input, searchParams(input.body)),
 
@@ -132,6 +147,7 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     },
 
     async create(input) {
+      const projection = parseProjection(input.query, 'Group');
       const { attributes, members, quirks } = readGroupBody(input.body);
       logQuirks(input, quirks);
       const group = await createGroupFromScim(
@@ -142,10 +158,11 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
         input.context,
         clock,
       );
-      return answer(input, group, 201);
+      return answer(input, group, projection, 201);
     },
 
     async replace(input) {
+      const projection = parseProjection(input.query, 'Group');
       const { attributes, members, quirks } = readGroupBody(input.body, idOf(input));
       logQuirks(input, quirks);
       const version = requiredVersion(input.ifMatch);
@@ -163,10 +180,11 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
         input.context,
         clock,
       );
-      return answer(input, group);
+      return answer(input, group, projection);
     },
 
     async patch(input) {
+      const projection = parseProjection(input.query, 'Group');
       let group: Group | undefined;
       for (let attempt = 1; !group; attempt++) {
         try {
@@ -181,9 +199,11 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
       }
       // RFC 7644 §3.5.2: 204 unless the client asked to see the resource (attributes=...);
       // Entra asks servers not to echo members [E1].
-      if (input.query.attributes === undefined && input.query.excludedAttributes === undefined)
-        return { status: 204, version: group.version };
-      return answer(input, group);
+      const asksForResource = Object.keys(input.query).some((name) =>
+        ['attributes', 'excludedattributes'].includes(name.toLowerCase()),
+      );
+      if (!asksForResource) return { status: 204, version: group.version };
+      return answer(input, group, projection);
     },
 
     async remove(input) {

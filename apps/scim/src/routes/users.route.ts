@@ -5,7 +5,6 @@ import {
   findUser,
   groupsOfUsers,
   patchUserFromScim,
-  replaceUserFromScim,
   searchUsers,
   type Clock,
   type Db,
@@ -14,7 +13,12 @@ import {
 import { ScimError } from '../errors/scim-error.js';
 import { notModified, requiredVersion } from '../http/etag.js';
 import { handle, type Operation, type OperationInput } from '../http/operation.js';
-import { parseListRequest, parseProjection, type Projection } from '../list/list-request.js';
+import {
+  parseListRequest,
+  parseProjection,
+  type ListRequest,
+  type Projection,
+} from '../list/list-request.js';
 import { applyUserPatch, normalisePatchRequest } from '../patch/index.js';
 import {
   type UserGroupRef,
@@ -26,6 +30,11 @@ import {
 import { listResponse, searchParams } from './list-response.js';
 
 export interface ResourceOperations {
+  /** One page of a list request already parsed (the root search parses once for both types). */
+  readonly listPage: (
+    input: OperationInput,
+    request: ListRequest,
+  ) => Promise<{ totalResults: number; resources: Record<string, unknown>[] }>;
   readonly list: Operation;
   readonly search: Operation;
   readonly get: Operation;
@@ -68,20 +77,24 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     );
   }
 
+  /**
+   * The user as the write's answer, in the projection the client asked for. The projection is
+   * parsed before the write (writeProjection), so a bad `attributes` never follows a change.
+   */
   const answer = async (
     input: OperationInput,
     user: User,
+    projection: Projection,
     status: 200 | 201 = 200,
     knownGroups?: readonly UserGroupRef[],
   ) => {
-    const resource = await present(input, user, parseProjection(input.query, 'User'), knownGroups);
+    const resource = await present(input, user, projection, knownGroups);
     return status === 201
       ? { status, resource, version: user.version, location: `${usersUrl(input)}/${user.id}` }
       : { status, resource, version: user.version };
   };
 
-  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
-    const request = parseListRequest(params, 'User');
+  async function listPage(input: OperationInput, request: ListRequest) {
     const page = await searchUsers(db, input.tenant.id, request.query);
     const groups = await groupsOfUsers(
       db,
@@ -95,10 +108,19 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
         request.projection.filter,
       ),
     );
+    return { page, resources };
+  }
+
+  async function list(input: OperationInput, params: Readonly<Record<string, unknown>>) {
+    const { page, resources } = await listPage(input, parseListRequest(params, 'User'));
     return { status: 200 as const, resource: listResponse(page, resources) };
   }
 
   return {
+    listPage: async (input, request) => {
+      const { page, resources } = await listPage(input, request);
+      return { totalResults: page.totalResults, resources };
+    },
     list: (input) => list(input, input.query),
     // RFC 7644 §3.4.3: the same query in a body, so filters with personal data stay out of URLs.
     search: (input) => list(input, searchParams(input.body)),
@@ -118,6 +140,7 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
     },
 
     async create(input) {
+      const projection = parseProjection(input.query, 'User');
       const { attributes, quirks } = readUserBody(input.body);
       logQuirks(input, quirks);
       const { user, outcome } = await createUserFromScim(
@@ -128,25 +151,28 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
         clock,
       );
       // A user created just now is in no group yet; an adopted or restored one may be.
-      return answer(input, user, 201, outcome === 'created' ? [] : undefined);
+      return answer(input, user, projection, 201, outcome === 'created' ? [] : undefined);
     },
 
     async replace(input) {
-      const { attributes, quirks } = readUserBody(input.body, idOf(input));
+      const projection = parseProjection(input.query, 'User');
+      const { representation, quirks } = readUserBody(input.body, idOf(input));
       logQuirks(input, quirks);
-      const user = await replaceUserFromScim(
+      // Core's replace, given the current user so that an unchanged manager is not checked again.
+      const user = await patchUserFromScim(
         db,
         input.tenant.id,
         idOf(input),
-        attributes,
+        (current) => userAttributesOf(representation, current),
         input.context,
         clock,
         preconditions(input),
       );
-      return answer(input, user);
+      return answer(input, user, projection);
     },
 
     async patch(input) {
+      const projection = parseProjection(input.query, 'User');
       // RFC 7644 §3.5.2: the operations apply to the current resource, read on the locked row.
       const user = await patchUserFromScim(
         db,
@@ -159,13 +185,13 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
           const { request, quirks } = normalisePatchRequest(input.body, 'User', representation);
           logQuirks(input, quirks);
           const patched = await applyUserPatch(representation, request);
-          return patched === undefined ? undefined : userAttributesOf(patched);
+          return patched === undefined ? undefined : userAttributesOf(patched, current);
         },
         input.context,
         clock,
         preconditions(input),
       );
-      return answer(input, user);
+      return answer(input, user, projection);
     },
 
     async remove(input) {

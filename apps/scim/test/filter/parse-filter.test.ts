@@ -121,6 +121,36 @@ describe('parseScimFilter: attributes resolved against the schemas', () => {
     expect(parseScimFilter('externalId eq "x\\"y"', 'User')).toMatchObject({ value: 'x"y' });
   });
 
+  it('decodes every JSON escape in a string value (RFC 7644 §3.4.2.2, RFC 8259 §7)', () => {
+    const valueOf = (text: string) =>
+      (parseScimFilter(`externalId eq "${text}"`, 'User') as { value: unknown }).value;
+    expect(valueOf(String.raw`ann\u0040example.com`)).toBe('ann@example.com');
+    expect(valueOf(String.raw`\u00e9l\u00E8ve`)).toBe('élève');
+    expect(valueOf(String.raw`a\\b`)).toBe('a\\b');
+    expect(valueOf(String.raw`a\/b\tc\nd`)).toBe('a/b\tc\nd');
+    expect(valueOf(String.raw`q\\\"`)).toBe('q\\"');
+    expect(valueOf(String.raw`\ud83d\ude00`)).toBe('\u{1F600}');
+    // inside a value filter too
+    expect(
+      parseScimFilter(String.raw`emails[value eq "ann\u0040example.com"]`, 'User'),
+    ).toMatchObject({ filter: { value: 'ann@example.com' } });
+  });
+
+  it('refuses an escape JSON does not have', () => {
+    for (const text of [
+      String.raw`a\x41`,
+      String.raw`\u12`,
+      String.raw`\uZZZZ`,
+      String.raw`\u0000`,
+      String.raw`\ud800`,
+    ]) {
+      const error = scimErrorOf(() => parseScimFilter(`externalId eq "${text}"`, 'User'));
+      expect(error.scimType).toBe('invalidFilter');
+      expect(error.message).toMatch(/escape/);
+      expect(error.message).not.toMatch(/JSON at position|Unexpected/);
+    }
+  });
+
   it('treats Entra\'s emails[type eq "work"].value eq "x" as one element', () => {
     const filter = parseScimFilter('emails[type eq "work"].value eq "x@y"', 'User');
     expect(filter).toMatchObject({

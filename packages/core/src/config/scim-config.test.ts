@@ -12,10 +12,10 @@ function issuesFor(env: NodeJS.ProcessEnv): readonly string[] {
 }
 
 describe('SCIM request log and rate limit settings', () => {
-  it('keeps the log 7 days and limits each tenant to 50/s with a burst of 200 by default', () => {
+  it('keeps the log 7 days and limits each tenant to 1000/s with a burst of 2000 by default', () => {
     const config = loadConfig({});
     expect(config.scimLogRetentionDays).toBe(7);
-    expect(config.scimRateLimit).toEqual({ perSecond: 50, burst: 200 });
+    expect(config.scimRateLimit).toEqual({ perSecond: 1000, burst: 2000 });
   });
 
   it('treats blank values as unset', () => {
@@ -25,7 +25,7 @@ describe('SCIM request log and rate limit settings', () => {
       SCIM_RATE_LIMIT_BURST: '',
     });
     expect(config.scimLogRetentionDays).toBe(7);
-    expect(config.scimRateLimit).toEqual({ perSecond: 50, burst: 200 });
+    expect(config.scimRateLimit).toEqual({ perSecond: 1000, burst: 2000 });
   });
 
   it('reads the values, and 0 turns the log or the limit off', () => {
@@ -39,9 +39,9 @@ describe('SCIM request log and rate limit settings', () => {
   });
 
   it('makes the default burst at least one second of the sustained rate', () => {
-    expect(loadConfig({ SCIM_RATE_LIMIT_PER_SECOND: '500' }).scimRateLimit).toEqual({
-      perSecond: 500,
-      burst: 500,
+    expect(loadConfig({ SCIM_RATE_LIMIT_PER_SECOND: '5000' }).scimRateLimit).toEqual({
+      perSecond: 5000,
+      burst: 5000,
     });
   });
 

@@ -49,6 +49,30 @@ function assertUserName(attributes: UserAttributes): void {
 }
 
 /**
+ * A manager must be a user of the same tenant, not deprovisioned (RFC 7643 §4.3: the `value` is
+ * the manager's id). The row is held FOR SHARE until the write commits, so it cannot be
+ * deprovisioned in between.
+ */
+async function assertManager(tx: Tx, tenantId: string, attributes: UserAttributes): Promise<void> {
+  const managerId = attributes.managerId;
+  if (managerId === undefined || managerId === null) return;
+  const manager = isUuid(managerId)
+    ? await tx
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', managerId)
+        .where('lifecycle_state', '!=', 'deprovisioned')
+        .forShare()
+        .executeTakeFirst()
+    : undefined;
+  if (!manager)
+    throw invalid(`manager.value ${managerId} is not a user of this tenant`, {
+      field: 'manager',
+    });
+}
+
+/**
  * A SCIM POST /Users (rules 1 and 5): create, adopt a matching JIT user, or restore
  * a deprovisioned one within its grace period; a SCIM-managed duplicate is a `Conflict`.
  *
@@ -66,6 +90,7 @@ export async function createUserFromScim(
   assertUserName(attributes);
   return inTransactionRetryingRaces(db, async (tx) => {
     const now = clock.now();
+    await assertManager(tx, tenantId, attributes);
     const { byExternalId, byUserName } = await lockUsersByUserNameOrExternalId(
       tx,
       tenantId,
@@ -208,6 +233,7 @@ async function writeUserFromScim(
       const attributes = await attributesOf(existing);
       if (attributes === undefined) return existing;
       assertUserName(attributes);
+      await assertManager(tx, tenantId, attributes);
       const user = await updateUser(
         tx,
         existing,

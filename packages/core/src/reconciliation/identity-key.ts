@@ -1,10 +1,14 @@
 /**
- * The form in which identifiers are compared: Unicode NFC, then lower case. userName and email
- * are caseExact=false (RFC 7643 §4.1.1, §4.1.2); NFC makes "é" typed two ways one person. The
- * value as the IdP sent it is kept for display; only this key is indexed and compared.
+ * The form in which identifiers are compared, by every door (SCIM userName and emails, a SAML
+ * NameID and its mapped userName): Unicode NFC, surrounding white space dropped, lower case.
+ * userName and email are caseExact=false (RFC 7643 §4.1.1, §4.1.2); NFC makes "é" typed two ways
+ * one person; " ann@x " pasted with spaces is ann@x (a SAML IdP trims the NameID it sends). The
+ * value as the IdP sent it is kept for display; only this key is indexed and compared. Stored keys
+ * follow this function: a change here needs a migration of `users.user_name_key` and
+ * `user_emails.value_key` (202612030100_trim_identity_keys did it for the trimming).
  */
 export function identityKey(value: string): string {
-  return value.normalize('NFC').toLowerCase();
+  return value.normalize('NFC').trim().toLowerCase();
 }
 
 /** NameID formats (SAML 2.0 core §8.3). */

@@ -50,6 +50,11 @@ export interface UserAttributes {
   readonly emails?: readonly UserEmail[] | undefined;
   /** SCIM `active`; absent means "unchanged" on an update and true on a create. */
   readonly active?: boolean | undefined;
+  /**
+   * The id of the user's manager (SCIM enterprise `manager.value`): it must name a user of the
+   * same tenant that is not deprovisioned; null means none. Absent: not checked.
+   */
+  readonly managerId?: string | null | undefined;
   /** SCIM only: the representation to keep (validated by the SCIM adapter). */
   readonly scimResource?: Readonly<Record<string, unknown>> | undefined;
 }

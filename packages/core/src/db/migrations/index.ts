@@ -3,6 +3,7 @@ import * as createDirectory from './202611230400_create_directory.js';
 import * as scimSearch from './202611230500_scim_search.js';
 import * as scimRequestLog from './202611230510_scim_request_log.js';
 import * as addSamlSsoDetails from './202611230520_add_saml_sso_details.js';
+import * as trimIdentityKeys from './202612030100_trim_identity_keys.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '202611230500_scim_search': scimSearch,
   '202611230510_scim_request_log': scimRequestLog,
   '202611230520_add_saml_sso_details': addSamlSsoDetails,
+  '202612030100_trim_identity_keys': trimIdentityKeys,
 };
