@@ -54,7 +54,9 @@ export function findUnstorableJson(
   where: string,
   maxDepth: number = MAX_JSON_DEPTH,
 ): string | undefined {
-  const pending: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
+  const pending: { value: unknown; depth: number; path: string }[] = [
+    { value, depth: 0, path: '' },
+  ];
   const at = (path: string) => (path === '' ? where : `${where} at ${path}`);
   for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
     const { value: current, depth, path } = item;

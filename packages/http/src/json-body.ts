@@ -8,7 +8,8 @@ import { HttpError } from './http-error.js';
  * refused whole with 400 before any handler walks it or anything is written.
  */
 export function refuseUnstorableJson(req: Request, _res: Response, next: NextFunction): void {
-  const problem = req.body === undefined ? undefined : findUnstorableJson(req.body, 'the request body');
+  const problem =
+    req.body === undefined ? undefined : findUnstorableJson(req.body, 'the request body');
   if (problem) throw new HttpError(400, 'InvalidValue', problem);
   next();
 }
