@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
-import { createBaseApp, finishApp, type Lifecycle } from '@roster/http';
+import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
@@ -37,6 +37,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     '/v1',
     requireAdminToken(deps.adminToken),
     express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),
+    refuseUnstorableJson,
     tenantsRouter(deps.database.db, deps.clock, urls),
     scimLogRouter(deps.database.db),
     idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { MIN_TIMESTAMP_YEAR, readTimestamp } from '@roster/core/timestamp';
 
 export function wholeNumber(min: number, max: number) {
   return (value: string): number => {
@@ -26,16 +27,24 @@ export function lifetimeInDays(value: string): number {
   return days;
 }
 
-/** An ISO timestamp, or a duration back from now: `24h`, `7d`, `30m`. */
+/**
+ * An RFC 3339 timestamp read as the server reads it (core's readTimestamp: no February 30th, no
+ * year 0), or a duration back from now: `24h`, `7d`, `30m`.
+ */
 export function sinceInstant(value: string): string {
   const match = /^(\d+)([mhd])$/.exec(value);
   if (match) {
     const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
-    return new Date(Date.now() - Number(match[1]) * unitMs).toISOString();
+    const at = new Date(Date.now() - Number(match[1]) * unitMs);
+    if (at.getUTCFullYear() < MIN_TIMESTAMP_YEAR || Number.isNaN(at.getTime()))
+      throw new InvalidArgumentError(`${value} reaches back before the year ${MIN_TIMESTAMP_YEAR}`);
+    return at.toISOString();
   }
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime()))
-    throw new InvalidArgumentError('expected an ISO date-time or a duration like 24h or 7d');
+  const at = readTimestamp(value);
+  if (!at)
+    throw new InvalidArgumentError(
+      'expected an RFC 3339 date-time that exists (like 2024-02-29T12:00:00Z) or a duration like 24h or 7d',
+    );
   return at.toISOString();
 }
 

@@ -12,7 +12,13 @@ import {
   type RosterConfig,
   type RosterDatabase,
 } from '@roster/core';
-import { createBaseApp, finishApp, HttpError, type Lifecycle } from '@roster/http';
+import {
+  createBaseApp,
+  finishApp,
+  HttpError,
+  refuseUnstorableJson,
+  type Lifecycle,
+} from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
 import { renderScimError, ScimError, sendScimError, toScimError } from './errors/scim-error.js';
 import { MAX_PAGE_SIZE } from './list/list-request.js';
@@ -61,31 +67,6 @@ function requireJsonBody(req: Request, res: Response, next: NextFunction): void 
   next();
 }
 
-/** True when any string in a JSON value holds U+0000, which PostgreSQL text cannot store. */
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).some(([key, v]) => key.includes('\u0000') || containsNul(v));
-  }
-  return false;
-}
-
-/** A body with U+0000 is refused whole before anything is written (400, not a database error). */
-function refuseNul(req: Request, res: Response, next: NextFunction): void {
-  if (containsNul(req.body)) {
-    sendScimError(
-      req,
-      res,
-      400,
-      'the request body contains U+0000, which cannot be stored',
-      'invalidValue',
-    );
-    return;
-  }
-  next();
-}
-
 /** SCIM failures raised by routes (ours and scimmy's) keep their status and scimType. */
 function scimErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
   const translated = toScimError(error);
@@ -123,7 +104,8 @@ export function createScimApp(deps: ScimAppDeps): Express {
   tenantRouter.use(requireJsonBody);
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json.
   tenantRouter.use(express.json({ type: JSON_TYPES, limit: MAX_SCIM_PAYLOAD_BYTES }));
-  tenantRouter.use(refuseNul);
+  // Too deep, or text PostgreSQL cannot store anywhere in it: 400 before anything walks the body.
+  tenantRouter.use(refuseUnstorableJson);
   tenantRouter.use((req, res, next) => {
     res.locals.scimBaseUrl = tenantScimUrl(deps.baseUrl, String(req.params.tenant));
     next();

@@ -16,6 +16,21 @@ export {
 export { createLogger, REDACTED_PATHS, type Logger } from './logger.js';
 export { fixedClock, systemClock, type Clock } from './clock.js';
 export {
+  MAX_TIMESTAMP_YEAR,
+  MIN_TIMESTAMP_YEAR,
+  parseTimestamp,
+  readTimestamp,
+} from './timestamp.js';
+export {
+  assertIndexedText,
+  assertStorableText,
+  findUnstorableJson,
+  isStorableText,
+  MAX_INDEXED_TEXT_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_VALUES_PER_ATTRIBUTE,
+} from './input-limits.js';
+export {
   ensureAdminTokenFile,
   readLocalServer,
   removeServerInfo,

@@ -57,6 +57,15 @@ export function toPublicError(error: unknown): PublicError {
       internal: false,
     };
   }
+  // express' router could not percent-decode a path segment (`/tenants/%FF`): the caller's URL.
+  if (error instanceof URIError) {
+    return {
+      status: 400,
+      code: 'BadRequest',
+      message: 'the request path is not valid percent-encoded UTF-8',
+      internal: false,
+    };
+  }
   if (isBodyParserError(error)) {
     switch (error.type) {
       case 'entity.parse.failed':

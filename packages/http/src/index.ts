@@ -7,6 +7,7 @@ export {
   type ErrorRenderer,
 } from './app-base.js';
 export { HttpError, STATUS_OF_CORE_ERROR, toPublicError, type PublicError } from './http-error.js';
+export { refuseUnstorableJson } from './json-body.js';
 export { createLifecycle, type Lifecycle } from './lifecycle.js';
 export { createHttpMetrics, type HttpMetrics } from './metrics.js';
 export { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';

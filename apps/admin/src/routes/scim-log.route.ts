@@ -1,11 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { getTenantBySlug, listScimRequests, MAX_SCIM_LOG_ENTRIES, type Db } from '@roster/core';
+import {
+  getTenantBySlug,
+  listScimRequests,
+  MAX_SCIM_LOG_ENTRIES,
+  parseTimestamp,
+  type Db,
+} from '@roster/core';
 import { presentScimRequest } from '../presenters.js';
 import { parseInput } from '../validation.js';
 
 const scimLogQuerySchema = z.strictObject({
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: z.string().optional(), // read strictly by core's parseTimestamp
   status: z
     .string()
     .regex(/^([1-5]xx|[1-5]\d\d)$/i, 'a status class like 4xx or a status like 404')
@@ -23,7 +29,7 @@ export function scimLogRouter(db: Db): Router {
     const query = parseInput(scimLogQuerySchema, req.query, 'query');
     const tenant = await getTenantBySlug(db, req.params.slug);
     const entries = await listScimRequests(db, tenant.id, {
-      ...(query.since ? { since: new Date(query.since) } : {}),
+      ...(query.since ? { since: parseTimestamp(query.since, 'since') } : {}),
       ...(query.status ? { status: query.status } : {}),
       ...(query.limit ? { limit: query.limit } : {}),
     });

@@ -10,6 +10,7 @@ import {
   listAuditEvents,
   listScimTokens,
   listTenants,
+  parseTimestamp,
   listUsers,
   MAX_USER_PAGE_SIZE,
   revokeScimToken,
@@ -44,7 +45,7 @@ const usersQuerySchema = z.strictObject({
   after: z.string().max(200).optional(),
 });
 const auditQuerySchema = z.strictObject({
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: z.string().optional(), // read strictly by core's parseTimestamp
   user: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
@@ -156,7 +157,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
     const query = parseInput(auditQuerySchema, req.query, 'query');
     const tenant = await getTenantBySlug(db, req.params.slug);
     const events = await listAuditEvents(db, tenant.id, {
-      ...(query.since ? { since: new Date(query.since) } : {}),
+      ...(query.since ? { since: parseTimestamp(query.since, 'since') } : {}),
       ...(query.user ? { targetId: query.user } : {}),
       ...(query.limit ? { limit: query.limit } : {}),
     });

@@ -3,7 +3,13 @@
 // valuePaths right; scimmy 1.3.5's parser reads `not (a or b)` wrongly, rejects escaped quotes and
 // nested parentheses, and accepts `userName eq`); this module does the meaning.
 import { parse, type Filter as ParsedFilter, type ValuePath } from 'scim2-parse-filter';
-import type { AttributeRef, Filter, FilterOperator, FilterValue } from '@roster/core';
+import {
+  readTimestamp,
+  type AttributeRef,
+  type Filter,
+  type FilterOperator,
+  type FilterValue,
+} from '@roster/core';
 import { ScimError } from '../errors/scim-error.js';
 import {
   canonicalPath,
@@ -18,6 +24,11 @@ import {
 export const MAX_FILTER_LENGTH = 4096;
 /** Most comparisons one filter may hold (each becomes SQL). */
 export const MAX_FILTER_COMPARISONS = 100;
+/**
+ * Deepest nesting of parentheses and value filters (`not (…)`, `emails[…]`). Real filters nest a
+ * few levels; each level is recursion in the parser, the translation and PostgreSQL's planner.
+ */
+export const MAX_FILTER_DEPTH = 16;
 
 const invalidFilter = (detail: string) => new ScimError(400, detail, 'invalidFilter');
 
@@ -47,6 +58,10 @@ export function parseScimFilter(expression: string, resourceType: ResourceType):
   if (expression.trim() === '') throw invalidFilter('the filter is empty');
   if (expression.length > MAX_FILTER_LENGTH)
     throw invalidFilter(`the filter is longer than ${MAX_FILTER_LENGTH} characters`);
+  if (nestingDepth(expression) > MAX_FILTER_DEPTH)
+    throw invalidFilter(
+      `the filter nests parentheses or value filters deeper than ${MAX_FILTER_DEPTH} levels (the filter depth limit)`,
+    );
   let parsed: ParsedFilter;
   try {
     parsed = parse(attachValuePathSubAttributes(expression));
@@ -55,6 +70,19 @@ export function parseScimFilter(expression: string, resourceType: ResourceType):
   }
   const counter = { comparisons: 0 };
   return translate(parsed, { resourceType, counter });
+}
+
+/** The deepest nesting of `(` and `[` outside quoted strings (unbalanced text is the parser's to refuse). */
+function nestingDepth(expression: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === '"') i = skipString(expression, i);
+    else if (c === '(' || c === '[') deepest = Math.max(deepest, ++depth);
+    else if (c === ')' || c === ']') depth -= 1;
+  }
+  return deepest;
 }
 
 interface Scope {
@@ -150,7 +178,6 @@ const findSub = (attribute: SchemaAttribute, name: string) =>
 
 const ORDERING = new Set(['gt', 'ge', 'lt', 'le']);
 const SUBSTRING = new Set(['co', 'sw', 'ew']);
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Which operators and values each type takes (RFC 7644 §3.4.2.2); the value, normalised. */
 function checkValue(
@@ -185,12 +212,11 @@ function checkValue(
     }
     case 'dateTime': {
       if (SUBSTRING.has(op)) throw invalidFilter(`${op} cannot compare dateTime ${name}`);
-      if (
-        typeof value !== 'string' ||
-        !ISO_DATE_TIME.test(value) ||
-        Number.isNaN(Date.parse(value))
-      )
-        throw invalidFilter(`${name} is compared with an RFC 3339 date-time string`);
+      // One strict reading (core's): Date.parse takes February 30th and year 0, PostgreSQL does not.
+      if (typeof value !== 'string' || readTimestamp(value) === undefined)
+        throw invalidFilter(
+          `${name} is compared with "${String(value).slice(0, 64)}", which is not an RFC 3339 date-time that exists`,
+        );
       return value;
     }
     case 'binary':

@@ -14,7 +14,7 @@ import {
 } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
 import { createLifecycle } from '@roster/http';
-import { createScimApp } from '../../src/index.js';
+import { createScimApp, type ScimAppDeps } from '../../src/index.js';
 
 export const SERVER_URL = 'https://scim.example.test';
 export const SCIM_JSON = 'application/scim+json';
@@ -88,7 +88,8 @@ export interface ScimHarness {
   close(): Promise<void>;
 }
 
-export async function startScim(): Promise<ScimHarness> {
+/** `config`: the request log and rate limit settings (absent: neither, as in production tests). */
+export async function startScim(config?: ScimAppDeps['config']): Promise<ScimHarness> {
   const database = await createTestDatabase();
   const clock = fixedClock('2026-06-01T00:00:00Z');
   const app = createScimApp({
@@ -97,6 +98,7 @@ export async function startScim(): Promise<ScimHarness> {
     clock,
     lifecycle: createLifecycle(),
     baseUrl: SERVER_URL,
+    ...(config ? { config } : {}),
   });
   const db = database.db;
   return {

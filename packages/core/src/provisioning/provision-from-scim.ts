@@ -12,6 +12,7 @@ import {
   violatedConstraint,
 } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { assertStorableUser } from '../input-limits.js';
 import { isEntraSoftDeleteRename } from '../reconciliation/identity-key.js';
 import { decideScimCreate, decideScimWrite, purgeDate } from '../reconciliation/reconcile.js';
 import type { User, UserAttributes } from '../users/user.js';
@@ -46,6 +47,7 @@ function stateFor(active: boolean | undefined, current: User): UserChange['state
 function assertUserName(attributes: UserAttributes): void {
   if (attributes.userName.trim() === '')
     throw invalid('userName must not be empty', { field: 'userName' });
+  assertStorableUser(attributes);
 }
 
 /**

@@ -9,10 +9,24 @@ import type { GroupTable } from '../db/database.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { conflict, invalid, notFound, PG_UNIQUE_VIOLATION, sqlState } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { assertStorableGroup } from '../input-limits.js';
 import type { Group, GroupAttributes, MemberChange } from '../groups/group.js';
 import { assertVersion, type WritePreconditions } from './provision-from-scim.js';
 
 export const MAX_MEMBERS_PER_CHANGE = 10_000;
+
+/**
+ * Rows per statement when members are written or looked up: a large group's change stays far
+ * below PostgreSQL's 65,535 bind parameters per statement.
+ */
+const MEMBER_ROWS_PER_STATEMENT = 1_000;
+
+function chunksOf<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += MEMBER_ROWS_PER_STATEMENT)
+    chunks.push(items.slice(start, start + MEMBER_ROWS_PER_STATEMENT));
+  return chunks;
+}
 
 /** Maps a groups row to the domain Group (the one place that does). */
 export function toGroup(row: Selectable<GroupTable>): Group {
@@ -32,6 +46,7 @@ export function toGroup(row: Selectable<GroupTable>): Group {
 function assertDisplayName(attributes: GroupAttributes): void {
   if (attributes.displayName.trim() === '')
     throw invalid('displayName must not be empty', { field: 'displayName' });
+  assertStorableGroup(attributes);
 }
 
 /**
@@ -49,25 +64,27 @@ async function resolveMembers(tx: Tx, tenantId: string, groupId: string, ids: re
       field: 'members',
     });
   if (unique.length === 0) return { users: [] as string[], groups: [] as string[] };
-  const users = (
-    await tx
+  const users: string[] = [];
+  const groups: string[] = [];
+  for (const ids of chunksOf(unique)) {
+    const foundUsers = await tx
       .selectFrom('users')
       .select('id')
       .where('tenant_id', '=', tenantId)
-      .where('id', 'in', unique)
+      .where('id', 'in', ids)
       .where('lifecycle_state', '!=', 'deprovisioned')
       .forShare()
-      .execute()
-  ).map((r) => r.id);
-  const groups = (
-    await tx
+      .execute();
+    users.push(...foundUsers.map((r) => r.id));
+    const foundGroups = await tx
       .selectFrom('groups')
       .select('id')
       .where('tenant_id', '=', tenantId)
-      .where('id', 'in', unique)
+      .where('id', 'in', ids)
       .forShare()
-      .execute()
-  ).map((r) => r.id);
+      .execute();
+    groups.push(...foundGroups.map((r) => r.id));
+  }
   const known = new Set([...users, ...groups]);
   const missing = unique.filter((id) => !known.has(id));
   if (missing.length > 0)
@@ -88,24 +105,40 @@ async function addMembers(
     ...users.map((id) => ({ group_id: groupId, tenant_id: tenantId, member_user_id: id })),
     ...groups.map((id) => ({ group_id: groupId, tenant_id: tenantId, member_group_id: id })),
   ];
-  if (rows.length === 0) return 0;
-  const added = await tx
-    .insertInto('group_members')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['group_id', 'member_id']).doNothing())
-    .executeTakeFirst();
-  return Number(added.numInsertedOrUpdatedRows ?? 0n);
+  let added = 0;
+  for (const chunk of chunksOf(rows)) {
+    const result = await tx
+      .insertInto('group_members')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['group_id', 'member_id']).doNothing())
+      .executeTakeFirst();
+    added += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+  return added;
 }
 
 async function removeMembers(tx: Tx, groupId: string, ids: readonly string[]): Promise<number> {
-  const valid = ids.filter(isUuid);
-  if (valid.length === 0) return 0;
-  const removed = await tx
-    .deleteFrom('group_members')
-    .where('group_id', '=', groupId)
-    .where('member_id', 'in', valid)
-    .executeTakeFirst();
-  return Number(removed.numDeletedRows);
+  let removed = 0;
+  for (const chunk of chunksOf(ids.filter(isUuid))) {
+    const result = await tx
+      .deleteFrom('group_members')
+      .where('group_id', '=', groupId)
+      .where('member_id', 'in', chunk)
+      .executeTakeFirst();
+    removed += Number(result.numDeletedRows);
+  }
+  return removed;
+}
+
+/** Refuses a member change larger than {@link MAX_MEMBERS_PER_CHANGE}, before any lookup. */
+function assertMemberChangeSize(change: MemberChange): void {
+  const size =
+    (change.add?.length ?? 0) + (change.remove?.length ?? 0) + (change.replaceAll?.length ?? 0);
+  if (size > MAX_MEMBERS_PER_CHANGE)
+    throw invalid(
+      `at most ${MAX_MEMBERS_PER_CHANGE} members may be added, removed or replaced per request (the group members limit); this one names ${size}`,
+      { field: 'members', limit: MAX_MEMBERS_PER_CHANGE },
+    );
 }
 
 async function applyMemberChange(tx: Tx, group: Group, change: MemberChange) {
@@ -174,6 +207,7 @@ export async function createGroupFromScim(
   clock: Clock,
 ): Promise<Group> {
   assertDisplayName(attributes);
+  assertMemberChangeSize({ add: members });
   return inTransaction(db, async (tx) => {
     const now = clock.now();
     const row = await tx
@@ -212,6 +246,7 @@ export async function updateGroupFromScim(
   clock: Clock,
 ): Promise<Group> {
   if (update.attributes) assertDisplayName(update.attributes);
+  if (update.members) assertMemberChangeSize(update.members);
   return inTransaction(db, async (tx) => {
     const now = clock.now();
     const existing = isUuid(id)

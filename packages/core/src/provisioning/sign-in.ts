@@ -7,6 +7,7 @@ import type { ChangeContext } from '../context/actor.js';
 import { inTransaction, inTransactionRetryingRaces, type Db, type Tx } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { assertIndexedText, assertStorableUser } from '../input-limits.js';
 import { isTransientNameId } from '../reconciliation/identity-key.js';
 import {
   decideSignIn,
@@ -89,8 +90,12 @@ async function loadIdp(db: Db | Tx, tenantId: string, idpId: string): Promise<Id
 function assertedAttributes(identity: AssertedIdentity): UserAttributes {
   if (identity.nameId.trim() === '')
     throw invalid('the assertion has an empty NameID', { field: 'nameId' });
+  assertIndexedText(identity.nameId, 'the NameID');
+  identity.groups?.forEach((name) => assertIndexedText(name, 'a group name'));
   const attributes = identity.attributes ?? {};
-  return { ...attributes, userName: attributes.userName?.trim() || identity.nameId };
+  const asserted = { ...attributes, userName: attributes.userName?.trim() || identity.nameId };
+  assertStorableUser(asserted);
+  return asserted;
 }
 
 /** Finds and locks the candidates of a sign-in, and decides (shared by sign-in and explain). */

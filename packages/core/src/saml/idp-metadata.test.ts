@@ -39,6 +39,13 @@ function metadata(
 }
 
 describe('parseIdpMetadata', () => {
+  it('refuses an entityID too big to index (1,000 random CJK characters are ~3 KB)', () => {
+    const wide = Array.from({ length: 1000 }, () =>
+      String.fromCodePoint(0x4e00 + Math.floor(Math.random() * 20_000)),
+    ).join('');
+    expect(() => parseIdpMetadata(metadata({ entityId: wide }))).toThrow(/2048 bytes/);
+  });
+
   it('reads entityID, the redirect sign-on and logout URLs and every signing certificate', () => {
     const parsed = parseIdpMetadata(metadata({ certs: [certificate, second] }));
     expect(parsed.entityId).toBe('https://idp.example/e');

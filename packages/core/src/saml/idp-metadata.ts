@@ -11,6 +11,8 @@ export const MAX_IDP_METADATA_BYTES = 512 * 1024;
 export const IDP_METADATA_FETCH_TIMEOUT_MS = 10_000;
 /** Most signing certificates kept for one IdP (rotation needs two or three). */
 export const MAX_IDP_SIGNING_CERTIFICATES = 10;
+/** Longest entityID in UTF-8 bytes (and at most 1024 characters). */
+export const MAX_ENTITY_ID_BYTES = 2048;
 
 const NS = {
   md: 'urn:oasis:names:tc:SAML:2.0:metadata',
@@ -77,6 +79,9 @@ export function parseIdpMetadata(xml: string, now: Date = new Date()): IdpMetada
   const entityId = (entity.getAttribute('entityID') ?? '').trim();
   if (!entityId) throw metadataError('the EntityDescriptor has no entityID');
   if (entityId.length > 1024) throw metadataError('the entityID is longer than 1024 characters');
+  // It is indexed (one IdP per entityID and tenant): a btree entry holds about 2.7 KB.
+  if (Buffer.byteLength(entityId, 'utf8') > MAX_ENTITY_ID_BYTES)
+    throw metadataError(`the entityID is longer than ${MAX_ENTITY_ID_BYTES} bytes of UTF-8`);
   checkValidUntil(entity, now);
   const descriptor = select('md:IDPSSODescriptor', entity, true) as Element;
   checkValidUntil(descriptor, now);

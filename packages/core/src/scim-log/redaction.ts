@@ -50,9 +50,18 @@ function isSecretPatchOperation(record: Record<string, unknown>): boolean {
   return false;
 }
 
-/** A string with every SCIM-token-like substring replaced, and NUL (which jsonb refuses) made visible. */
+// A lone half of a UTF-16 surrogate pair (with the `u` flag a whole pair is one code point).
+const LONE_SURROGATES = /\p{Cs}/gu;
+
+/**
+ * A string with every SCIM-token-like substring replaced, and what jsonb refuses (NUL, a lone
+ * surrogate) made visible as U+FFFD: a client must not be able to keep its request out of the log.
+ */
 export function redactText(text: string): string {
-  return text.replace(SCIM_TOKEN_LIKE, TOKEN_REPLACEMENT).replaceAll('\u0000', '\uFFFD');
+  return text
+    .replace(SCIM_TOKEN_LIKE, TOKEN_REPLACEMENT)
+    .replaceAll('\u0000', '\uFFFD')
+    .replace(LONE_SURROGATES, '\uFFFD');
 }
 
 /**

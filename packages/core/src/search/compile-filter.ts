@@ -5,6 +5,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { invalid } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { identityKey } from '../reconciliation/identity-key.js';
+import { readTimestamp } from '../timestamp.js';
 import type { AttributeRef, Filter, FilterOperator, FilterValue } from './filter.js';
 
 export type SearchResource = 'User' | 'Group';
@@ -269,8 +270,9 @@ function asText(value: FilterValue, attribute: AttributeRef): string {
 }
 
 function asDateTime(value: FilterValue, attribute: AttributeRef): string {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)))
-    throw invalid(`${attribute.path.join('.')} is compared with a dateTime string`, {
+  // Strictly: PostgreSQL refuses what Date.parse rolls over (February 30th, year 0).
+  if (typeof value !== 'string' || readTimestamp(value) === undefined)
+    throw invalid(`${attribute.path.join('.')} is compared with a dateTime string that exists`, {
       attribute: attribute.path.join('.'),
     });
   return value;

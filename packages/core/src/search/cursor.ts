@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import { invalid } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { isStorableText } from '../input-limits.js';
+import { readTimestamp } from '../timestamp.js';
 import type { SortKeyType } from './compile-filter.js';
 
 /** Where a cursor points: after (`next`) or before (`previous`) the row with this key and id. */
@@ -41,12 +43,14 @@ export function encodeCursor(fingerprint: string, position: CursorPosition): str
   return Buffer.from(JSON.stringify(payload)).toString('base64url');
 }
 
-const KEY_SHAPES: Readonly<Record<SortKeyType, RegExp>> = {
-  text: /^[\s\S]*$/,
-  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  timestamptz: /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/,
-  boolean: /^(true|false)$/,
-  numeric: /^-?\d+(\.\d+)?$/,
+/** Whether a decoded key can be cast back to its SQL type without a database error. */
+const KEY_SHAPES: Readonly<Record<SortKeyType, (key: string) => boolean>> = {
+  text: isStorableText,
+  uuid: isUuid,
+  // strictly: a well-shaped but impossible date (February 30th) would fail in PostgreSQL
+  timestamptz: (key) => readTimestamp(key) !== undefined,
+  boolean: (key) => /^(true|false)$/.test(key),
+  numeric: (key) => /^-?\d{1,100}(\.\d{1,100})?$/.test(key),
 };
 
 const MAX_CURSOR_LENGTH = 4096;
@@ -73,7 +77,7 @@ export function decodeCursor(
   if (v !== 1 || (d !== 'n' && d !== 'p') || typeof i !== 'string' || !isUuid(i))
     throw refuse('not a cursor this server issued');
   if (q !== fingerprint) throw refuse('it was issued for another filter or sort order');
-  if (k !== null && (typeof k !== 'string' || !KEY_SHAPES[keyType].test(k)))
+  if (k !== null && (typeof k !== 'string' || !KEY_SHAPES[keyType](k)))
     throw refuse('not a cursor this server issued');
   return { direction: d === 'n' ? 'next' : 'previous', key: k, id: i };
 }
