@@ -1,4 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { RouteParameters } from 'express-serve-static-core';
 import { z } from 'zod';
 import { HttpError } from '@roster/http';
 
@@ -41,24 +42,31 @@ const NOTHING = z.strictObject({});
 type Output<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
 /**
- * Every admin route goes through this: its query and its body are parsed with the route's
- * schemas (strict objects, so an unknown parameter or field is a 400), and a route that
+ * Declares an admin route, the one way to add one: its query and its body are parsed with the
+ * route's schemas (strict objects, so an unknown parameter or field is a 400), and a route that
  * declares none refuses any. Only then does the handler run.
  *
  * @example
- * router.get('/tenants/:slug/users', validated({ query: usersQuery }, async (req, res, { query }) => …));
+ * route(router, 'get', '/tenants/:slug/users', { query: usersQuery }, async (req, res, { query }) => …);
  */
-export function validated<Q extends z.ZodType | undefined, B extends z.ZodType | undefined>(
+export function route<
+  Path extends string,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(
+  router: Router,
+  method: 'get' | 'post' | 'patch' | 'delete',
+  path: Path,
   schemas: { readonly query?: Q; readonly body?: B },
   handler: (
-    req: Request,
+    req: Request<RouteParameters<Path>>,
     res: Response,
     input: { query: Output<Q>; body: Output<B> },
   ) => Promise<void>,
-): RequestHandler {
-  return async (req, res) => {
+): void {
+  router[method](path, async (req: Request<RouteParameters<Path>>, res: Response) => {
     const query = parseInput(schemas.query ?? NOTHING, req.query, 'query') as Output<Q>;
     const body = parseInput(schemas.body ?? NOTHING, req.body, 'body') as Output<B>;
     await handler(req, res, { query, body });
-  };
+  });
 }

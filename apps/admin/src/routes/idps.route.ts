@@ -24,7 +24,7 @@ import {
   type SamlIdpSettings,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
-import { validated } from '../validation.js';
+import { route } from '../validation.js';
 
 const settingsSchema = z.strictObject({
   name: z.string().max(64).optional(),
@@ -103,9 +103,12 @@ function settingsOf(body: Body): SamlIdpSettings {
 export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
   const router = Router();
 
-  router.post(
+  route(
+    router,
+    'post',
     '/tenants/:slug/idps',
-    validated({ body: settingsSchema }, async (req, res, { body }) => {
+    { body: settingsSchema },
+    async (req, res, { body }) => {
       const source = metadataSource(body, true) as IdpMetadataSource;
       const tenant = await getTenantBySlug(db, req.params.slug);
       const idp = await createSamlIdp(
@@ -120,31 +123,26 @@ export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
         .status(201)
         .location(`/v1/tenants/${tenant.slug}/idps/${idp.id}`)
         .json(presentIdp(idp, tenant.slug, ssoBaseUrl));
-    }),
+    },
   );
 
-  router.get(
-    '/tenants/:slug/idps',
-    validated({}, async (req, res) => {
-      const tenant = await getTenantBySlug(db, req.params.slug);
-      const idps = await listSamlIdps(db, tenant.id);
-      res.json({ idps: idps.map((idp) => presentIdp(idp, tenant.slug, ssoBaseUrl)) });
-    }),
-  );
+  route(router, 'get', '/tenants/:slug/idps', {}, async (req, res) => {
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idps = await listSamlIdps(db, tenant.id);
+    res.json({ idps: idps.map((idp) => presentIdp(idp, tenant.slug, ssoBaseUrl)) });
+  });
 
-  router.get(
+  route(router, 'get', '/tenants/:slug/idps/:idp', {}, async (req, res) => {
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    res.json(presentIdp(await getSamlIdp(db, tenant.id, req.params.idp), tenant.slug, ssoBaseUrl));
+  });
+
+  route(
+    router,
+    'patch',
     '/tenants/:slug/idps/:idp',
-    validated({}, async (req, res) => {
-      const tenant = await getTenantBySlug(db, req.params.slug);
-      res.json(
-        presentIdp(await getSamlIdp(db, tenant.id, req.params.idp), tenant.slug, ssoBaseUrl),
-      );
-    }),
-  );
-
-  router.patch(
-    '/tenants/:slug/idps/:idp',
-    validated({ body: settingsSchema }, async (req, res, { body }) => {
+    { body: settingsSchema },
+    async (req, res, { body }) => {
       const metadata = metadataSource(body, false);
       const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
       if (Object.keys(change).length === 0)
@@ -159,21 +157,18 @@ export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
         clock,
       );
       res.json(presentIdp(idp, tenant.slug, ssoBaseUrl));
-    }),
+    },
   );
 
-  router.delete(
-    '/tenants/:slug/idps/:idp',
-    validated({}, async (req, res) => {
-      const tenant = await getTenantBySlug(db, req.params.slug);
-      const removed = await removeSamlIdp(db, tenant.id, req.params.idp, operatorContext(req));
-      res.json({
-        removed: presentIdp(removed.idp, tenant.slug, ssoBaseUrl),
-        sessionsEnded: removed.sessionsEnded,
-        linksRemoved: removed.linksRemoved,
-      });
-    }),
-  );
+  route(router, 'delete', '/tenants/:slug/idps/:idp', {}, async (req, res) => {
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const removed = await removeSamlIdp(db, tenant.id, req.params.idp, operatorContext(req));
+    res.json({
+      removed: presentIdp(removed.idp, tenant.slug, ssoBaseUrl),
+      sessionsEnded: removed.sessionsEnded,
+      linksRemoved: removed.linksRemoved,
+    });
+  });
 
   return router;
 }

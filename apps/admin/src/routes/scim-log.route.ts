@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { getTenantBySlug, listScimRequests, MAX_SCIM_LOG_ENTRIES, type Db } from '@roster/core';
 import { presentScimRequest } from '../presenters.js';
-import { validated } from '../validation.js';
+import { route } from '../validation.js';
 
 const scimLogQuerySchema = z.strictObject({
   since: z.iso.datetime({ offset: true }).optional(),
@@ -19,9 +19,12 @@ const scimLogQuerySchema = z.strictObject({
  */
 export function scimLogRouter(db: Db): Router {
   const router = Router();
-  router.get(
+  route(
+    router,
+    'get',
     '/tenants/:slug/scim-log',
-    validated({ query: scimLogQuerySchema }, async (req, res, { query }) => {
+    { query: scimLogQuerySchema },
+    async (req, res, { query }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
       const entries = await listScimRequests(db, tenant.id, {
         ...(query.since ? { since: new Date(query.since) } : {}),
@@ -29,7 +32,7 @@ export function scimLogRouter(db: Db): Router {
         ...(query.limit ? { limit: query.limit } : {}),
       });
       res.json({ entries: entries.map(presentScimRequest) });
-    }),
+    },
   );
   return router;
 }

@@ -25,7 +25,7 @@ import {
   presentUser,
   type Urls,
 } from '../presenters.js';
-import { validated } from '../validation.js';
+import { route } from '../validation.js';
 import { HttpError } from '@roster/http';
 
 const days = (max: number) => z.number().int().min(0).max(max);
@@ -86,31 +86,31 @@ const without = <T extends object>(value: T): { [K in keyof T]: Exclude<T[K], un
 export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   const router = Router();
 
-  router.get(
-    '/tenants',
-    validated({}, async (_req, res) => {
-      res.json({ tenants: (await listTenants(db)).map((t) => presentTenant(t, urls)) });
-    }),
-  );
+  route(router, 'get', '/tenants', {}, async (_req, res) => {
+    res.json({ tenants: (await listTenants(db)).map((t) => presentTenant(t, urls)) });
+  });
 
-  router.post(
+  route(
+    router,
+    'post',
     '/tenants',
-    validated({ body: createTenantSchema }, async (req, res, { body: { slug, ...settings } }) => {
+    { body: createTenantSchema },
+    async (req, res, { body: { slug, ...settings } }) => {
       const tenant = await createTenant(db, slug, operatorContext(req), without(settings));
       res.status(201).location(`/v1/tenants/${tenant.slug}`).json(presentTenant(tenant, urls));
-    }),
+    },
   );
 
-  router.get(
-    '/tenants/:slug',
-    validated({}, async (req, res) => {
-      res.json(presentTenant(await getTenantBySlug(db, req.params.slug), urls));
-    }),
-  );
+  route(router, 'get', '/tenants/:slug', {}, async (req, res) => {
+    res.json(presentTenant(await getTenantBySlug(db, req.params.slug), urls));
+  });
 
-  router.patch(
+  route(
+    router,
+    'patch',
     '/tenants/:slug',
-    validated({ body: settingsSchema }, async (req, res, { body: change }) => {
+    { body: settingsSchema },
+    async (req, res, { body: change }) => {
       const tenant = await updateTenantSettings(
         db,
         req.params.slug,
@@ -118,12 +118,15 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
         operatorContext(req),
       );
       res.json(presentTenant(tenant, urls));
-    }),
+    },
   );
 
-  router.post(
+  route(
+    router,
+    'post',
     '/tenants/:slug/scim-tokens',
-    validated({ body: createTokenSchema }, async (req, res, { body }) => {
+    { body: createTokenSchema },
+    async (req, res, { body }) => {
       const expiresAt = body.expiresInDays
         ? new Date(clock.now().getTime() + body.expiresInDays * 86_400_000)
         : null;
@@ -139,45 +142,45 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
         token: issued.token,
         scimBaseUrl: urls.scimBaseUrl(req.params.slug),
       });
-    }),
+    },
   );
 
-  router.get(
-    '/tenants/:slug/scim-tokens',
-    validated({}, async (req, res) => {
-      const now = clock.now();
-      res.json({
-        tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)),
-      });
-    }),
-  );
+  route(router, 'get', '/tenants/:slug/scim-tokens', {}, async (req, res) => {
+    const now = clock.now();
+    res.json({
+      tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)),
+    });
+  });
 
-  router.delete(
-    '/tenants/:slug/scim-tokens/:id',
-    validated({}, async (req, res) => {
-      const token = await revokeScimToken(
-        db,
-        req.params.slug,
-        req.params.id,
-        operatorContext(req),
-        clock,
-      );
-      res.json(presentToken(token, clock.now()));
-    }),
-  );
+  route(router, 'delete', '/tenants/:slug/scim-tokens/:id', {}, async (req, res) => {
+    const token = await revokeScimToken(
+      db,
+      req.params.slug,
+      req.params.id,
+      operatorContext(req),
+      clock,
+    );
+    res.json(presentToken(token, clock.now()));
+  });
 
-  router.get(
+  route(
+    router,
+    'get',
     '/tenants/:slug/users',
-    validated({ query: usersQuerySchema }, async (req, res, { query }) => {
+    { query: usersQuerySchema },
+    async (req, res, { query }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
       const page = await listUsers(db, tenant.id, without(query));
       res.json({ users: page.users.map(presentUser), ...(page.next ? { next: page.next } : {}) });
-    }),
+    },
   );
 
-  router.get(
+  route(
+    router,
+    'get',
     '/tenants/:slug/audit',
-    validated({ query: auditQuerySchema }, async (req, res, { query }) => {
+    { query: auditQuerySchema },
+    async (req, res, { query }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
       const events = await listAuditEvents(db, tenant.id, {
         ...(query.since ? { since: new Date(query.since) } : {}),
@@ -185,34 +188,34 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
         ...(query.limit ? { limit: query.limit } : {}),
       });
       res.json({ events: events.map(presentAuditEvent) });
-    }),
+    },
   );
 
   // Cleanup then purge, on demand (`roster purge`): a batch per call with what remains, so the
   // CLI can show progress. Safe beside the schedule and other instances (SKIP LOCKED).
-  router.post(
-    '/jobs/purge',
-    validated({ body: purgeSchema }, async (req, res, { body }) => {
-      const tenantId = body.tenant ? (await getTenantBySlug(db, body.tenant)).id : undefined;
-      const scope = tenantId ? { tenantId } : {};
-      const context = operatorContext(req);
-      const cleanup = body.dryRun
-        ? { deactivated: 0 }
-        : await deactivateDormantUsers(db, clock, { ...scope, context });
-      const purge = await purgeExpiredUsers(db, clock, {
-        ...scope,
-        context,
-        ...(body.dryRun ? { dryRun: true } : {}),
-        ...(body.maxUsers ? { maxUsers: body.maxUsers } : {}),
-      });
-      res.json({ ...purge, deactivatedDormant: cleanup.deactivated });
-    }),
-  );
+  route(router, 'post', '/jobs/purge', { body: purgeSchema }, async (req, res, { body }) => {
+    const tenantId = body.tenant ? (await getTenantBySlug(db, body.tenant)).id : undefined;
+    const scope = tenantId ? { tenantId } : {};
+    const context = operatorContext(req);
+    const cleanup = body.dryRun
+      ? { deactivated: 0 }
+      : await deactivateDormantUsers(db, clock, { ...scope, context });
+    const purge = await purgeExpiredUsers(db, clock, {
+      ...scope,
+      context,
+      ...(body.dryRun ? { dryRun: true } : {}),
+      ...(body.maxUsers ? { maxUsers: body.maxUsers } : {}),
+    });
+    res.json({ ...purge, deactivatedDormant: cleanup.deactivated });
+  });
 
   // A dry run of a sign-in through the rules (`roster explain`): nothing is written.
-  router.post(
+  route(
+    router,
+    'post',
     '/tenants/:slug/explain',
-    validated({ body: explainSchema }, async (req, res, { body }) => {
+    { body: explainSchema },
+    async (req, res, { body }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
       const idp = await db
         .selectFrom('saml_idps')
@@ -255,7 +258,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
           ? { reason: d.reason, detail: d.detail, ...(d.user ? { user: presentUser(d.user) } : {}) }
           : {}),
       });
-    }),
+    },
   );
 
   return router;
