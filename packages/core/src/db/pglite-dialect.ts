@@ -95,6 +95,11 @@ class PGliteDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     if (this.#pglite.closed) throw new Error('the embedded database is closed');
+    // PGlite answers within promise callbacks, never through the event loop: long work (a /Bulk
+    // of 1,000 transactions, a purge in batches) would take the session again and again without
+    // ever letting Node read another request, and every other caller would wait for all of it.
+    // One turn of the event loop before each hold lets the others in, in FIFO order.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const release = await this.#lock.acquire();
     const connection = new PGliteConnection(this.#pglite);
     this.#releases.set(connection, release);

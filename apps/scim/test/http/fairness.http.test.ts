@@ -1,0 +1,74 @@
+// One tenant's long /Bulk must not stall the others. On the embedded database every query goes
+// through one session; a /Bulk of 1,000 operations runs 1,000 transactions one after another,
+// and if none of them lets the event loop read another request, every other tenant waits for
+// the whole /Bulk. The check is on order, not time: a GET sent while the /Bulk runs answers first.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BULK_OPERATIONS } from '../../src/scim-config.js';
+import {
+  BULK_REQUEST_SCHEMA,
+  startScim,
+  USER_SCHEMA,
+  type Body,
+  type ScimHarness,
+  type TenantClient,
+} from './setup.js';
+
+/** The channel core notifies on each committed change, with the tenant id as payload. */
+const CHANGES_CHANNEL = 'roster_changes';
+const LONG_REQUEST_TIMEOUT_MS = 110_000;
+
+let harness: ScimHarness;
+let busy: TenantClient;
+let other: TenantClient;
+
+beforeAll(async () => {
+  harness = await startScim();
+  busy = await harness.tenant('busy');
+  other = await harness.tenant('other');
+  expect(
+    (await other.post('/Users', { schemas: [USER_SCHEMA], userName: 'bo@other.test' })).status,
+  ).toBe(201);
+});
+afterAll(() => harness.close());
+
+describe('one tenant’s long work', () => {
+  it('lets another tenant’s GET answer while a 1,000-operation /Bulk runs', async () => {
+    const order: string[] = [];
+    let answered: Promise<request.Response> | undefined;
+    // Sent once the /Bulk has committed its first operation, so it surely arrives mid-/Bulk.
+    const stop = await harness.database.listen(CHANGES_CHANNEL, (tenantId) => {
+      if (tenantId !== busy.tenant.id || answered) return;
+      answered = other.get('/Users?count=1').then((res) => {
+        order.push('get');
+        return res;
+      });
+    });
+    const operations = Array.from({ length: MAX_BULK_OPERATIONS }, (_, i) => ({
+      method: 'POST',
+      path: '/Users',
+      bulkId: `u${i}`,
+      data: { schemas: [USER_SCHEMA], userName: `u${i}@busy.test` },
+    }));
+    const bulk = await request(harness.app)
+      .post('/scim/v2/busy/Bulk')
+      .set('Authorization', `Bearer ${busy.token}`)
+      .set('Content-Type', 'application/scim+json')
+      .timeout(LONG_REQUEST_TIMEOUT_MS)
+      .send(JSON.stringify({ schemas: [BULK_REQUEST_SCHEMA], Operations: operations }))
+      .then((res) => {
+        order.push('bulk');
+        return res;
+      });
+    await stop();
+
+    expect(bulk.status).toBe(200);
+    const results = (bulk.body as Body).Operations as { status: string }[];
+    expect(results.filter((r) => r.status === '201')).toHaveLength(MAX_BULK_OPERATIONS);
+    expect(answered).toBeDefined();
+    const get = await answered;
+    expect(get?.status).toBe(200);
+    expect((get?.body as Body).Resources[0].userName).toBe('bo@other.test');
+    expect(order).toEqual(['get', 'bulk']);
+  }, 120_000);
+});
