@@ -9,7 +9,6 @@ import {
   BULK_REQUEST_SCHEMA,
   startScim,
   USER_SCHEMA,
-  type Body,
   type ScimHarness,
   type TenantClient,
 } from './setup.js';
@@ -63,12 +62,12 @@ describe('one tenant’s long work', () => {
     await stop();
 
     expect(bulk.status).toBe(200);
-    const results = (bulk.body as Body).Operations as { status: string }[];
+    const results = bulk.body.Operations as { status: string }[];
     expect(results.filter((r) => r.status === '201')).toHaveLength(MAX_BULK_OPERATIONS);
     expect(answered).toBeDefined();
     const get = await answered;
     expect(get?.status).toBe(200);
-    expect((get?.body as Body).Resources[0].userName).toBe('bo@other.test');
+    expect(get?.body.Resources[0].userName).toBe('bo@other.test');
     expect(order).toEqual(['get', 'bulk']);
   }, 120_000);
 });
