@@ -4,9 +4,16 @@
 // the whole /Bulk. The check is on order, not time: a GET sent while the /Bulk runs answers first.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createUserFromScim,
+  deleteUserFromScim,
+  fixedClock,
+  purgeExpiredUsers,
+} from '@roster/core';
 import { MAX_BULK_OPERATIONS } from '../../src/scim-config.js';
 import {
   BULK_REQUEST_SCHEMA,
+  operator,
   startScim,
   USER_SCHEMA,
   type ScimHarness,
@@ -69,5 +76,39 @@ describe('one tenant’s long work', () => {
     expect(get?.status).toBe(200);
     expect(get?.body.Resources[0].userName).toBe('bo@other.test');
     expect(order).toEqual(['get', 'bulk']);
+  }, 120_000);
+
+  it('lets another tenant’s GET answer while a purge runs its batches', async () => {
+    const gone = await harness.tenant('gone');
+    for (let i = 0; i < 200; i++) {
+      const { user } = await createUserFromScim(
+        harness.db,
+        gone.tenant.id,
+        { userName: `p${i}@gone.test` },
+        operator,
+        harness.clock,
+      );
+      await deleteUserFromScim(harness.db, gone.tenant.id, user.id, operator, harness.clock);
+    }
+    const order: string[] = [];
+    let answered: Promise<request.Response> | undefined;
+    // Small batches, so that the purge is several transactions like a large one in production.
+    const purge = purgeExpiredUsers(harness.db, fixedClock('2027-06-01T00:00:00Z'), {
+      tenantId: gone.tenant.id,
+      batchSize: 25,
+      onProgress: () => {
+        answered ??= other.get('/Users?count=1').then((res) => {
+          order.push('get');
+          return res;
+        });
+      },
+    }).then((summary) => {
+      order.push('purge');
+      return summary;
+    });
+
+    expect((await purge).purged).toBe(200);
+    expect((await answered)?.status).toBe(200);
+    expect(order).toEqual(['get', 'purge']);
   }, 120_000);
 });
