@@ -49,7 +49,8 @@ function routesOf(app: Express): Route[] {
   return routes.filter((route) => route.path.startsWith('/v1/'));
 }
 
-const urlOf = (route: Route) => route.path.replace(/:(\w+)/g, (_, name: string) => values[name]!);
+const urlOf = (route: Route) =>
+  route.path.replace(/:(\w+)/g, (_, name: string) => values[name] ?? `unknown-${name}`);
 const send = (route: Route, path = urlOf(route)) =>
   request(app)[route.method](path).set('Authorization', `Bearer ${TOKEN}`);
 
