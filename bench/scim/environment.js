@@ -12,6 +12,7 @@ import {
   openDatabase,
   systemClock,
 } from '@roster/core';
+import { dropDatabase } from '@roster/core/testing';
 import { createLifecycle, listen } from '@roster/http';
 import { createScimApp } from '@roster/scim';
 
@@ -46,7 +47,7 @@ export async function createBenchDatabase(serverUrl, { poolMax }) {
   const drop = async () => {
     if (dropped) return;
     dropped = true;
-    await admin(serverUrl, `drop database if exists ${name} with (force)`);
+    await dropDatabase(serverUrl, name);
   };
   // Interrupted runs (Ctrl-C) must not leave a million-row database behind.
   const onSignal = () => {

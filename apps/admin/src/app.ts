@@ -5,6 +5,7 @@ import { requireAdminToken } from './auth.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
+import { requireJsonBody } from './validation.js';
 
 export interface AdminAppDeps {
   readonly database: RosterDatabase;
@@ -36,6 +37,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
   app.use(
     '/v1',
     requireAdminToken(deps.adminToken),
+    requireJsonBody,
     express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),
     refuseUnstorableJson,
     tenantsRouter(deps.database.db, deps.clock, urls),

@@ -60,7 +60,7 @@ describe('purge and explain through the admin API', () => {
       clock,
     );
     await deleteUserFromScim(database.db, tenantId, user.id, ctx, clock);
-    expect((await post('/v1/jobs/purge', { tenant: 'jobs' })).body).toMatchObject({
+    expect((await post('/v1/jobs/purge', { tenant: 'jobs', dryRun: false })).body).toMatchObject({
       purged: 0,
       remaining: 0,
     });
@@ -69,7 +69,7 @@ describe('purge and explain through the admin API', () => {
       purged: 1,
       dryRun: true,
     });
-    expect((await post('/v1/jobs/purge', { tenant: 'jobs' })).body).toMatchObject({
+    expect((await post('/v1/jobs/purge', { tenant: 'jobs', dryRun: false })).body).toMatchObject({
       purged: 1,
       dryRun: false,
       remaining: 0,
@@ -81,7 +81,7 @@ describe('purge and explain through the admin API', () => {
 
   it('refuses a bad purge request and an unknown tenant', async () => {
     expect((await post('/v1/jobs/purge', { dryRun: 'yes' })).status).toBe(400);
-    expect((await post('/v1/jobs/purge', { tenant: 'nope' })).status).toBe(404);
+    expect((await post('/v1/jobs/purge', { tenant: 'nope', dryRun: true })).status).toBe(404);
   });
 
   it('explains who would sign in, by which key, without writing anything', async () => {

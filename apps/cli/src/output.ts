@@ -13,6 +13,46 @@ export function show(value: unknown): string {
   return JSON.stringify(value) ?? '-';
 }
 
+/** What a person reads for each field the admin API answers with. */
+const LABELS: Readonly<Record<string, string>> = {
+  id: 'ID',
+  slug: 'Slug',
+  name: 'Name',
+  scimBaseUrl: 'SCIM base URL',
+  gracePeriodDays: 'Grace period (days)',
+  cleanupAfterDays: 'Cleanup after (days)',
+  allowedOrigins: 'Allowed origins',
+  createdAt: 'Created',
+  updatedAt: 'Updated',
+  expiresAt: 'Expires',
+  lastUsedAt: 'Last used',
+  revokedAt: 'Revoked',
+  userName: 'User name',
+  externalId: 'External ID',
+  displayName: 'Display name',
+  managedBy: 'Managed by',
+  lastSignInAt: 'Last sign-in',
+  purgeAfter: 'Purge after',
+  occurredAt: 'When',
+  requestId: 'Request ID',
+  idpEntityId: 'IdP entity ID',
+  jitPolicy: 'JIT policy',
+  matchBy: 'Match by',
+  allowIdpInitiated: 'IdP-initiated sign-in',
+};
+
+/**
+ * The label of a field: its entry in {@link LABELS}, else its camelCase name as words
+ * ("tokenId" becomes "Token id"); a label already in words is kept.
+ */
+export function labelOf(field: string): string {
+  const known = LABELS[field];
+  if (known) return known;
+  if (!/^[a-z][A-Za-z]*$/.test(field)) return field;
+  const words = field.replace(/([A-Z])/g, ' $1').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export function printTable(
   rows: readonly Record<string, unknown>[],
   columns: readonly string[],
@@ -22,22 +62,24 @@ export function printTable(
     return;
   }
   const cell = show;
-  const widths = columns.map((column) =>
-    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
+  const headers = columns.map(labelOf);
+  const widths = columns.map((column, i) =>
+    Math.max(headers[i]?.length ?? 0, ...rows.map((row) => cell(row[column]).length)),
   );
   const line = (values: string[]) =>
     values
       .map((value, i) => value.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
+  process.stdout.write(`${line(headers)}\n`);
   for (const row of rows)
     process.stdout.write(`${line(columns.map((column) => cell(row[column])))}\n`);
 }
 
 export function printFields(record: Record<string, unknown>): void {
-  const width = Math.max(...Object.keys(record).map((key) => key.length));
-  for (const [key, value] of Object.entries(record)) {
-    process.stdout.write(`${key.padEnd(width)}  ${show(value)}\n`);
+  const fields = Object.entries(record).map(([key, value]) => [labelOf(key), value] as const);
+  const width = Math.max(...fields.map(([label]) => label.length));
+  for (const [label, value] of fields) {
+    process.stdout.write(`${label.padEnd(width)}  ${show(value)}\n`);
   }
 }

@@ -219,7 +219,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
           dryRun: boolean;
         }>('POST', '/jobs/purge', {
           ...scope,
-          ...(o.dryRun ? { dryRun: true } : { maxUsers: 1000 }),
+          ...(o.dryRun ? { dryRun: true } : { dryRun: false, maxUsers: 1000 }),
         });
         purged += step.purged;
         deactivated += step.deactivatedDormant;

@@ -429,16 +429,16 @@ describe('roster human output', () => {
     );
     const shown = await roster(['tenant', 'show', 'tabled'], withEnv());
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toMatch(/^id\s+[0-9a-f-]{36}$/m);
+    expect(shown.stdout).toMatch(/^ID\s+[0-9a-f-]{36}$/m);
     expect(shown.stdout).toContain(tenant.id);
-    expect(shown.stdout).toMatch(/^slug\s+tabled$/m);
-    expect(shown.stdout).toMatch(/^gracePeriodDays\s+21$/m);
-    expect(shown.stdout).toMatch(/^cleanupAfterDays\s+-$/m);
-    expect(shown.stdout).toMatch(/^allowedOrigins\s+https:\/\/t\.example$/m);
+    expect(shown.stdout).toMatch(/^Slug\s+tabled$/m);
+    expect(shown.stdout).toMatch(/^Grace period \(days\)\s+21$/m);
+    expect(shown.stdout).toMatch(/^Cleanup after \(days\)\s+-$/m);
+    expect(shown.stdout).toMatch(/^Allowed origins\s+https:\/\/t\.example$/m);
 
     const listed = await roster(['tenant', 'list'], withEnv());
     expect(listed.stdout.split('\n')[0]).toMatch(
-      /^SLUG\s+ID\s+GRACEPERIODDAYS\s+CLEANUPAFTERDAYS\s+SCIMBASEURL$/,
+      /^Slug {2,}ID {2,}Grace period \(days\) {2,}Cleanup after \(days\) {2,}SCIM base URL$/,
     );
     expect(listed.stdout).toMatch(
       new RegExp(`^tabled\\s+${tenant.id}\\s+21\\s+-\\s+${SCIM_BASE_URL}/scim/v2/tabled$`, 'm'),
@@ -455,7 +455,7 @@ describe('roster human output', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^OCCURREDAT\s+ACTOR\s+ACTION\s+TARGET\s+REQUESTID$/);
+    expect(lines[0]).toMatch(/^When {2,}Actor {2,}Action {2,}Target {2,}Request ID$/);
     // The system has no id: shown as "system:" or "system:-".
     expect(lines[1]).toMatch(
       new RegExp(`^\\S+Z\\s+system:-?\\s+tenant\\.created\\s+${tenant.id}\\s+-$`),

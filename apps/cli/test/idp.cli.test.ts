@@ -136,7 +136,9 @@ describe('roster idp', () => {
 
   it('lists and shows, in tables and as JSON', async () => {
     const listed = await roster(['idp', 'list', 'acme']);
-    expect(listed.stdout).toMatch(/^NAME\s+ID\s+IDPENTITYID/);
+    expect(listed.stdout).toMatch(
+      /^Name {2,}ID {2,}IdP entity ID {2,}JIT policy {2,}Match by {2,}IdP-initiated sign-in$/m,
+    );
     expect(listed.stdout).toContain('https://sts.windows.net/t-1/');
     const shown = await roster(['idp', 'show', 'acme', 'entra']);
     expect(shown.stdout).toMatch(/ACS URL\s+https:\/\/sso\.roster\.test\/saml\/acme\/.+\/acs/);

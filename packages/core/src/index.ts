@@ -13,7 +13,7 @@ export {
   type DatabaseTarget,
   type RosterConfig,
 } from './config/load-config.js';
-export { createLogger, REDACTED_PATHS, type Logger } from './logger.js';
+export { createLogger, REDACTED_PATHS, serializeError, type Logger } from './logger.js';
 export { fixedClock, systemClock, type Clock } from './clock.js';
 export {
   MAX_TIMESTAMP_YEAR,

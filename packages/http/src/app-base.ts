@@ -1,6 +1,6 @@
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger, RosterDatabase } from '@roster/core';
+import { serializeError, type Logger, type RosterDatabase } from '@roster/core';
 import { HttpError, toPublicError, type PublicError } from './http-error.js';
 import type { Lifecycle } from './lifecycle.js';
 import { createHttpMetrics } from './metrics.js';
@@ -52,6 +52,8 @@ export function createBaseApp(options: BaseAppOptions): Express {
           path: req.url.split('?')[0],
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // pino-http would put back pino's own, which copies every field of an error.
+        err: serializeError,
       },
       customSuccessMessage: () => 'http.request',
       customErrorMessage: () => 'http.request',

@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const purge = () => stack.admin('post', '/v1/jobs/purge', { tenant: acme.slug });
+const purge = () => stack.admin('post', '/v1/jobs/purge', { tenant: acme.slug, dryRun: false });
 
 async function rowsOf(userId: string) {
   const db = stack.database.db;

@@ -24,7 +24,7 @@ import {
   type SamlIdpSettings,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
-import { parseInput } from '../validation.js';
+import { route } from '../validation.js';
 
 const settingsSchema = z.strictObject({
   name: z.string().max(64).optional(),
@@ -103,53 +103,64 @@ function settingsOf(body: Body): SamlIdpSettings {
 export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
   const router = Router();
 
-  router.post('/tenants/:slug/idps', async (req, res) => {
-    const body = parseInput(settingsSchema, req.body, 'body');
-    const source = metadataSource(body, true) as IdpMetadataSource;
-    const tenant = await getTenantBySlug(db, req.params.slug);
-    const idp = await createSamlIdp(
-      db,
-      tenant.id,
-      source,
-      settingsOf(body),
-      operatorContext(req),
-      clock,
-    );
-    res
-      .status(201)
-      .location(`/v1/tenants/${tenant.slug}/idps/${idp.id}`)
-      .json(presentIdp(idp, tenant.slug, ssoBaseUrl));
-  });
+  route(
+    router,
+    'post',
+    '/tenants/:slug/idps',
+    { body: settingsSchema },
+    async (req, res, { body }) => {
+      const source = metadataSource(body, true) as IdpMetadataSource;
+      const tenant = await getTenantBySlug(db, req.params.slug);
+      const idp = await createSamlIdp(
+        db,
+        tenant.id,
+        source,
+        settingsOf(body),
+        operatorContext(req),
+        clock,
+      );
+      res
+        .status(201)
+        .location(`/v1/tenants/${tenant.slug}/idps/${idp.id}`)
+        .json(presentIdp(idp, tenant.slug, ssoBaseUrl));
+    },
+  );
 
-  router.get('/tenants/:slug/idps', async (req, res) => {
+  route(router, 'get', '/tenants/:slug/idps', {}, async (req, res) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     const idps = await listSamlIdps(db, tenant.id);
     res.json({ idps: idps.map((idp) => presentIdp(idp, tenant.slug, ssoBaseUrl)) });
   });
 
-  router.get('/tenants/:slug/idps/:idp', async (req, res) => {
+  route(router, 'get', '/tenants/:slug/idps/:idp', {}, async (req, res) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     res.json(presentIdp(await getSamlIdp(db, tenant.id, req.params.idp), tenant.slug, ssoBaseUrl));
   });
 
-  router.patch('/tenants/:slug/idps/:idp', async (req, res) => {
-    const body = parseInput(settingsSchema, req.body, 'body');
-    const metadata = metadataSource(body, false);
-    const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
-    if (Object.keys(change).length === 0) throw new HttpError(400, 'Invalid', 'nothing to change');
-    const tenant = await getTenantBySlug(db, req.params.slug);
-    const idp = await updateSamlIdp(
-      db,
-      tenant.id,
-      req.params.idp,
-      change,
-      operatorContext(req),
-      clock,
-    );
-    res.json(presentIdp(idp, tenant.slug, ssoBaseUrl));
-  });
+  route(
+    router,
+    'patch',
+    '/tenants/:slug/idps/:idp',
+    { body: settingsSchema },
+    async (req, res, { body }) => {
+      const metadata = metadataSource(body, false);
+      const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
+      if (Object.keys(change).length === 0)
+        throw new HttpError(400, 'Invalid', 'nothing to change');
+      const tenant = await getTenantBySlug(db, req.params.slug);
+      const idp = await updateSamlIdp(
+        db,
+        tenant.id,
+        req.params.idp,
+        change,
+        operatorContext(req),
+        clock,
+      );
+      res.json(presentIdp(idp, tenant.slug, ssoBaseUrl));
+    },
+  );
 
-  router.delete('/tenants/:slug/idps/:idp', async (req, res) => {
+  route(router, 'delete', '/tenants/:slug/idps/:idp', {}, async (req, res) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     const removed = await removeSamlIdp(db, tenant.id, req.params.idp, operatorContext(req));
     res.json({

@@ -8,7 +8,7 @@ import {
   type Db,
 } from '@roster/core';
 import { presentScimRequest } from '../presenters.js';
-import { parseInput } from '../validation.js';
+import { route } from '../validation.js';
 
 const scimLogQuerySchema = z.strictObject({
   since: z.string().optional(), // read strictly by core's parseTimestamp
@@ -25,15 +25,20 @@ const scimLogQuerySchema = z.strictObject({
  */
 export function scimLogRouter(db: Db): Router {
   const router = Router();
-  router.get('/tenants/:slug/scim-log', async (req, res) => {
-    const query = parseInput(scimLogQuerySchema, req.query, 'query');
-    const tenant = await getTenantBySlug(db, req.params.slug);
-    const entries = await listScimRequests(db, tenant.id, {
-      ...(query.since ? { since: parseTimestamp(query.since, 'since') } : {}),
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.limit ? { limit: query.limit } : {}),
-    });
-    res.json({ entries: entries.map(presentScimRequest) });
-  });
+  route(
+    router,
+    'get',
+    '/tenants/:slug/scim-log',
+    { query: scimLogQuerySchema },
+    async (req, res, { query }) => {
+      const tenant = await getTenantBySlug(db, req.params.slug);
+      const entries = await listScimRequests(db, tenant.id, {
+        ...(query.since ? { since: parseTimestamp(query.since, 'since') } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.limit ? { limit: query.limit } : {}),
+      });
+      res.json({ entries: entries.map(presentScimRequest) });
+    },
+  );
   return router;
 }

@@ -26,7 +26,7 @@ import {
   presentUser,
   type Urls,
 } from '../presenters.js';
-import { parseInput } from '../validation.js';
+import { route } from '../validation.js';
 import { HttpError } from '@roster/http';
 
 const days = (max: number) => z.number().int().min(0).max(max);
@@ -52,7 +52,10 @@ const auditQuerySchema = z.strictObject({
 
 const purgeSchema = z.strictObject({
   tenant: z.string().max(63).optional(),
-  dryRun: z.boolean().optional(),
+  // A purge deletes people for good: it runs only when asked to in so many words.
+  dryRun: z.boolean({
+    error: 'required: true to count what would be purged, false to purge',
+  }),
   maxUsers: z.number().int().min(1).max(100_000).optional(),
 });
 const explainSchema = z.strictObject({
@@ -84,58 +87,73 @@ const without = <T extends object>(value: T): { [K in keyof T]: Exclude<T[K], un
 export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   const router = Router();
 
-  router.get('/tenants', async (_req, res) => {
+  route(router, 'get', '/tenants', {}, async (_req, res) => {
     res.json({ tenants: (await listTenants(db)).map((t) => presentTenant(t, urls)) });
   });
 
-  router.post('/tenants', async (req, res) => {
-    const { slug, ...settings } = parseInput(createTenantSchema, req.body, 'body');
-    const tenant = await createTenant(db, slug, operatorContext(req), without(settings));
-    res.status(201).location(`/v1/tenants/${tenant.slug}`).json(presentTenant(tenant, urls));
-  });
+  route(
+    router,
+    'post',
+    '/tenants',
+    { body: createTenantSchema },
+    async (req, res, { body: { slug, ...settings } }) => {
+      const tenant = await createTenant(db, slug, operatorContext(req), without(settings));
+      res.status(201).location(`/v1/tenants/${tenant.slug}`).json(presentTenant(tenant, urls));
+    },
+  );
 
-  router.get('/tenants/:slug', async (req, res) => {
+  route(router, 'get', '/tenants/:slug', {}, async (req, res) => {
     res.json(presentTenant(await getTenantBySlug(db, req.params.slug), urls));
   });
 
-  router.patch('/tenants/:slug', async (req, res) => {
-    const change = parseInput(settingsSchema, req.body, 'body');
-    const tenant = await updateTenantSettings(
-      db,
-      req.params.slug,
-      without(change),
-      operatorContext(req),
-    );
-    res.json(presentTenant(tenant, urls));
-  });
+  route(
+    router,
+    'patch',
+    '/tenants/:slug',
+    { body: settingsSchema },
+    async (req, res, { body: change }) => {
+      const tenant = await updateTenantSettings(
+        db,
+        req.params.slug,
+        without(change),
+        operatorContext(req),
+      );
+      res.json(presentTenant(tenant, urls));
+    },
+  );
 
-  router.post('/tenants/:slug/scim-tokens', async (req, res) => {
-    const body = parseInput(createTokenSchema, req.body, 'body');
-    const expiresAt = body.expiresInDays
-      ? new Date(clock.now().getTime() + body.expiresInDays * 86_400_000)
-      : null;
-    const issued = await createScimToken(
-      db,
-      req.params.slug,
-      { expiresAt, ...(body.description ? { description: body.description } : {}) },
-      operatorContext(req),
-      clock,
-    );
-    res.status(201).json({
-      ...presentToken(issued, clock.now()),
-      token: issued.token,
-      scimBaseUrl: urls.scimBaseUrl(req.params.slug),
-    });
-  });
+  route(
+    router,
+    'post',
+    '/tenants/:slug/scim-tokens',
+    { body: createTokenSchema },
+    async (req, res, { body }) => {
+      const expiresAt = body.expiresInDays
+        ? new Date(clock.now().getTime() + body.expiresInDays * 86_400_000)
+        : null;
+      const issued = await createScimToken(
+        db,
+        req.params.slug,
+        { expiresAt, ...(body.description ? { description: body.description } : {}) },
+        operatorContext(req),
+        clock,
+      );
+      res.status(201).json({
+        ...presentToken(issued, clock.now()),
+        token: issued.token,
+        scimBaseUrl: urls.scimBaseUrl(req.params.slug),
+      });
+    },
+  );
 
-  router.get('/tenants/:slug/scim-tokens', async (req, res) => {
+  route(router, 'get', '/tenants/:slug/scim-tokens', {}, async (req, res) => {
     const now = clock.now();
     res.json({
       tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)),
     });
   });
 
-  router.delete('/tenants/:slug/scim-tokens/:id', async (req, res) => {
+  route(router, 'delete', '/tenants/:slug/scim-tokens/:id', {}, async (req, res) => {
     const token = await revokeScimToken(
       db,
       req.params.slug,
@@ -146,28 +164,37 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
     res.json(presentToken(token, clock.now()));
   });
 
-  router.get('/tenants/:slug/users', async (req, res) => {
-    const query = parseInput(usersQuerySchema, req.query, 'query');
-    const tenant = await getTenantBySlug(db, req.params.slug);
-    const page = await listUsers(db, tenant.id, without(query));
-    res.json({ users: page.users.map(presentUser), ...(page.next ? { next: page.next } : {}) });
-  });
+  route(
+    router,
+    'get',
+    '/tenants/:slug/users',
+    { query: usersQuerySchema },
+    async (req, res, { query }) => {
+      const tenant = await getTenantBySlug(db, req.params.slug);
+      const page = await listUsers(db, tenant.id, without(query));
+      res.json({ users: page.users.map(presentUser), ...(page.next ? { next: page.next } : {}) });
+    },
+  );
 
-  router.get('/tenants/:slug/audit', async (req, res) => {
-    const query = parseInput(auditQuerySchema, req.query, 'query');
-    const tenant = await getTenantBySlug(db, req.params.slug);
-    const events = await listAuditEvents(db, tenant.id, {
-      ...(query.since ? { since: parseTimestamp(query.since, 'since') } : {}),
-      ...(query.user ? { targetId: query.user } : {}),
-      ...(query.limit ? { limit: query.limit } : {}),
-    });
-    res.json({ events: events.map(presentAuditEvent) });
-  });
+  route(
+    router,
+    'get',
+    '/tenants/:slug/audit',
+    { query: auditQuerySchema },
+    async (req, res, { query }) => {
+      const tenant = await getTenantBySlug(db, req.params.slug);
+      const events = await listAuditEvents(db, tenant.id, {
+        ...(query.since ? { since: parseTimestamp(query.since, 'since') } : {}),
+        ...(query.user ? { targetId: query.user } : {}),
+        ...(query.limit ? { limit: query.limit } : {}),
+      });
+      res.json({ events: events.map(presentAuditEvent) });
+    },
+  );
 
   // Cleanup then purge, on demand (`roster purge`): a batch per call with what remains, so the
   // CLI can show progress. Safe beside the schedule and other instances (SKIP LOCKED).
-  router.post('/jobs/purge', async (req, res) => {
-    const body = parseInput(purgeSchema, req.body, 'body');
+  route(router, 'post', '/jobs/purge', { body: purgeSchema }, async (req, res, { body }) => {
     const tenantId = body.tenant ? (await getTenantBySlug(db, body.tenant)).id : undefined;
     const scope = tenantId ? { tenantId } : {};
     const context = operatorContext(req);
@@ -184,51 +211,56 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   });
 
   // A dry run of a sign-in through the rules (`roster explain`): nothing is written.
-  router.post('/tenants/:slug/explain', async (req, res) => {
-    const body = parseInput(explainSchema, req.body, 'body');
-    const tenant = await getTenantBySlug(db, req.params.slug);
-    const idp = await db
-      .selectFrom('saml_idps')
-      .select('id')
-      .where('tenant_id', '=', tenant.id)
-      .where((eb) => eb.or([eb('name', '=', body.idp), eb(eb.cast('id', 'text'), '=', body.idp)]))
-      .executeTakeFirst();
-    if (!idp)
-      throw new HttpError(
-        404,
-        'NotFound',
-        `identity provider "${body.idp}" does not exist in tenant "${tenant.slug}"`,
-      );
-    const { email, ...rest } = body.attributes ?? {};
-    const explained = await explainSignIn(db, tenant.id, idp.id, {
-      nameId: body.nameId,
-      ...(body.nameIdFormat ? { nameIdFormat: body.nameIdFormat } : {}),
-      attributes: { ...without(rest), ...(email ? { emails: [{ value: email }] } : {}) },
-    });
-    const d = explained.decision;
-    res.json({
-      idp: {
-        id: explained.idp.id,
-        jitPolicy: explained.idp.jitPolicy,
-        matchBy: explained.idp.matchBy,
-      },
-      userName: explained.userName,
-      transientNameId: explained.transientNameId,
-      outcome: d.kind,
-      ...(d.kind === 'sign_in'
-        ? {
-            user: presentUser(d.user),
-            matchedBy: d.matchedBy,
-            willLink: d.link,
-            willRefresh: d.refresh,
-          }
-        : {}),
-      ...(d.kind === 'create' ? { willLink: d.link } : {}),
-      ...(d.kind === 'refuse'
-        ? { reason: d.reason, detail: d.detail, ...(d.user ? { user: presentUser(d.user) } : {}) }
-        : {}),
-    });
-  });
+  route(
+    router,
+    'post',
+    '/tenants/:slug/explain',
+    { body: explainSchema },
+    async (req, res, { body }) => {
+      const tenant = await getTenantBySlug(db, req.params.slug);
+      const idp = await db
+        .selectFrom('saml_idps')
+        .select('id')
+        .where('tenant_id', '=', tenant.id)
+        .where((eb) => eb.or([eb('name', '=', body.idp), eb(eb.cast('id', 'text'), '=', body.idp)]))
+        .executeTakeFirst();
+      if (!idp)
+        throw new HttpError(
+          404,
+          'NotFound',
+          `identity provider "${body.idp}" does not exist in tenant "${tenant.slug}"`,
+        );
+      const { email, ...rest } = body.attributes ?? {};
+      const explained = await explainSignIn(db, tenant.id, idp.id, {
+        nameId: body.nameId,
+        ...(body.nameIdFormat ? { nameIdFormat: body.nameIdFormat } : {}),
+        attributes: { ...without(rest), ...(email ? { emails: [{ value: email }] } : {}) },
+      });
+      const d = explained.decision;
+      res.json({
+        idp: {
+          id: explained.idp.id,
+          jitPolicy: explained.idp.jitPolicy,
+          matchBy: explained.idp.matchBy,
+        },
+        userName: explained.userName,
+        transientNameId: explained.transientNameId,
+        outcome: d.kind,
+        ...(d.kind === 'sign_in'
+          ? {
+              user: presentUser(d.user),
+              matchedBy: d.matchedBy,
+              willLink: d.link,
+              willRefresh: d.refresh,
+            }
+          : {}),
+        ...(d.kind === 'create' ? { willLink: d.link } : {}),
+        ...(d.kind === 'refuse'
+          ? { reason: d.reason, detail: d.detail, ...(d.user ? { user: presentUser(d.user) } : {}) }
+          : {}),
+      });
+    },
+  );
 
   return router;
 }

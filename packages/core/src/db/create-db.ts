@@ -70,6 +70,9 @@ export async function openDatabase(
   return openPGlite(target.kind === 'pglite' ? target.dataDir : undefined, options.loadDataDir);
 }
 
+/** How long close() waits for the pool's sessions to end on the server. */
+const POOL_CLOSE_WAIT_MS = 5_000;
+
 function openPostgres(url: string, poolMax: number, logger?: Logger): RosterDatabase {
   const pool = new pg.Pool({
     connectionString: url,
@@ -85,8 +88,14 @@ function openPostgres(url: string, poolMax: number, logger?: Logger): RosterData
   // pg-pool listens for errors only on idle clients: a checked-out client (inside a transaction,
   // between statements) whose server goes away would emit an unhandled 'error' and end the
   // process. The query in progress fails on its own and is answered 503.
+  // pool.end() resolves once it has asked each client to end, not once they have: close() waits
+  // for the sockets, so that a closed handle has no session left on the server (a busy server
+  // takes its time to end them).
+  const connected = new Set<pg.PoolClient>();
   pool.on('connect', (client) => {
     client.on('error', (error) => logger?.warn({ err: error }, 'db.pool.client_error'));
+    connected.add(client);
+    client.once('end', () => connected.delete(client));
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
@@ -99,7 +108,19 @@ function openPostgres(url: string, poolMax: number, logger?: Logger): RosterData
       idle: pool.idleCount,
       waiting: pool.waitingCount,
     }),
-    close: () => db.destroy(),
+    close: async () => {
+      const ended = [...connected].map(
+        (client) => new Promise<void>((resolve) => client.once('end', () => resolve())),
+      );
+      await db.destroy();
+      // Bounded: a client still checked out by a query that never returns must not hang a shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(ended),
+        new Promise((resolve) => (timer = setTimeout(resolve, POOL_CLOSE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    },
     listen: (channel, onNotify) => listenOnPostgres(url, channel, onNotify, logger),
   };
 }

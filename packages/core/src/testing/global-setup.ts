@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../db/create-db.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { TEMPLATE_ENV, withAdminClient, withDatabase } from './test-db.js';
+import { dropDatabase, TEMPLATE_ENV, withAdminClient, withDatabase } from './test-db.js';
 
 /**
  * vitest globalSetup: migrate once, then let every test file clone the result.
@@ -24,11 +24,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     await migrateToLatest(database);
     await database.close();
     process.env[TEMPLATE_ENV] = name;
-    return async () => {
-      await withAdminClient(serverUrl, (client) =>
-        client.query(`drop database if exists ${name} with (force)`),
-      );
-    };
+    return () => dropDatabase(serverUrl, name);
   }
   const folder = await mkdtemp(path.join(tmpdir(), 'roster-test-'));
   const database = await openDatabase({ kind: 'pglite-memory' });

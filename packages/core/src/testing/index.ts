@@ -1,1 +1,7 @@
-export { createTestDatabase, withAdminClient, withDatabase, type TestDatabase } from './test-db.js';
+export {
+  createTestDatabase,
+  dropDatabase,
+  withAdminClient,
+  withDatabase,
+  type TestDatabase,
+} from './test-db.js';

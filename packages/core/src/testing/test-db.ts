@@ -38,9 +38,7 @@ export async function createTestDatabase(
       target,
       close: async () => {
         await database.close();
-        await withAdminClient(serverUrl, (client) =>
-          client.query(`drop database if exists ${name} with (force)`),
-        );
+        await dropDatabase(serverUrl, name);
       },
     };
   }
@@ -52,6 +50,57 @@ export async function createTestDatabase(
   const database = await openDatabase(target);
   if (migrated) await migrateToLatest(database);
   return { ...database, target };
+}
+
+/** How long a teardown waits for other sessions to leave the database it drops. */
+export const DROP_DATABASE_WAIT_MS = 30_000;
+
+const OBJECT_IN_USE = '55006';
+
+/**
+ * Drops a test database once nothing is on it. Never `with (force)`: that must end every other
+ * process on the database and fails when one is not the test role's to end (an autovacuum
+ * worker, another role's session: "must be a member of the role whose process is being
+ * terminated or member of pg_signal_backend"). A plain drop itself asks autovacuum workers to
+ * stop and waits up to 5 s for them; other sessions are waited for, then the test role's own
+ * (a pool a test forgot) are ended. A database that something outside the test still holds is
+ * left behind with a warning: a teardown does not fail for a process that is not the product's.
+ */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  await withAdminClient(serverUrl, async (client) => {
+    const drop = async (): Promise<boolean> => {
+      try {
+        await client.query(`drop database if exists ${name}`);
+        return true;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== OBJECT_IN_USE) throw error;
+        return false;
+      }
+    };
+    const started = Date.now();
+    for (
+      let pause = 50;
+      Date.now() - started < DROP_DATABASE_WAIT_MS;
+      pause = Math.min(pause * 2, 1000)
+    ) {
+      if (await drop()) return;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    await client.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = $1 and usename = current_user and pid <> pg_backend_pid()`,
+      [name],
+    );
+    if (await drop()) return;
+    const holders = await client.query<{ who: string }>(
+      `select coalesce(usename, backend_type) || ' (' || coalesce(nullif(application_name, ''), 'no name') || ')' as who
+         from pg_stat_activity where datname = $1`,
+      [name],
+    );
+    process.emitWarning(
+      `test database ${name} left behind: still in use by ${holders.rows.map((row) => row.who).join(', ') || 'another process'}`,
+    );
+  });
 }
 
 /** The same server URL with another database name. */
