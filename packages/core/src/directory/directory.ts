@@ -6,11 +6,10 @@ import { openDatabase, type RosterDatabase, type Unlisten } from '../db/create-d
 import type { Db } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { clampLimit, isUuid } from '../ids.js';
-import { findGroup } from '../provisioning/provision-groups.js';
+import { findGroup } from '../groups/group.repository.js';
 import { identityKey } from '../reconciliation/identity-key.js';
 import { groupsOfUsers, listGroupMembers, MAX_MEMBER_PAGE_SIZE } from '../search/members.js';
-import { findUser } from '../users/user.repository.js';
-import { withEmails } from '../users/user.store.js';
+import { findUser, withEmails } from '../users/user.repository.js';
 import {
   decodeChangeCursor,
   DEFAULT_CHANGE_BATCH_SIZE,

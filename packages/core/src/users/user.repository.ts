@@ -1,9 +1,11 @@
+// The users table (with user_emails) read outside a use case's transaction: listings, lookups,
+// and the emails of rows read elsewhere. Locked reads and writes are in user.store.ts.
 import { sql } from 'kysely';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { clampLimit, isUuid } from '../ids.js';
 import type { User, UserSummary } from './user.js';
-import { toUserSummary, USER_SUMMARY_COLUMNS, withEmails } from './user.store.js';
+import { toUser, toUserSummary, USER_SUMMARY_COLUMNS, type UserRow } from './user.mapper.js';
 
 export interface UserPage {
   readonly users: UserSummary[];
@@ -80,4 +82,31 @@ export async function findUser(
   if (!options.includeDeprovisioned) query = query.where('lifecycle_state', '!=', 'deprovisioned');
   const rows = await query.execute();
   return (await withEmails(db, rows))[0];
+}
+
+/** Adds each row's emails (one query for all rows) and maps them to domain users. */
+export async function withEmails(db: Db, rows: UserRow[]): Promise<User[]> {
+  if (rows.length === 0) return [];
+  const emails = await db
+    .selectFrom('user_emails')
+    .selectAll()
+    .where(
+      'user_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('position')
+    .execute();
+  return rows.map((row) =>
+    toUser(
+      row,
+      emails
+        .filter((e) => e.user_id === row.id)
+        .map((e) => ({
+          value: e.value,
+          ...(e.type ? { type: e.type } : {}),
+          ...(e.is_primary ? { primary: true } : {}),
+        })),
+    ),
+  );
 }
