@@ -173,24 +173,27 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
 
     async patch(input) {
       const projection = parseProjection(input.query, 'User');
-      // RFC 7644 §3.5.2: the operations apply to the current resource, read on the locked row.
+      // RFC 7644 §3.5.2: the operations apply to the current resource, which core locks and
+      // hands to this pure function (core may call it again when it retries its transaction).
+      let quirks: readonly string[] = [];
+      const patch = async (current: User) => {
+        // `groups` is readOnly (RFC 7643 §4.1.2), so the patch never needs it; reading it here
+        // would also wait for a second connection while this transaction holds the row.
+        const representation = userResource(current, [], usersUrl(input));
+        const normalised = normalisePatchRequest(input.body, 'User', representation);
+        quirks = normalised.quirks;
+        const patched = await applyUserPatch(representation, normalised.request);
+        return patched === undefined ? undefined : userAttributesOf(patched, current);
+      };
       const user = await patchUserFromScim(
         db,
         input.tenant.id,
         idOf(input),
-        async (current) => {
-          // `groups` is readOnly (RFC 7643 §4.1.2), so the patch never needs it; reading it here
-          // would also wait for a second connection while this transaction holds the row.
-          const representation = userResource(current, [], usersUrl(input));
-          const { request, quirks } = normalisePatchRequest(input.body, 'User', representation);
-          logQuirks(input, quirks);
-          const patched = await applyUserPatch(representation, request);
-          return patched === undefined ? undefined : userAttributesOf(patched, current);
-        },
+        patch,
         input.context,
         clock,
         preconditions(input),
-      );
+      ).finally(() => logQuirks(input, quirks));
       return answer(input, user, projection);
     },
 
