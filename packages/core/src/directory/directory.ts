@@ -7,7 +7,11 @@ import type { Db } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { clampLimit } from '../ids.js';
 import { findGroup } from '../groups/group.repository.js';
-import { groupsOfUsers, listGroupMembers, MAX_MEMBER_PAGE_SIZE } from '../groups/group-member.repository.js';
+import {
+  groupsOfUsers,
+  listGroupMembers,
+  MAX_MEMBER_PAGE_SIZE,
+} from '../groups/group-member.repository.js';
 import {
   findUser,
   findUserByUserName,

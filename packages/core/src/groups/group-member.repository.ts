@@ -28,7 +28,11 @@ export async function insertMembers(
 ): Promise<number> {
   const rows = [
     ...members.users.map((id) => ({ group_id: groupId, tenant_id: tenantId, member_user_id: id })),
-    ...members.groups.map((id) => ({ group_id: groupId, tenant_id: tenantId, member_group_id: id })),
+    ...members.groups.map((id) => ({
+      group_id: groupId,
+      tenant_id: tenantId,
+      member_group_id: id,
+    })),
   ];
   let added = 0;
   for (const chunk of chunksOf(rows)) {
@@ -102,7 +106,11 @@ export async function joinGroups(
     const result = await tx
       .insertInto('group_members')
       .values(
-        chunk.map((groupId) => ({ group_id: groupId, tenant_id: tenantId, member_user_id: userId })),
+        chunk.map((groupId) => ({
+          group_id: groupId,
+          tenant_id: tenantId,
+          member_user_id: userId,
+        })),
       )
       .onConflict((oc) => oc.columns(['group_id', 'member_id']).doNothing())
       .executeTakeFirst();

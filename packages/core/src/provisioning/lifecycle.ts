@@ -6,10 +6,7 @@ import type { ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
-import {
-  decideOperatorDeactivation,
-  decideOperatorRestore,
-} from '../reconciliation/reconcile.js';
+import { decideOperatorDeactivation, decideOperatorRestore } from '../reconciliation/reconcile.js';
 import type { User } from '../users/user.js';
 import { endSessions, lockUserById, updateUser } from '../users/user.store.js';
 import { recordUserChange } from './record-change.js';

@@ -31,11 +31,7 @@ import {
   shareLockLiveUserIds,
   updateUser,
 } from '../users/user.store.js';
-import {
-  writeLocked,
-  type ScimChange,
-  type WritePreconditions,
-} from './locked-write.js';
+import { writeLocked, type ScimChange, type WritePreconditions } from './locked-write.js';
 import { purgeLockedUser } from './purge.js';
 import { recordUserChange } from './record-change.js';
 
@@ -174,35 +170,40 @@ export async function patchUserFromScim(
   preconditions: WritePreconditions = {},
 ): Promise<User> {
   try {
-    return await writeLocked(db, scimWritable(tenantId, id), preconditions, async (tx, existing) => {
-      const now = clock.now();
-      const attributes = await change(existing);
-      if (attributes === undefined) return existing;
-      assertUserName(attributes);
-      await assertManager(tx, tenantId, attributes);
-      const decision = decideScimWrite(existing);
-      const adopt = decision.kind === 'update' && decision.adopt;
-      const user = await updateUser(
-        tx,
-        existing,
-        {
-          attributes,
-          ...stateChange(stateFor(attributes.active, existing)),
-          ...(adopt ? { managedBy: 'scim' as const, adoptedAt: now } : {}),
-        },
-        now,
-      );
-      if (endsSessions(existing, user)) await endSessions(tx, user.id);
-      await recordUserChange(
-        tx,
-        context,
-        scimWriteAction(existing, user, adopt),
-        existing,
-        user,
-        isEntraSoftDelete(existing, user) ? { entraSoftDelete: true } : {},
-      );
-      return user;
-    });
+    return await writeLocked(
+      db,
+      scimWritable(tenantId, id),
+      preconditions,
+      async (tx, existing) => {
+        const now = clock.now();
+        const attributes = await change(existing);
+        if (attributes === undefined) return existing;
+        assertUserName(attributes);
+        await assertManager(tx, tenantId, attributes);
+        const decision = decideScimWrite(existing);
+        const adopt = decision.kind === 'update' && decision.adopt;
+        const user = await updateUser(
+          tx,
+          existing,
+          {
+            attributes,
+            ...stateChange(stateFor(attributes.active, existing)),
+            ...(adopt ? { managedBy: 'scim' as const, adoptedAt: now } : {}),
+          },
+          now,
+        );
+        if (endsSessions(existing, user)) await endSessions(tx, user.id);
+        await recordUserChange(
+          tx,
+          context,
+          scimWriteAction(existing, user, adopt),
+          existing,
+          user,
+          isEntraSoftDelete(existing, user) ? { entraSoftDelete: true } : {},
+        );
+        return user;
+      },
+    );
   } catch (error) {
     if (sqlState(error) === PG_UNIQUE_VIOLATION) {
       const field = violatedConstraint(error)?.includes('external_id') ? 'externalId' : 'userName';

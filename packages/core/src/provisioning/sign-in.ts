@@ -153,12 +153,12 @@ export async function signInWithSaml(
     let user: User;
     let action: string;
     if (decision.kind === 'create') {
-      user = await insertUser(
-        tx,
-        tenantId,
-        attributes,
-        { source: 'jit', state: stateOnCreate(true, 'jit'), now, lastSignInAt: now },
-      );
+      user = await insertUser(tx, tenantId, attributes, {
+        source: 'jit',
+        state: stateOnCreate(true, 'jit'),
+        now,
+        lastSignInAt: now,
+      });
       action = 'user.created';
     } else {
       // JIT synchronisation for JIT users; SCIM-managed users keep SCIM's attributes (rule 2).

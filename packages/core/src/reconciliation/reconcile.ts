@@ -163,7 +163,8 @@ export function scimCreateEvent(kind: Exclude<ScimCreateDecision['kind'], 'rejec
   }
 }
 
-export type ScimWriteAction = 'user.adopted' | 'user.deactivated' | 'user.reactivated' | 'user.replaced';
+export type ScimWriteAction =
+  'user.adopted' | 'user.deactivated' | 'user.reactivated' | 'user.replaced';
 
 /**
  * rules 1, 3 and 7: the event a SCIM PUT or PATCH records. Adopting a JIT user says so whatever
@@ -375,7 +376,9 @@ export function decideJitGroupSync(
   return {
     create: wanted.filter((name) => !exists.has(name.toLowerCase())),
     join: wanted.filter((name) => !memberOf.has(name.toLowerCase())),
-    leave: current.filter((g) => !wantedKeys.has(g.displayName.toLowerCase())).map((g) => g.groupId),
+    leave: current
+      .filter((g) => !wantedKeys.has(g.displayName.toLowerCase()))
+      .map((g) => g.groupId),
   };
 }
 
