@@ -29,7 +29,13 @@ import {
   type MemberView,
 } from '../resources/group-resource.js';
 import { listResponse, searchParams } from './list-response.js';
-import { idOf, logQuirks, preconditions, type ResourceOperations } from './users.route.js';
+import {
+  idOf,
+  logQuirks,
+  patchThroughCore,
+  preconditions,
+  type ResourceOperations,
+} from './users.route.js';
 
 /** Members read per query when a group is shown whole: a 100k group takes 20 keyset pages. */
 const MEMBER_PAGE = 5000;
@@ -174,21 +180,9 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
 
     async patch(input) {
       const projection = parseProjection(input.query, 'Group');
-      let quirks: readonly string[] = [];
-      const patch = async (current: Group) => {
-        const computed = await groupChangeOf(input, current);
-        quirks = computed.quirks;
-        return computed.change;
-      };
-      const group = await patchGroupFromScim(
-        db,
-        input.tenant.id,
-        idOf(input),
-        patch,
-        input.context,
-        clock,
-        preconditions(input),
-      ).finally(() => logQuirks(input, quirks));
+      const group = await patchThroughCore(db, clock, input, patchGroupFromScim, (current) =>
+        groupChangeOf(input, current),
+      );
       // RFC 7644 §3.5.2: 204 unless the client asked to see the resource (attributes=...);
       // Entra asks servers not to echo members [E1].
       const asksForResource = Object.keys(input.query).some((name) =>
