@@ -86,15 +86,15 @@ export {
   type MatchKey,
   type RefusalReason,
   type ScimCreateDecision,
+  type ScimCreateOutcome,
   type SignInDecision,
 } from './reconciliation/reconcile.js';
+export type { ScimChange, WritePreconditions } from './provisioning/locked-write.js';
 export {
   createUserFromScim,
   deleteUserFromScim,
   patchUserFromScim,
   replaceUserFromScim,
-  type ScimCreateOutcome,
-  type WritePreconditions,
 } from './provisioning/provision-from-scim.js';
 export {
   DEFAULT_SESSION_POLICY,
@@ -110,12 +110,14 @@ export { deactivateDormantUsers, type CleanupSummary } from './provisioning/clea
 export { scheduleMaintenance } from './provisioning/maintenance.js';
 export { deactivateUser, restoreUser } from './provisioning/lifecycle.js';
 export type { Group, GroupAttributes, MemberChange } from './groups/group.js';
+export { findGroup } from './groups/group.repository.js';
 export {
   createGroupFromScim,
   deleteGroupFromScim,
-  findGroup,
   MAX_MEMBERS_PER_CHANGE,
+  patchGroupFromScim,
   updateGroupFromScim,
+  type GroupChange,
 } from './provisioning/provision-groups.js';
 
 // directory search: SCIM filters, sorting and paging pushed into SQL

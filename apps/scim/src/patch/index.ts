@@ -1,7 +1,9 @@
 /**
  * SCIM PATCH (RFC 7644 §3.5.2) for Users and Groups, with the forms Entra ID, Okta and JumpCloud
- * send (each with its source in test/interop/fixtures). Route flow:
- *   Users:  normalisePatchRequest → applyUserPatch → 200 with the result, or 204 when undefined.
+ * send (each with its source in test/interop/fixtures). Pure functions of the current resource:
+ * the routes hand them to core, which runs them on the locked row (patchUserFromScim,
+ * patchGroupFromScim). Route flow:
+ *   Users:  normalisePatchRequest → applyUserPatch → new attributes, or undefined (no change).
  *   Groups: normalisePatchRequest → splitGroupPatch → member delta (SQL) + applyGroupPatch.
  * Log the `quirks` lines that normalisePatchRequest returns.
  */

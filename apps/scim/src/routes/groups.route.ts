@@ -1,15 +1,15 @@
 import {
-  CoreError,
   createGroupFromScim,
   deleteGroupFromScim,
   findGroup,
   listGroupMembers,
+  patchGroupFromScim,
   searchGroups,
   updateGroupFromScim,
   type Clock,
   type Db,
   type Group,
-  type MemberChange,
+  type GroupChange,
 } from '@roster/core';
 import { ScimError } from '../errors/scim-error.js';
 import { notModified, requiredVersion } from '../http/etag.js';
@@ -29,12 +29,16 @@ import {
   type MemberView,
 } from '../resources/group-resource.js';
 import { listResponse, searchParams } from './list-response.js';
-import { idOf, logQuirks, preconditions, type ResourceOperations } from './users.route.js';
+import {
+  idOf,
+  logQuirks,
+  patchThroughCore,
+  preconditions,
+  type ResourceOperations,
+} from './users.route.js';
 
 /** Members read per query when a group is shown whole: a 100k group takes 20 keyset pages. */
 const MEMBER_PAGE = 5000;
-/** Retries of a PATCH whose group changed between our read and our write (no If-Match sent). */
-const PATCH_ATTEMPTS = 3;
 
 /** RFC 7644 §3 on /Groups of the tenant the token belongs to. */
 export function groupOperations(db: Db, clock: Clock): ResourceOperations {
@@ -86,43 +90,34 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
     return { status: 200 as const, resource: listResponse(page, resources) };
   }
 
-  /** One attempt at a PATCH: read, patch the attributes in memory, write members as a delta. */
-  async function patchOnce(input: OperationInput): Promise<Group> {
-    const current = await findGroup(db, input.tenant.id, idOf(input));
-    if (!current) throw notFound(idOf(input));
-    // Members are rows: member operations become a delta and the group's members are never
-    // loaded, so one change costs the same in a group of 10 or of 100k (scimmy's PatchOp would
-    // rewrite the whole group).
+  /**
+   * A PATCH as a change of the current, locked group that core hands over: the attributes patched
+   * in memory, the member operations as a delta. Members are rows: the group's members are never
+   * loaded, so one change costs the same in a group of 10 or of 100k (scimmy's PatchOp would
+   * rewrite the whole group). Pure: core may call it again when it retries its transaction.
+   */
+  async function groupChangeOf(
+    input: OperationInput,
+    current: Group,
+  ): Promise<{ change: GroupChange; quirks: readonly string[] }> {
     const representation = groupResource(current, undefined, input.baseUrl);
     const { request, quirks } = normalisePatchRequest(input.body, 'Group', representation);
-    logQuirks(input, quirks);
     const { members, attributes: attributeOperations } = splitGroupPatch(request);
     const patched =
       attributeOperations.length > 0
         ? await applyGroupPatch(representation, attributeOperations)
         : undefined;
-    const memberChange: MemberChange = {
-      ...(members.add.length > 0 ? { add: members.add.map((m) => m.value) } : {}),
-      ...(members.remove.length > 0 ? { remove: members.remove } : {}),
-      ...(members.replaceAll !== undefined
-        ? { replaceAll: members.replaceAll.map((m) => m.value) }
-        : {}),
-    };
-    // Attributes were patched from `current`: written only if nobody changed the group since.
-    const ifMatchVersion =
-      requiredVersion(input.ifMatch) ?? (patched ? current.version : undefined);
-    return updateGroupFromScim(
-      db,
-      input.tenant.id,
-      current.id,
-      {
-        ...(patched ? { attributes: groupAttributesOf(patched) } : {}),
-        members: memberChange,
-        ...(ifMatchVersion !== undefined ? { ifMatchVersion } : {}),
+    const change: GroupChange = {
+      ...(patched ? { attributes: groupAttributesOf(patched) } : {}),
+      members: {
+        ...(members.add.length > 0 ? { add: members.add.map((m) => m.value) } : {}),
+        ...(members.remove.length > 0 ? { remove: members.remove } : {}),
+        ...(members.replaceAll !== undefined
+          ? { replaceAll: members.replaceAll.map((m) => m.value) }
+          : {}),
       },
-      input.context,
-      clock,
-    );
+    };
+    return { change, quirks };
   }
 
   return {
@@ -185,18 +180,9 @@ export function groupOperations(db: Db, clock: Clock): ResourceOperations {
 
     async patch(input) {
       const projection = parseProjection(input.query, 'Group');
-      let group: Group | undefined;
-      for (let attempt = 1; !group; attempt++) {
-        try {
-          group = await patchOnce(input);
-        } catch (error) {
-          const raced =
-            error instanceof CoreError &&
-            error.code === 'PreconditionFailed' &&
-            input.ifMatch === undefined;
-          if (!raced || attempt >= PATCH_ATTEMPTS) throw error;
-        }
-      }
+      const group = await patchThroughCore(db, clock, input, patchGroupFromScim, (current) =>
+        groupChangeOf(input, current),
+      );
       // RFC 7644 §3.5.2: 204 unless the client asked to see the resource (attributes=...);
       // Entra asks servers not to echo members [E1].
       const asksForResource = Object.keys(input.query).some((name) =>

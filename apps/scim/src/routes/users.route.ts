@@ -6,9 +6,12 @@ import {
   groupsOfUsers,
   patchUserFromScim,
   searchUsers,
+  type ChangeContext,
   type Clock,
   type Db,
+  type ScimChange,
   type User,
+  type WritePreconditions,
 } from '@roster/core';
 import { ScimError } from '../errors/scim-error.js';
 import { notModified, requiredVersion } from '../http/etag.js';
@@ -55,6 +58,48 @@ export const idOf = (input: OperationInput): string => input.id ?? '';
 /** Each IdP quirk a request needed, in the log: what was rewritten, never the values. */
 export function logQuirks(input: OperationInput, quirks: readonly string[]): void {
   if (quirks.length > 0) input.log.info({ quirks }, 'scim.request.normalised');
+}
+
+/** Core's PATCH of a resource type: `patchUserFromScim`, `patchGroupFromScim`. */
+type CorePatch<Resource, Change> = (
+  db: Db,
+  tenantId: string,
+  id: string,
+  change: ScimChange<Resource, Change>,
+  context: ChangeContext,
+  clock: Clock,
+  preconditions: WritePreconditions,
+) => Promise<Resource>;
+
+/**
+ * A PATCH through core's one write strategy: core locks the resource, checks If-Match, and hands
+ * the locked resource to `compute`, which applies the request's operations in memory (pure: core
+ * may run it again when it retries). The quirks of the run that counted are logged.
+ */
+export async function patchThroughCore<Resource, Change>(
+  db: Db,
+  clock: Clock,
+  input: OperationInput,
+  corePatch: CorePatch<Resource, Change>,
+  compute: (
+    current: Resource,
+  ) => Promise<{ change: Change | undefined; quirks: readonly string[] }>,
+): Promise<Resource> {
+  let quirks: readonly string[] = [];
+  const change = async (current: Resource) => {
+    const computed = await compute(current);
+    quirks = computed.quirks;
+    return computed.change;
+  };
+  return corePatch(
+    db,
+    input.tenant.id,
+    idOf(input),
+    change,
+    input.context,
+    clock,
+    preconditions(input),
+  ).finally(() => logQuirks(input, quirks));
 }
 
 /** RFC 7644 §3 on /Users of the tenant the token belongs to. */
@@ -173,24 +218,17 @@ export function userOperations(db: Db, clock: Clock): ResourceOperations {
 
     async patch(input) {
       const projection = parseProjection(input.query, 'User');
-      // RFC 7644 §3.5.2: the operations apply to the current resource, read on the locked row.
-      const user = await patchUserFromScim(
-        db,
-        input.tenant.id,
-        idOf(input),
-        async (current) => {
-          // `groups` is readOnly (RFC 7643 §4.1.2), so the patch never needs it; reading it here
-          // would also wait for a second connection while this transaction holds the row.
-          const representation = userResource(current, [], usersUrl(input));
-          const { request, quirks } = normalisePatchRequest(input.body, 'User', representation);
-          logQuirks(input, quirks);
-          const patched = await applyUserPatch(representation, request);
-          return patched === undefined ? undefined : userAttributesOf(patched, current);
-        },
-        input.context,
-        clock,
-        preconditions(input),
-      );
+      // RFC 7644 §3.5.2: the operations apply to the current resource, which core locks and
+      // hands to this pure function (core may call it again when it retries its transaction).
+      const user = await patchThroughCore(db, clock, input, patchUserFromScim, async (current) => {
+        // `groups` is readOnly (RFC 7643 §4.1.2), so the patch never needs it; reading it here
+        // would also wait for a second connection while this transaction holds the row.
+        const representation = userResource(current, [], usersUrl(input));
+        const { request, quirks } = normalisePatchRequest(input.body, 'User', representation);
+        const patched = await applyUserPatch(representation, request);
+        const change = patched === undefined ? undefined : userAttributesOf(patched, current);
+        return { change, quirks };
+      });
       return answer(input, user, projection);
     },
 

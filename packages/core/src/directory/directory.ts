@@ -5,12 +5,19 @@ import { CHANGES_CHANNEL } from '../changes/outbox.js';
 import { openDatabase, type RosterDatabase, type Unlisten } from '../db/create-db.js';
 import type { Db } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
-import { clampLimit, isUuid } from '../ids.js';
-import { findGroup } from '../provisioning/provision-groups.js';
-import { identityKey } from '../reconciliation/identity-key.js';
-import { groupsOfUsers, listGroupMembers, MAX_MEMBER_PAGE_SIZE } from '../search/members.js';
-import { findUser } from '../users/user.repository.js';
-import { withEmails } from '../users/user.store.js';
+import { clampLimit } from '../ids.js';
+import { findGroup } from '../groups/group.repository.js';
+import {
+  groupsOfUsers,
+  listGroupMembers,
+  MAX_MEMBER_PAGE_SIZE,
+} from '../groups/group-member.repository.js';
+import {
+  findUser,
+  findUserByUserName,
+  findUsersByEmail,
+  lifecycleStateOf,
+} from '../users/user.repository.js';
 import {
   decodeChangeCursor,
   DEFAULT_CHANGE_BATCH_SIZE,
@@ -234,34 +241,13 @@ class ReadDirectory implements Directory {
     },
     findByUserName: async (userName, options) => {
       const tenant = await this.tenant(options);
-      const rows = await this.#db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', tenant.id)
-        .where('user_name_key', '=', identityKey(userName))
-        .execute();
-      const [user] = await withEmails(this.#db, rows);
+      const user = await findUserByUserName(this.#db, tenant.id, userName);
       return user && toDirectoryUser(user, tenant.slug);
     },
     findByEmail: async (email, options) => {
       const tenant = await this.tenant(options);
-      const rows = await this.#db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', tenant.id)
-        .where(
-          'id',
-          'in',
-          this.#db
-            .selectFrom('user_emails')
-            .select('user_id')
-            .where('tenant_id', '=', tenant.id)
-            .where('value_key', '=', identityKey(email)),
-        )
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
-      return (await withEmails(this.#db, rows)).map((user) => toDirectoryUser(user, tenant.slug));
+      const users = await findUsersByEmail(this.#db, tenant.id, email);
+      return users.map((user) => toDirectoryUser(user, tenant.slug));
     },
   };
 
@@ -286,14 +272,7 @@ class ReadDirectory implements Directory {
 
   async isActive(userId: string, options?: TenantOption): Promise<boolean> {
     const tenant = await this.tenant(options);
-    if (!isUuid(userId)) return false;
-    const row = await this.#db
-      .selectFrom('users')
-      .select('lifecycle_state')
-      .where('tenant_id', '=', tenant.id)
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    return row?.lifecycle_state === 'active';
+    return (await lifecycleStateOf(this.#db, tenant.id, userId)) === 'active';
   }
 
   async groupsOf(userId: string, options?: TenantOption): Promise<DirectoryGroupRef[]> {

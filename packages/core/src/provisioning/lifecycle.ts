@@ -6,8 +6,9 @@ import type { ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { decideOperatorDeactivation, decideOperatorRestore } from '../reconciliation/reconcile.js';
 import type { User } from '../users/user.js';
-import { endSessions, lockUserById, updateUser, userState } from '../users/user.store.js';
+import { endSessions, lockUserById, updateUser } from '../users/user.store.js';
 import { recordUserChange } from './record-change.js';
 
 async function withLockedUser(
@@ -32,16 +33,9 @@ export function deactivateUser(
   clock: Clock,
 ): Promise<User> {
   return withLockedUser(db, tenantId, id, async (user, tx) => {
-    if (user.state !== 'active') return user;
-    const now = clock.now();
-    const after = await updateUser(
-      tx,
-      user,
-      {
-        state: userState.inactive('operator'),
-      },
-      now,
-    );
+    const decision = decideOperatorDeactivation(user);
+    if (decision.kind !== 'change') return user;
+    const after = await updateUser(tx, user, { state: decision.state }, clock.now());
     const sessionsEnded = await endSessions(tx, user.id);
     await recordUserChange(tx, context, 'user.deactivated', user, after, {
       reason: 'operator',
@@ -63,19 +57,11 @@ export function restoreUser(
   clock: Clock,
 ): Promise<User> {
   return withLockedUser(db, tenantId, id, async (user, tx) => {
-    if (user.state === 'active') return user;
     const now = clock.now();
-    if (user.purgeAfter && user.purgeAfter <= now) {
-      throw invalid(`user ${id} is past its purge date and can no longer be restored`);
-    }
-    const after = await updateUser(
-      tx,
-      user,
-      {
-        state: userState.active(),
-      },
-      now,
-    );
+    const decision = decideOperatorRestore(user, now);
+    if (decision.kind === 'unchanged') return user;
+    if (decision.kind === 'refuse') throw invalid(`user ${id} is ${decision.detail}`);
+    const after = await updateUser(tx, user, { state: decision.state }, now);
     await recordUserChange(tx, context, 'user.restored', user, after, { by: 'operator' });
     return after;
   });

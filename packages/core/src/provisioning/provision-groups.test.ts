@@ -9,6 +9,7 @@ import { createUserFromScim, deleteUserFromScim } from './provision-from-scim.js
 import {
   createGroupFromScim,
   deleteGroupFromScim,
+  patchGroupFromScim,
   updateGroupFromScim,
 } from './provision-groups.js';
 import { purgeExpiredUsers } from './purge.js';
@@ -238,6 +239,51 @@ describe('SCIM groups through core', () => {
     await expect(deleteGroupFromScim(database.db, tenantId, group.id, scim)).rejects.toMatchObject({
       code: 'NotFound',
     });
+  });
+
+  it('applies concurrent patches to the locked group one after the other, losing none', async () => {
+    const { tenantId, users } = await tenantWithUsers(3);
+    const group = await createGroupFromScim(
+      database.db,
+      tenantId,
+      { displayName: 'G' },
+      [],
+      scim,
+      clock,
+    );
+    await Promise.all(
+      ['a', 'b', 'c', 'd'].map((letter, i) =>
+        patchGroupFromScim(
+          (i % 2 ? second : database).db,
+          tenantId,
+          group.id,
+          (current) => ({
+            attributes: { displayName: `${current.displayName}${letter}` },
+            members: { add: [users[i % 3] ?? ''] },
+          }),
+          scim,
+          clock,
+        ),
+      ),
+    );
+    const after = await database.db
+      .selectFrom('groups')
+      .select(['display_name', 'version'])
+      .where('id', '=', group.id)
+      .executeTakeFirstOrThrow();
+    expect([...after.display_name].sort().join('')).toBe('Gabcd');
+    expect(after.version).toBe(5);
+    expect(await membersOf(group.id)).toEqual([...users].sort());
+    // A change that computes nothing writes nothing; a stale If-Match writes nothing either.
+    expect(
+      (await patchGroupFromScim(database.db, tenantId, group.id, () => undefined, scim, clock))
+        .version,
+    ).toBe(5);
+    await expect(
+      patchGroupFromScim(database.db, tenantId, group.id, () => ({}), scim, clock, {
+        ifMatchVersion: 4,
+      }),
+    ).rejects.toMatchObject({ code: 'PreconditionFailed' });
   });
 
   it('loses a purged user from its groups', async () => {

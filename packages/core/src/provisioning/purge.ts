@@ -1,12 +1,12 @@
 // Rule 5 and 6: purge users whose grace period is over. Safe with any number of job runners:
 // each batch locks its rows with SKIP LOCKED, so every user is purged by exactly one of them.
-import { sql } from 'kysely';
 import { recordAudit } from '../audit/audit.repository.js';
 import { appendChange } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import type { User } from '../users/user.js';
+import { countUsersDueForPurge, deleteUser, lockUsersDueForPurge } from '../users/user.store.js';
 
 /**
  * Removes a locked user for good: its links, sessions, emails and memberships go with it (foreign
@@ -18,11 +18,7 @@ export async function purgeLockedUser(
   user: Pick<User, 'id' | 'tenantId'>,
   context: ChangeContext,
 ): Promise<void> {
-  await tx
-    .deleteFrom('users')
-    .where('id', '=', user.id)
-    .where('tenant_id', '=', user.tenantId)
-    .execute();
+  await deleteUser(tx, user);
   await tx
     .updateTable('audit_events')
     .set({ changes: { redacted: 'user purged' } })
@@ -64,7 +60,8 @@ export interface PurgeSummary {
 }
 
 /**
- * Purges every user whose purge date has passed (deprovisioned, or deactivated as dormant).
+ * Purges every user whose purge date has passed (deprovisioned, or deactivated as dormant): the
+ * users `isPurgeDue` (reconcile.ts) holds for, selected in bulk by the same predicate in SQL.
  *
  * @example
  * const { purged } = await purgeExpiredUsers(db, systemClock, { onProgress: ({ purged }) => log(purged) });
@@ -76,30 +73,14 @@ export async function purgeExpiredUsers(
 ): Promise<PurgeSummary> {
   const now = clock.now();
   const context = options.context ?? { actor: SYSTEM };
-  const due = (q: ReturnType<typeof dueQuery>) =>
-    options.tenantId ? q.where('tenant_id', '=', options.tenantId) : q;
-  const dueQuery = (d: Db | Tx) =>
-    d.selectFrom('users').where('purge_after', '<=', now).where('lifecycle_state', '!=', 'active');
-  const countDue = async () =>
-    (
-      await due(dueQuery(db))
-        .select(sql<number>`count(*)::int`.as('n'))
-        .executeTakeFirstOrThrow()
-    ).n;
+  const countDue = () => countUsersDueForPurge(db, now, options.tenantId);
   if (options.dryRun) return { purged: await countDue(), dryRun: true, remaining: 0 };
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
   let purged = 0;
   for (;;) {
     const batch = await inTransaction(db, async (tx) => {
-      const victims = await due(dueQuery(tx))
-        .select(['id', 'tenant_id'])
-        .orderBy('purge_after')
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      for (const victim of victims)
-        await purgeLockedUser(tx, { id: victim.id, tenantId: victim.tenant_id }, context);
+      const victims = await lockUsersDueForPurge(tx, now, options.tenantId, batchSize);
+      for (const victim of victims) await purgeLockedUser(tx, victim, context);
       return victims.length;
     });
     purged += batch;

@@ -11,6 +11,7 @@ import { assertIndexedText, assertStorableUser } from '../input-limits.js';
 import { isTransientNameId } from '../reconciliation/identity-key.js';
 import {
   decideSignIn,
+  stateOnCreate,
   type IdentityProviderPolicy,
   type MatchKey,
   type RefusalReason,
@@ -24,7 +25,7 @@ import {
   lockUsersByEmail,
   updateUser,
 } from '../users/user.store.js';
-import { syncJitGroups } from './provision-groups.js';
+import { syncJitGroups } from './sync-jit-groups.js';
 import { recordUserChange } from './record-change.js';
 
 /** What a validated assertion says, after the IdP's attribute mapping (the SSO adapter's job). */
@@ -152,12 +153,12 @@ export async function signInWithSaml(
     let user: User;
     let action: string;
     if (decision.kind === 'create') {
-      user = await insertUser(
-        tx,
-        tenantId,
-        { ...attributes, active: true },
-        { source: 'jit', now, lastSignInAt: now },
-      );
+      user = await insertUser(tx, tenantId, attributes, {
+        source: 'jit',
+        state: stateOnCreate(true, 'jit'),
+        now,
+        lastSignInAt: now,
+      });
       action = 'user.created';
     } else {
       // JIT synchronisation for JIT users; SCIM-managed users keep SCIM's attributes (rule 2).

@@ -1,11 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { User } from '../users/user.js';
 import {
+  decideJitGroupSync,
+  decideOperatorDeactivation,
+  decideOperatorRestore,
   decideScimCreate,
   decideScimWrite,
   decideSignIn,
+  dormantState,
+  endsSessions,
   isDormant,
+  isEntraSoftDelete,
+  isPurgeDue,
+  jitGroupNames,
+  linkedNameIdsToSearch,
   purgeDate,
+  scimCreateEvent,
+  scimWriteAction,
+  stateFor,
+  stateOnAdopt,
+  stateOnCreate,
+  stateOnRestore,
+  stateOnScimDelete,
   type IdentityProviderPolicy,
 } from './reconcile.js';
 import {
@@ -302,5 +318,294 @@ describe('identity keys', () => {
     ).toBe(true);
     expect(isEntraSoftDeleteRename('ann@example.com', 'bob@example.com')).toBe(false);
     expect(isEntraSoftDeleteRename('ann@example.com', 'ann@example.com')).toBe(false);
+  });
+});
+
+const ACTIVE = {
+  lifecycle: 'active',
+  inactiveReason: null,
+  purgeAfter: null,
+  deprovisionedAt: null,
+};
+const inactive = (reason: string, purgeAfter: Date | null = null) => ({
+  lifecycle: 'inactive',
+  inactiveReason: reason,
+  purgeAfter,
+  deprovisionedAt: null,
+});
+const scimDeactivated = (o: Partial<User> = {}) =>
+  user({ state: 'inactive', active: false, inactiveReason: 'scim', ...o });
+
+describe('rule 1: the linked NameIDs a SCIM create looks up', () => {
+  it.each([
+    ['userName only', { userName: 'ann@x' }, {}, ['ann@x']],
+    [
+      'userName and the primary email',
+      {
+        userName: 'ann',
+        emails: [{ value: 'other@x' }, { value: 'ann@x', primary: true }],
+      },
+      {},
+      ['ann', 'ann@x'],
+    ],
+    [
+      'no primary email: the first one',
+      { userName: 'ann', emails: [{ value: 'a@x' }] },
+      {},
+      ['ann', 'a@x'],
+    ],
+    ['the userName found someone: none', { userName: 'ann@x' }, { byUserName: user() }, []],
+    ['the externalId found someone: none', { userName: 'ann@x' }, { byExternalId: user() }, []],
+  ] as const)('%s', (_name, attributes, found, nameIds) => {
+    expect(linkedNameIdsToSearch(attributes, found)).toEqual(nameIds);
+  });
+});
+
+describe('rules 1 and 2: the state of a new user', () => {
+  it.each([
+    ['SCIM, active absent: active', undefined, 'scim', ACTIVE],
+    ['SCIM, active:true: active', true, 'scim', ACTIVE],
+    ['SCIM, active:false: inactive by SCIM', false, 'scim', inactive('scim')],
+    ['JIT: active', true, 'jit', ACTIVE],
+  ] as const)('%s', (_name, active, source, state) => {
+    expect(stateOnCreate(active, source)).toEqual(state);
+  });
+});
+
+describe("rule 3: the state change SCIM's active asks", () => {
+  it.each([
+    ['active absent: unchanged', undefined, user(), undefined],
+    ['active:true on an active user: unchanged', true, user(), undefined],
+    ['active:false on an active user: inactive by SCIM', false, user(), inactive('scim')],
+    ['active:false on a user SCIM deactivated: unchanged', false, scimDeactivated(), undefined],
+    [
+      'active:false on a dormant user: inactive by SCIM',
+      false,
+      jit({ state: 'inactive', active: false, inactiveReason: 'dormant' }),
+      inactive('scim'),
+    ],
+    ['active:true on a user SCIM deactivated: active', true, scimDeactivated(), ACTIVE],
+    ['active absent on an inactive user: unchanged', undefined, scimDeactivated(), undefined],
+  ] as const)('%s', (_name, active, current, state) => {
+    expect(stateFor(active, current)).toEqual(state);
+  });
+});
+
+describe('rule 1: the state of an adopted JIT user', () => {
+  it.each([
+    ['active absent: active (unchanged for an active user)', undefined, jit(), undefined],
+    [
+      'active absent on a dormant user: active',
+      undefined,
+      jit({ state: 'inactive', active: false, inactiveReason: 'dormant' }),
+      ACTIVE,
+    ],
+    ['active:false: inactive by SCIM', false, jit(), inactive('scim')],
+    ['active:true: unchanged for an active user', true, jit(), undefined],
+  ] as const)('%s', (_name, active, current, state) => {
+    expect(stateOnAdopt(active, current)).toEqual(state);
+  });
+});
+
+describe('rule 5: the state of a restored user', () => {
+  it.each([
+    ['active absent: active', undefined, ACTIVE],
+    ['active:true: active', true, ACTIVE],
+    ['active:false: inactive by SCIM', false, inactive('scim')],
+  ] as const)('%s', (_name, active, state) => {
+    expect(stateOnRestore(active)).toEqual(state);
+  });
+});
+
+describe('rule 5: the state of a user SCIM deletes', () => {
+  it.each([
+    ['grace period 90 days', 90, new Date('2026-08-30T00:00:00Z')],
+    ['grace period 0 days: due at once', 0, NOW],
+  ] as const)('%s', (_name, graceDays, purgeAfter) => {
+    expect(stateOnScimDelete(NOW, graceDays)).toEqual({
+      lifecycle: 'deprovisioned',
+      inactiveReason: 'scim_delete',
+      purgeAfter,
+      deprovisionedAt: NOW,
+    });
+  });
+});
+
+describe('rule 6: the state of a dormant user', () => {
+  it.each([
+    ['grace period 10 days', 10, new Date('2026-06-11T00:00:00Z')],
+    ['grace period 90 days', 90, new Date('2026-08-30T00:00:00Z')],
+  ] as const)('%s', (_name, graceDays, purgeAfter) => {
+    expect(dormantState(NOW, graceDays)).toEqual(inactive('dormant', purgeAfter));
+  });
+});
+
+describe('rule 4: a write that takes a user out ends its sessions', () => {
+  it.each([
+    ['active to inactive', 'active', 'inactive', true],
+    ['active to deprovisioned', 'active', 'deprovisioned', true],
+    ['active to active', 'active', 'active', false],
+    ['inactive to inactive', 'inactive', 'inactive', false],
+    ['inactive to active', 'inactive', 'active', false],
+  ] as const)('%s: %s', (_name, before, after, ends) => {
+    expect(endsSessions({ state: before }, { state: after })).toBe(ends);
+  });
+});
+
+describe('rule 7: the event a SCIM create records', () => {
+  it.each([
+    ['create', { action: 'user.created', outcome: 'created' }],
+    ['replace_expired', { action: 'user.created', outcome: 'created' }],
+    ['adopt', { action: 'user.adopted', outcome: 'adopted' }],
+    ['restore', { action: 'user.restored', outcome: 'restored' }],
+  ] as const)('%s', (kind, event) => {
+    expect(scimCreateEvent(kind)).toEqual(event);
+  });
+});
+
+describe('rule 7: the event a SCIM PUT or PATCH records', () => {
+  it.each([
+    ['an attribute change', 'active', 'active', false, 'user.replaced'],
+    ['a deactivation', 'active', 'inactive', false, 'user.deactivated'],
+    ['a reactivation', 'inactive', 'active', false, 'user.reactivated'],
+    ['an inactive user stays inactive', 'inactive', 'inactive', false, 'user.replaced'],
+    ['the first write to a JIT user', 'active', 'active', true, 'user.adopted'],
+    ['the first write to a JIT user, deactivating it', 'active', 'inactive', true, 'user.adopted'],
+  ] as const)('%s', (_name, before, after, adopted, action) => {
+    expect(scimWriteAction({ state: before }, { state: after }, adopted)).toBe(action);
+  });
+});
+
+describe("rule 1: Entra's soft delete is the same person", () => {
+  it.each([
+    ['<objectId><UPN>', 'ann@example.com', '5d2e0c3b7f4a4e8e9b1c2d3e4f5a6b7cAnn@example.com', true],
+    ['another person', 'ann@example.com', 'bob@example.com', false],
+    ['no rename', 'ann@example.com', 'ann@example.com', false],
+    ['a prefix too short', 'ann@example.com', '5d2e0c3bAnn@example.com', false],
+  ] as const)('%s', (_name, before, after, softDelete) => {
+    expect(isEntraSoftDelete({ userName: before }, { userName: after })).toBe(softDelete);
+  });
+});
+
+describe('rules 5 and 6: purge eligibility', () => {
+  it.each([
+    ['deprovisioned, purge date passed', deprovisioned(new Date(NOW.getTime() - 1)), true],
+    ['deprovisioned, purge date now', deprovisioned(NOW), true],
+    ['deprovisioned, purge date ahead', deprovisioned(new Date(NOW.getTime() + 1)), false],
+    [
+      'dormant, purge date passed',
+      jit({ state: 'inactive', active: false, purgeAfter: new Date(NOW.getTime() - DAY) }),
+      true,
+    ],
+    ['inactive without a purge date', scimDeactivated(), false],
+    ['active (never has a purge date)', user(), false],
+    [
+      'active with a stray past purge date',
+      user({ purgeAfter: new Date(NOW.getTime() - DAY) }),
+      false,
+    ],
+  ] as const)('%s', (_name, candidate, due) => {
+    expect(isPurgeDue(candidate, NOW)).toBe(due);
+  });
+});
+
+describe('operator: deactivate', () => {
+  it.each([
+    [
+      'an active user: inactive by the operator',
+      user(),
+      { kind: 'change', state: inactive('operator') },
+    ],
+    ['an inactive user: unchanged', scimDeactivated(), { kind: 'unchanged' }],
+    [
+      'a deprovisioned user: unchanged',
+      deprovisioned(new Date(NOW.getTime() + DAY)),
+      { kind: 'unchanged' },
+    ],
+  ] as const)('%s', (_name, candidate, decision) => {
+    expect(decideOperatorDeactivation(candidate)).toEqual(decision);
+  });
+});
+
+describe('operator: restore (rule 5)', () => {
+  it.each([
+    ['an active user: unchanged', user(), 'unchanged'],
+    [
+      'deprovisioned, within the grace period: active',
+      deprovisioned(new Date(NOW.getTime() + DAY)),
+      'change',
+    ],
+    ['deprovisioned, purge date reached: refused', deprovisioned(NOW), 'refuse'],
+    [
+      'dormant without a purge date: active',
+      jit({ state: 'inactive', active: false, inactiveReason: 'dormant' }),
+      'change',
+    ],
+  ] as const)('%s', (_name, candidate, kind) => {
+    const decision = decideOperatorRestore(candidate, NOW);
+    expect(decision.kind).toBe(kind);
+    if (decision.kind === 'change') expect(decision.state).toEqual(ACTIVE);
+  });
+});
+
+describe('rule 2: the group names an assertion asserts', () => {
+  it.each([
+    ['none', [], []],
+    ['trimmed, blank ones dropped', [' Eng ', '', '  '], ['Eng']],
+    ['one per name, the first spelling wins', ['Eng', 'ENG', 'eng', 'Ops'], ['Eng', 'Ops']],
+  ] as const)('%s', (_name, asserted, names) => {
+    expect(jitGroupNames(asserted)).toEqual(names);
+  });
+});
+
+describe("rule 2: a JIT user's JIT groups follow the assertion", () => {
+  const eng = { groupId: 'g-eng', displayName: 'Eng' };
+  const ops = { groupId: 'g-ops', displayName: 'Ops' };
+  it.each([
+    ['no groups, none asserted', [], [], [], { create: [], join: [], leave: [] }],
+    [
+      'new groups: created and joined',
+      [],
+      [],
+      ['Eng'],
+      { create: ['Eng'], join: ['Eng'], leave: [] },
+    ],
+    [
+      'an existing group: joined, not created',
+      [],
+      [{ displayName: 'ENG' }],
+      ['Eng'],
+      { create: [], join: ['Eng'], leave: [] },
+    ],
+    [
+      'already a member (another spelling): nothing',
+      [eng],
+      [{ displayName: 'Eng' }],
+      ['eng'],
+      { create: [], join: [], leave: [] },
+    ],
+    [
+      'a group no longer asserted: left',
+      [eng, ops],
+      [{ displayName: 'Eng' }],
+      ['Eng'],
+      { create: [], join: [], leave: ['g-ops'] },
+    ],
+    [
+      'none asserted: every JIT group left',
+      [eng, ops],
+      [],
+      [],
+      { create: [], join: [], leave: ['g-eng', 'g-ops'] },
+    ],
+    [
+      'one left, one joined, one created',
+      [ops],
+      [{ displayName: 'Eng' }],
+      ['Eng', 'Sales', ' '],
+      { create: ['Sales'], join: ['Eng', 'Sales'], leave: ['g-ops'] },
+    ],
+  ] as const)('%s', (_name, current, existing, asserted, sync) => {
+    expect(decideJitGroupSync(current, existing, asserted)).toEqual(sync);
   });
 });

@@ -1,6 +1,8 @@
 // The reconciliation rules (README, "The rules"), in one place, as pure decisions over the candidates a
 // use case found (and locked). No I/O here: the use cases in ../provisioning apply the decisions.
-import type { User } from '../users/user.js';
+import type { UserSource } from '../db/database.js';
+import { userState, type User, type UserAttributes, type UserStateChange } from '../users/user.js';
+import { isEntraSoftDeleteRename } from './identity-key.js';
 
 /** Which key found a person. */
 export type MatchKey = 'externalId' | 'userName' | 'samlLink' | 'email';
@@ -54,9 +56,9 @@ export function decideScimCreate(candidates: ScimCreateCandidates, now: Date): S
   if (!found) return { kind: 'create' };
   const [user, matchedBy] = found;
   if (user.state === 'deprovisioned') {
-    return user.purgeAfter && user.purgeAfter > now
-      ? { kind: 'restore', user, matchedBy }
-      : { kind: 'replace_expired', user, matchedBy };
+    return isPurgeDue(user, now)
+      ? { kind: 'replace_expired', user, matchedBy }
+      : { kind: 'restore', user, matchedBy };
   }
   if (user.managedBy === 'scim') {
     return {
@@ -78,6 +80,116 @@ export type ScimWriteDecision =
 export function decideScimWrite(existing: User | undefined): ScimWriteDecision {
   if (!existing || existing.state === 'deprovisioned') return { kind: 'not_found' };
   return { kind: 'update', adopt: existing.managedBy === 'jit' };
+}
+
+// ---- rules 1, 3, 4, 5 and 7: what a SCIM write does to a user, and what it records -----------
+
+/**
+ * rule 1: the SAML NameIDs whose links a SCIM create looks up (the userName and the primary, else
+ * first, email); none once the userName or externalId found someone, who then decides alone.
+ */
+export function linkedNameIdsToSearch(
+  attributes: Pick<UserAttributes, 'userName' | 'emails'>,
+  found: Pick<ScimCreateCandidates, 'byExternalId' | 'byUserName'>,
+): string[] {
+  if (found.byExternalId || found.byUserName) return [];
+  const primaryEmail =
+    attributes.emails?.find((e) => e.primary)?.value ?? attributes.emails?.[0]?.value;
+  return [attributes.userName, ...(primaryEmail ? [primaryEmail] : [])];
+}
+
+/** rules 1 and 2: a new user is active unless its door says `active:false` (then inactive for that door). */
+export function stateOnCreate(active: boolean | undefined, source: UserSource): UserStateChange {
+  return active === false ? userState.inactive(source) : userState.active();
+}
+
+/**
+ * rule 3: the state change SCIM's `active` asks of a user (undefined: none; `active` absent:
+ * unchanged). SCIM's `active:false` deactivates for reason `scim`; `active:true` reactivates.
+ */
+export function stateFor(
+  active: boolean | undefined,
+  current: Pick<User, 'state' | 'inactiveReason'>,
+): UserStateChange | undefined {
+  if (active === false)
+    return current.state === 'inactive' && current.inactiveReason === 'scim'
+      ? undefined
+      : userState.inactive('scim');
+  if (active === true && current.state !== 'active') return userState.active();
+  return undefined;
+}
+
+/**
+ * rule 1: the state of a JIT user a SCIM create adopts. RFC 7643 §4.1.1: a created resource is
+ * active unless it says otherwise, so `active` absent means active; SCIM wins.
+ */
+export function stateOnAdopt(
+  active: boolean | undefined,
+  current: Pick<User, 'state' | 'inactiveReason'>,
+): UserStateChange | undefined {
+  return stateFor(active ?? true, current);
+}
+
+/** rule 5: a user restored by a SCIM create is active again, unless the create says `active:false`. */
+export function stateOnRestore(active: boolean | undefined): UserStateChange {
+  return active === false ? userState.inactive('scim') : userState.active();
+}
+
+/** rule 5: a SCIM DELETE deprovisions, with a purge date after the tenant's grace period. */
+export function stateOnScimDelete(now: Date, gracePeriodDays: number): UserStateChange {
+  return userState.deprovisioned(now, purgeDate(now, gracePeriodDays));
+}
+
+/** rule 4: a write that takes an active user out ends its sessions in the same transaction. */
+export function endsSessions(before: Pick<User, 'state'>, after: Pick<User, 'state'>): boolean {
+  return before.state === 'active' && after.state !== 'active';
+}
+
+export type ScimCreateOutcome = 'created' | 'adopted' | 'restored';
+
+/** rule 7: the event (audit action and outbox kind) a SCIM create records, and its outcome. */
+export function scimCreateEvent(kind: Exclude<ScimCreateDecision['kind'], 'reject'>): {
+  readonly action: 'user.created' | 'user.adopted' | 'user.restored';
+  readonly outcome: ScimCreateOutcome;
+} {
+  switch (kind) {
+    case 'create':
+    case 'replace_expired':
+      return { action: 'user.created', outcome: 'created' };
+    case 'adopt':
+      return { action: 'user.adopted', outcome: 'adopted' };
+    case 'restore':
+      return { action: 'user.restored', outcome: 'restored' };
+  }
+}
+
+export type ScimWriteAction =
+  'user.adopted' | 'user.deactivated' | 'user.reactivated' | 'user.replaced';
+
+/**
+ * rules 1, 3 and 7: the event a SCIM PUT or PATCH records. Adopting a JIT user says so whatever
+ * else changed; otherwise a change of `active` is a deactivation or a reactivation.
+ */
+export function scimWriteAction(
+  before: Pick<User, 'state'>,
+  after: Pick<User, 'state'>,
+  adopted: boolean,
+): ScimWriteAction {
+  if (adopted) return 'user.adopted';
+  if (endsSessions(before, after)) return 'user.deactivated';
+  if (before.state !== 'active' && after.state === 'active') return 'user.reactivated';
+  return 'user.replaced';
+}
+
+/**
+ * rule 1: Entra's soft delete renames userName to `<objectId><UPN>`: the same person, and the
+ * write's audit event notes it.
+ */
+export function isEntraSoftDelete(
+  before: Pick<User, 'userName'>,
+  after: Pick<User, 'userName'>,
+): boolean {
+  return isEntraSoftDeleteRename(before.userName, after.userName);
 }
 
 // ---- rules 2 and 3: a SAML sign-in -----------------------------------------------------------
@@ -179,6 +291,95 @@ export function isDormant(user: User, afterDays: number, now: Date): boolean {
 /** When a user deprovisioned (or deactivated as dormant) now is purged (rule 5). */
 export function purgeDate(now: Date, gracePeriodDays: number): Date {
   return new Date(now.getTime() + gracePeriodDays * 86_400_000);
+}
+
+/** rule 6: the state of a dormant JIT user cleanup deactivates: inactive, purged after the grace period. */
+export function dormantState(now: Date, gracePeriodDays: number): UserStateChange {
+  return userState.inactive('dormant', purgeDate(now, gracePeriodDays));
+}
+
+/**
+ * rules 5 and 6: a user whose purge date has passed and who is not active is purged. The bulk
+ * selection of the purge job is this predicate in SQL (`purgeDue` in users/user.store.ts).
+ */
+export function isPurgeDue(user: Pick<User, 'state' | 'purgeAfter'>, now: Date): boolean {
+  return user.state !== 'active' && user.purgeAfter !== null && user.purgeAfter <= now;
+}
+
+// ---- operator doors: deactivate and restore -------------------------------------------------
+
+export type OperatorDecision =
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'change'; readonly state: UserStateChange }
+  | { readonly kind: 'refuse'; readonly detail: string };
+
+/** rules 3 and 4: an operator deactivates an active user; a user already out is left as it is. */
+export function decideOperatorDeactivation(user: Pick<User, 'state'>): OperatorDecision {
+  return user.state === 'active'
+    ? { kind: 'change', state: userState.inactive('operator') }
+    : { kind: 'unchanged' };
+}
+
+/**
+ * rule 5: an operator brings a deprovisioned (or dormant) user back, active, before its purge;
+ * past its purge date it can no longer be restored; an active user is left as it is.
+ */
+export function decideOperatorRestore(
+  user: Pick<User, 'state' | 'purgeAfter'>,
+  now: Date,
+): OperatorDecision {
+  if (user.state === 'active') return { kind: 'unchanged' };
+  if (isPurgeDue(user, now))
+    return { kind: 'refuse', detail: 'past its purge date and can no longer be restored' };
+  return { kind: 'change', state: userState.active() };
+}
+
+// ---- rule 2, groups: a JIT user's JIT groups follow the assertion ----------------------------
+
+/**
+ * rule 2: the group names an assertion asserts: trimmed, blank ones dropped, one per name compared
+ * case-insensitively (the first spelling the IdP sent wins).
+ */
+export function jitGroupNames(asserted: readonly string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const name of asserted.map((n) => n.trim()).filter(Boolean)) {
+    if (!byKey.has(name.toLowerCase())) byKey.set(name.toLowerCase(), name);
+  }
+  return [...byKey.values()];
+}
+
+export interface JitGroupSync {
+  /** Names of JIT groups to create (none of the tenant has that name yet). */
+  readonly create: readonly string[];
+  /** Names of JIT groups the user joins (created ones included). */
+  readonly join: readonly string[];
+  /** Ids of JIT groups the user leaves. */
+  readonly leave: readonly string[];
+}
+
+/**
+ * rule 2: a JIT user's memberships in JIT groups become exactly the asserted groups, creating the
+ * groups that do not exist; SCIM-managed groups are never part of it.
+ *
+ * @param current the JIT groups the user is a member of
+ * @param existing the tenant's JIT groups named as asserted
+ */
+export function decideJitGroupSync(
+  current: readonly { readonly groupId: string; readonly displayName: string }[],
+  existing: readonly { readonly displayName: string }[],
+  asserted: readonly string[],
+): JitGroupSync {
+  const wanted = jitGroupNames(asserted);
+  const wantedKeys = new Set(wanted.map((name) => name.toLowerCase()));
+  const memberOf = new Set(current.map((g) => g.displayName.toLowerCase()));
+  const exists = new Set(existing.map((g) => g.displayName.toLowerCase()));
+  return {
+    create: wanted.filter((name) => !exists.has(name.toLowerCase())),
+    join: wanted.filter((name) => !memberOf.has(name.toLowerCase())),
+    leave: current
+      .filter((g) => !wantedKeys.has(g.displayName.toLowerCase()))
+      .map((g) => g.groupId),
+  };
 }
 
 function uniqueById(users: readonly User[]): User[] {

@@ -22,7 +22,7 @@ import type {
   Filter,
   FilterOperator,
 } from './filter.js';
-import { groupsOfUsers, listGroupMembers } from './members.js';
+import { groupsOfUsers, listGroupMembers } from '../groups/group-member.repository.js';
 
 const DAY = 86_400_000;
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

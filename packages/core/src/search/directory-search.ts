@@ -5,9 +5,9 @@ import type { GroupTable, UserTable } from '../db/database.js';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import type { Group } from '../groups/group.js';
-import { toGroup } from '../provisioning/provision-groups.js';
+import { toGroup } from '../groups/group.mapper.js';
 import type { User } from '../users/user.js';
-import { withEmails } from '../users/user.store.js';
+import { withEmails } from '../users/user.repository.js';
 import {
   compileFilter,
   sortExpression,

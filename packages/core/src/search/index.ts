@@ -13,4 +13,4 @@ export {
   listGroupMembers,
   MAX_MEMBER_PAGE_SIZE,
   type GroupMember,
-} from './members.js';
+} from '../groups/group-member.repository.js';

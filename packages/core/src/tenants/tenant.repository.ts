@@ -135,3 +135,13 @@ export function toTenant(row: Selectable<TenantTable>): Tenant {
     updatedAt: row.updated_at,
   };
 }
+
+/** The tenant's grace period in days: how long a deprovisioned user waits for its purge (rule 5). */
+export async function tenantGracePeriod(db: Db, tenantId: string): Promise<number> {
+  const tenant = await db
+    .selectFrom('tenants')
+    .select('grace_period_days')
+    .where('id', '=', tenantId)
+    .executeTakeFirstOrThrow();
+  return tenant.grace_period_days;
+}

@@ -1,9 +1,13 @@
+// The users table (with user_emails) read outside a use case's transaction: listings, lookups,
+// and the emails of rows read elsewhere. Locked reads and writes are in user.store.ts.
 import { sql } from 'kysely';
+import type { LifecycleState } from '../db/database.js';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { clampLimit, isUuid } from '../ids.js';
+import { identityKey } from '../reconciliation/identity-key.js';
 import type { User, UserSummary } from './user.js';
-import { toUserSummary, USER_SUMMARY_COLUMNS, withEmails } from './user.store.js';
+import { toUser, toUserSummary, USER_SUMMARY_COLUMNS, type UserRow } from './user.mapper.js';
 
 export interface UserPage {
   readonly users: UserSummary[];
@@ -80,4 +84,83 @@ export async function findUser(
   if (!options.includeDeprovisioned) query = query.where('lifecycle_state', '!=', 'deprovisioned');
   const rows = await query.execute();
   return (await withEmails(db, rows))[0];
+}
+
+/** Adds each row's emails (one query for all rows) and maps them to domain users. */
+export async function withEmails(db: Db, rows: UserRow[]): Promise<User[]> {
+  if (rows.length === 0) return [];
+  const emails = await db
+    .selectFrom('user_emails')
+    .selectAll()
+    .where(
+      'user_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('position')
+    .execute();
+  return rows.map((row) =>
+    toUser(
+      row,
+      emails
+        .filter((e) => e.user_id === row.id)
+        .map((e) => ({
+          value: e.value,
+          ...(e.type ? { type: e.type } : {}),
+          ...(e.is_primary ? { primary: true } : {}),
+        })),
+    ),
+  );
+}
+
+/** The user of the tenant with this userName (compared as identity keys), deprovisioned included. */
+export async function findUserByUserName(
+  db: Db,
+  tenantId: string,
+  userName: string,
+): Promise<User | undefined> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('user_name_key', '=', identityKey(userName))
+    .execute();
+  return (await withEmails(db, rows))[0];
+}
+
+/** The users of the tenant with this email (compared as identity keys), oldest first. */
+export async function findUsersByEmail(db: Db, tenantId: string, email: string): Promise<User[]> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where(
+      'id',
+      'in',
+      db
+        .selectFrom('user_emails')
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where('value_key', '=', identityKey(email)),
+    )
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return withEmails(db, rows);
+}
+
+/** A user's lifecycle state, or undefined when the tenant has no such user. */
+export async function lifecycleStateOf(
+  db: Db,
+  tenantId: string,
+  id: string,
+): Promise<LifecycleState | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = await db
+    .selectFrom('users')
+    .select('lifecycle_state')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.lifecycle_state;
 }

@@ -1,11 +1,13 @@
-// Reading and writing users inside a use case's transaction: rows <-> the domain User, in one place.
-import { sql, type Selectable } from 'kysely';
-import type { UserTable } from '../db/database.js';
+// The users table (with user_emails) inside a use case's transaction: the rows a decision is made
+// on, locked until it commits (rule 8), and every write. Plain reads outside a transaction are in
+// user.repository.ts; rows <-> the domain User in user.mapper.ts.
+import { sql } from 'kysely';
 import type { Db, Tx } from '../db/transaction.js';
+import { isUuid } from '../ids.js';
 import { identityKey } from '../reconciliation/identity-key.js';
-import type { User, UserAttributes, UserEmail, UserSummary } from './user.js';
-
-type UserRow = Selectable<UserTable>;
+import type { User, UserAttributes, UserEmail, UserStateChange } from './user.js';
+import { toUser } from './user.mapper.js';
+import { withEmails } from './user.repository.js';
 
 /** Loads users (with their emails) matching `where`, locked FOR UPDATE until the transaction ends. */
 async function lockUsers(
@@ -131,19 +133,19 @@ function attributeColumns(attributes: UserAttributes) {
   };
 }
 
+/** Inserts a new user in the state its door decided (reconcile.ts `stateOnCreate`). */
 export async function insertUser(
   tx: Tx,
   tenantId: string,
   attributes: UserAttributes,
-  origin: { source: 'scim' | 'jit'; now: Date; lastSignInAt?: Date },
+  origin: { source: 'scim' | 'jit'; state: UserStateChange; now: Date; lastSignInAt?: Date },
 ): Promise<User> {
   const row = await tx
     .insertInto('users')
     .values({
       tenant_id: tenantId,
       ...attributeColumns(attributes),
-      lifecycle_state: attributes.active === false ? 'inactive' : 'active',
-      inactive_reason: attributes.active === false ? origin.source : null,
+      ...stateColumns(origin.state),
       source: origin.source,
       managed_by: origin.source,
       last_sign_in_at: origin.lastSignInAt ?? null,
@@ -156,39 +158,16 @@ export async function insertUser(
   return toUser(row, attributes.emails ?? []);
 }
 
-type StateChange = NonNullable<UserChange['state']>;
-
-/** The lifecycle states a use case moves a user into (rules 3, 5 and 6), built in one place. */
-export const userState = {
-  active: (): StateChange => ({
-    lifecycle: 'active',
-    inactiveReason: null,
-    purgeAfter: null,
-    deprovisionedAt: null,
-  }),
-  /** Deactivated for `reason` (`scim`, `operator`, `dormant`); a dormant user also gets a purge date. */
-  inactive: (reason: string, purgeAfter: Date | null = null): StateChange => ({
-    lifecycle: 'inactive',
-    inactiveReason: reason,
-    purgeAfter,
-    deprovisionedAt: null,
-  }),
-  deprovisioned: (now: Date, purgeAfter: Date): StateChange => ({
-    lifecycle: 'deprovisioned',
-    inactiveReason: 'scim_delete',
-    purgeAfter,
-    deprovisionedAt: now,
-  }),
-};
+const stateColumns = (state: UserStateChange) => ({
+  lifecycle_state: state.lifecycle,
+  inactive_reason: state.inactiveReason,
+  purge_after: state.purgeAfter,
+  deprovisioned_at: state.deprovisionedAt,
+});
 
 export interface UserChange {
   readonly attributes?: UserAttributes;
-  readonly state?: {
-    readonly lifecycle: User['state'];
-    readonly inactiveReason: string | null;
-    readonly purgeAfter: Date | null;
-    readonly deprovisionedAt: Date | null;
-  };
+  readonly state?: UserStateChange | undefined;
   readonly managedBy?: 'scim' | 'jit';
   readonly adoptedAt?: Date;
   readonly lastSignInAt?: Date;
@@ -200,14 +179,7 @@ export async function updateUser(tx: Tx, user: User, change: UserChange, now: Da
     .updateTable('users')
     .set((eb) => ({
       ...(change.attributes ? attributeColumns(change.attributes) : {}),
-      ...(change.state
-        ? {
-            lifecycle_state: change.state.lifecycle,
-            inactive_reason: change.state.inactiveReason,
-            purge_after: change.state.purgeAfter,
-            deprovisioned_at: change.state.deprovisionedAt,
-          }
-        : {}),
+      ...(change.state ? stateColumns(change.state) : {}),
       ...(change.managedBy ? { managed_by: change.managedBy } : {}),
       ...(change.adoptedAt ? { adopted_at: change.adoptedAt } : {}),
       ...(change.lastSignInAt ? { last_sign_in_at: change.lastSignInAt } : {}),
@@ -221,6 +193,125 @@ export async function updateUser(tx: Tx, user: User, change: UserChange, now: Da
   const emails = change.attributes?.emails;
   if (emails !== undefined) await replaceEmails(tx, user.tenantId, user.id, emails);
   return toUser(row, emails ?? user.emails);
+}
+
+/** Removes a locked user for good; its links, sessions, emails and memberships go with it (foreign keys). */
+export async function deleteUser(tx: Tx, user: Pick<User, 'id' | 'tenantId'>): Promise<void> {
+  await tx
+    .deleteFrom('users')
+    .where('id', '=', user.id)
+    .where('tenant_id', '=', user.tenantId)
+    .execute();
+}
+
+/**
+ * The ids among `ids` that are users of the tenant and not deprovisioned (a manager, a group
+ * member), held FOR SHARE until the transaction commits so that none is deprovisioned or purged
+ * in between.
+ */
+export async function shareLockLiveUserIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  const uuids = ids.filter(isUuid);
+  if (uuids.length === 0) return [];
+  const rows = await tx
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', uuids)
+    .where('lifecycle_state', '!=', 'deprovisioned')
+    .forShare()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * `isPurgeDue` (reconcile.ts) as SQL, for the purge job's bulk selection: not active, and a purge
+ * date that has passed (a null purge date never compares). The same predicate; a test holds them
+ * together.
+ */
+const purgeDue = (query: PurgeScope, now: Date, tenantId: string | undefined) => {
+  const due = query.where('purge_after', '<=', now).where('lifecycle_state', '!=', 'active');
+  return tenantId ? due.where('tenant_id', '=', tenantId) : due;
+};
+type PurgeScope = ReturnType<typeof usersOf>;
+const usersOf = (db: Db) => db.selectFrom('users');
+
+/** How many users are due for purge (in one tenant, or in all). */
+export async function countUsersDueForPurge(
+  db: Db,
+  now: Date,
+  tenantId: string | undefined,
+): Promise<number> {
+  const row = await purgeDue(usersOf(db), now, tenantId)
+    .select(sql<number>`count(*)::int`.as('n'))
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+/**
+ * Up to `limit` users due for purge, oldest purge date first, locked FOR UPDATE SKIP LOCKED: any
+ * number of job runners share the work and each user is taken by one of them.
+ */
+export async function lockUsersDueForPurge(
+  tx: Tx,
+  now: Date,
+  tenantId: string | undefined,
+  limit: number,
+): Promise<Pick<User, 'id' | 'tenantId'>[]> {
+  const rows = await purgeDue(usersOf(tx), now, tenantId)
+    .select(['id', 'tenant_id'])
+    .orderBy('purge_after')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+  return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
+}
+
+/**
+ * Up to `limit` candidates for cleanup in the tenants that switched it on: `isDormant`
+ * (reconcile.ts) as SQL, which the use case re-checks on each locked user. FOR UPDATE SKIP LOCKED:
+ * several instances share the work, and a user being signed in right now is left for later.
+ */
+export async function lockDormantCandidates(
+  tx: Tx,
+  now: Date,
+  tenantId: string | undefined,
+  limit: number,
+): Promise<
+  { id: string; tenantId: string; cleanupAfterDays: number | null; gracePeriodDays: number }[]
+> {
+  let candidates = tx
+    .selectFrom('users')
+    .innerJoin('tenants', 'tenants.id', 'users.tenant_id')
+    .select([
+      'users.id',
+      'users.tenant_id',
+      'tenants.cleanup_after_days',
+      'tenants.grace_period_days',
+    ])
+    .where('tenants.cleanup_after_days', 'is not', null)
+    .where('users.managed_by', '=', 'jit')
+    .where('users.lifecycle_state', '=', 'active')
+    .where(
+      sql<boolean>`coalesce(users.last_sign_in_at, users.created_at) <= ${now}::timestamptz - make_interval(days => tenants.cleanup_after_days)`,
+    );
+  if (tenantId) candidates = candidates.where('users.tenant_id', '=', tenantId);
+  const rows = await candidates
+    .orderBy('users.id')
+    .limit(limit)
+    .forUpdate('users')
+    .skipLocked()
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    cleanupAfterDays: r.cleanup_after_days,
+    gracePeriodDays: r.grace_period_days,
+  }));
 }
 
 async function replaceEmails(
@@ -254,83 +345,6 @@ async function insertEmails(
       })),
     )
     .execute();
-}
-
-/** Adds each row's emails (one query for all rows) and maps them to domain users. */
-export async function withEmails(tx: Db, rows: UserRow[]): Promise<User[]> {
-  if (rows.length === 0) return [];
-  const emails = await tx
-    .selectFrom('user_emails')
-    .selectAll()
-    .where(
-      'user_id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .orderBy('position')
-    .execute();
-  return rows.map((row) =>
-    toUser(
-      row,
-      emails
-        .filter((e) => e.user_id === row.id)
-        .map((e) => ({
-          value: e.value,
-          ...(e.type ? { type: e.type } : {}),
-          ...(e.is_primary ? { primary: true } : {}),
-        })),
-    ),
-  );
-}
-
-/** The columns a listing reads; {@link toUserSummary} maps them. */
-export const USER_SUMMARY_COLUMNS = [
-  'id',
-  'tenant_id',
-  'user_name',
-  'external_id',
-  'display_name',
-  'lifecycle_state',
-  'source',
-  'managed_by',
-  'last_sign_in_at',
-  'purge_after',
-  'created_at',
-  'version',
-] as const satisfies readonly (keyof UserRow)[];
-
-export function toUserSummary(
-  row: Pick<UserRow, (typeof USER_SUMMARY_COLUMNS)[number]>,
-): UserSummary {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    userName: row.user_name,
-    externalId: row.external_id,
-    displayName: row.display_name,
-    state: row.lifecycle_state,
-    source: row.source,
-    managedBy: row.managed_by,
-    lastSignInAt: row.last_sign_in_at,
-    purgeAfter: row.purge_after,
-    createdAt: row.created_at,
-    version: row.version,
-  };
-}
-
-export function toUser(row: UserRow, emails: readonly UserEmail[]): User {
-  return {
-    ...toUserSummary(row),
-    givenName: row.given_name,
-    familyName: row.family_name,
-    emails,
-    active: row.active,
-    inactiveReason: row.inactive_reason,
-    adoptedAt: row.adopted_at,
-    deprovisionedAt: row.deprovisioned_at,
-    scimResource: row.scim_resource,
-    updatedAt: row.updated_at,
-  };
 }
 
 /** Ends every session of a user (rule 4: in the transaction that deactivates or deletes). */

@@ -58,3 +58,34 @@ export interface UserAttributes {
   /** SCIM only: the representation to keep (validated by the SCIM adapter). */
   readonly scimResource?: Readonly<Record<string, unknown>> | undefined;
 }
+
+/** A user's lifecycle state as a use case writes it (rules 3, 5 and 6). */
+export interface UserStateChange {
+  readonly lifecycle: LifecycleState;
+  readonly inactiveReason: string | null;
+  readonly purgeAfter: Date | null;
+  readonly deprovisionedAt: Date | null;
+}
+
+/** The lifecycle states a user moves into (rules 3, 5 and 6), built in one place. */
+export const userState = {
+  active: (): UserStateChange => ({
+    lifecycle: 'active',
+    inactiveReason: null,
+    purgeAfter: null,
+    deprovisionedAt: null,
+  }),
+  /** Deactivated for `reason` (`scim`, `jit`, `operator`, `dormant`); a dormant user also gets a purge date. */
+  inactive: (reason: string, purgeAfter: Date | null = null): UserStateChange => ({
+    lifecycle: 'inactive',
+    inactiveReason: reason,
+    purgeAfter,
+    deprovisionedAt: null,
+  }),
+  deprovisioned: (now: Date, purgeAfter: Date): UserStateChange => ({
+    lifecycle: 'deprovisioned',
+    inactiveReason: 'scim_delete',
+    purgeAfter,
+    deprovisionedAt: now,
+  }),
+};
