@@ -1,18 +1,16 @@
 // The service provider's endpoints per tenant and IdP: SP metadata, SP-initiated login, ACS,
 // single logout. They translate SAML to core calls; core decides who may sign in.
 import express, { Router, type Request, type Response } from 'express';
-import type { Profile } from '@node-saml/node-saml';
 import {
   endSession,
   endSessionsBySamlLogout,
   findSamlIdp,
-  isAssertionIdUsed,
   listSamlIdps,
-  recordAssertionId,
-  recordSignInRefusal,
+  refuseSignIn,
   SAML_BINDING,
+  samlConnection,
   serviceProviderUrls,
-  signInWithSaml,
+  signIn,
   tenantSsoPath,
   type ChangeContext,
   type SamlIdp,
@@ -29,20 +27,11 @@ import {
   setCookie,
 } from '../http/cookies.js';
 import { errorPage, signedOutPage } from '../http/pages.js';
-import { toAssertedIdentity } from '../saml/assertion.mapper.js';
-import {
-  classifyValidationError,
-  REFUSAL_REASONS,
-  refusalAnswer,
-  SignInRefused,
-} from '../saml/refusals.js';
+import { validateAcsResponse } from '../saml/acs-response.js';
+import { toAssertion } from '../saml/assertion.mapper.js';
+import { refusalAnswer, type RefusalReason } from '../saml/refusals.js';
 import { DatabaseRequestIdCache } from '../saml/request-id.cache.js';
-import {
-  checkAssertion,
-  MAX_SAML_RESPONSE_BYTES,
-  readResponseEnvelope,
-  refuseSha1,
-} from '../saml/response-checks.js';
+import { MAX_SAML_RESPONSE_BYTES } from '../saml/response-checks.js';
 import { createSamlClient } from '../saml/saml-client.factory.js';
 import {
   checkReturnTo,
@@ -124,7 +113,7 @@ export function samlRouter(ctx: SsoContext): Router {
     res.set('cache-control', 'no-store').redirect(302, location);
   });
 
-  // Assertion Consumer Service (HTTP-POST binding).
+  // Assertion Consumer Service (HTTP-POST binding): validate the response, then one core call.
   router.post(
     '/saml/:tenant/:idp/acs',
     express.urlencoded({
@@ -137,106 +126,50 @@ export function samlRouter(ctx: SsoContext): Router {
       const context: ChangeContext = { actor: { type: 'idp', id: idp.id }, requestId: req.id };
       const body = (req.body ?? {}) as Record<string, unknown>;
       const browser = readCookie(req, LOGIN_COOKIE);
-      const cache = cacheFor(tenant, idp, browser ? bindingHash(browser) : undefined);
-      const refuse = async (refusal: SignInRefused, nameId?: string) => {
-        req.log.warn(
-          { reason: refusal.reason, detail: refusal.detail, tenant: tenant.slug, idpId: idp.id },
-          'sso.sign_in.refused',
+      const browserBinding = browser ? bindingHash(browser) : undefined;
+      const connection = samlConnection(idp);
+      const validated = await validateAcsResponse(
+        body.SAMLResponse,
+        idp,
+        sp,
+        settings,
+        clock.now(),
+      );
+      if (!validated.ok) {
+        const refused = await refuseSignIn(
+          db,
+          {
+            tenantId: tenant.id,
+            connection,
+            reason: validated.refusal.reason,
+            detail: validated.refusal.detail,
+            request: answered(validated.requestId, browserBinding),
+            unverifiedAssertionId: validated.unverifiedAssertionId,
+          },
+          context,
+          clock,
         );
-        await recordSignInRefusal(db, tenant.id, context, {
-          idpId: idp.id,
-          reason: refusal.reason,
-          detail: refusal.detail,
-          nameId,
-        });
-        const [status, message] = refusalAnswer(refusal.reason, ctx.cookies);
-        errorPage(res, status, message, req.id);
-      };
-
-      let profile: Profile;
-      try {
-        const envelope = readResponseEnvelope(body.SAMLResponse);
-        if (envelope.encrypted && !settings.spKeyPair) {
-          throw new SignInRefused(
-            'encrypted_assertion_without_key',
-            'EncryptedAssertion received, no SSO_SP_PRIVATE_KEY_FILE configured',
-          );
-        }
-        const saml = createSamlClient(idp, sp, settings, cache);
-        let validated: Awaited<ReturnType<typeof saml.validatePostResponseAsync>>;
-        try {
-          validated = await saml.validatePostResponseAsync({
-            SAMLResponse: String(body.SAMLResponse),
-          });
-        } catch (error) {
-          const refusal = classifyValidationError(error, cache.lastMiss);
-          // A second use of a consumed request id is most likely a replay: say so when the
-          // (not yet verified) assertion id is one we accepted before.
-          if (
-            refusal.reason === 'unknown_in_response_to' &&
-            envelope.assertionId &&
-            (await isAssertionIdUsed(db, idp.id, envelope.assertionId))
-          )
-            throw new SignInRefused(
-              'replayed',
-              `assertion ${envelope.assertionId} was used before`,
-            );
-          throw refusal;
-        }
-        if (!validated.profile)
-          throw new SignInRefused(
-            'no_assertion',
-            validated.loggedOut ? 'a LogoutResponse' : 'NoPassive',
-          );
-        profile = validated.profile;
-        // The signature inside an encrypted assertion was invisible before decryption.
-        if (envelope.encrypted) refuseSha1(profile.getAssertionXml?.() ?? '');
-        const checked = checkAssertion(profile, envelope, {
-          entityId: idp.entityId,
-          acsUrl: sp.acsUrl,
-          now: clock.now(),
-          clockSkewMs: settings.clockSkewMs,
-          maxAgeMs: settings.maxAssertionAgeMs,
-        });
-        if (!checked.solicited && !idp.allowIdpInitiated)
-          throw new SignInRefused('unsolicited', 'IdP-initiated sign-in is off for this IdP');
-        if (!(await recordAssertionId(db, idp.id, checked.assertionId, checked.rememberUntil)))
-          throw new SignInRefused('replayed', `assertion ${checked.assertionId} was used before`);
-      } catch (error) {
-        if (error instanceof SignInRefused) return refuse(error);
-        throw error;
+        return refusalPage(req, res, tenant, idp, refused);
       }
-
-      const returnTo = cache.answeredReturnTo ?? relayStateReturnTo(body.RelayState, tenant);
-      const identity = toAssertedIdentity(profile, idp);
-      const result = await signInWithSaml(
+      const { checked } = validated;
+      const result = await signIn(
         db,
-        tenant.id,
-        idp.id,
-        identity,
+        {
+          tenantId: tenant.id,
+          connection,
+          asserted: toAssertion(validated.profile, idp),
+          protocol: {
+            request: answered(validated.requestId, browserBinding),
+            assertion: { id: checked.assertionId, rememberUntil: checked.rememberUntil },
+          },
+          previousSessionToken: readCookie(req, SESSION_COOKIE),
+          sessionPolicy,
+        },
         context,
         clock,
-        sessionPolicy,
       );
-      if (result.outcome === 'refused') {
-        // Core wrote the audit event of a rule's refusal; only log it here.
-        req.log.warn(
-          { reason: result.reason, detail: result.detail, tenant: tenant.slug, idpId: idp.id },
-          'sso.sign_in.refused',
-        );
-        const [status, message] = REFUSAL_REASONS[result.reason];
-        return errorPage(res, status, message, req.id);
-      }
-      // A new session id at every login; the browser's previous session here ends.
-      const previous = readCookie(req, SESSION_COOKIE);
-      if (previous) await endSession(db, tenant.id, previous);
-      setCookie(res, SESSION_COOKIE, result.session.token, {
-        path: cookiePath(tenant),
-        policy: ctx.cookies,
-        maxAgeMs: settings.sessionAbsoluteTimeoutMs,
-        // The next login's ACS (a cross-site POST) must see it to end this session.
-        crossSitePost: true,
-      });
+      if (result.outcome === 'refused') return refusalPage(req, res, tenant, idp, result);
+      startSession(res, tenant, result.session);
       req.log.info(
         {
           tenant: tenant.slug,
@@ -251,10 +184,43 @@ export function samlRouter(ctx: SsoContext): Router {
         .set('cache-control', 'no-store')
         .redirect(
           303,
-          returnTo ?? serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).landingUrl,
+          result.returnTo ??
+            relayStateReturnTo(body.RelayState, tenant) ??
+            serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).landingUrl,
         );
     },
   );
+
+  /** The request a response answers, as the browser that brings it. */
+  const answered = (requestId: string | undefined, browserBinding: Buffer | undefined) =>
+    requestId === undefined ? undefined : { id: requestId, browserBinding };
+
+  /** A refused sign-in (core wrote its audit event): the log line and the person's page. */
+  function refusalPage(
+    req: Request,
+    res: Response,
+    tenant: Tenant,
+    idp: SamlIdp,
+    refused: { reason: RefusalReason; detail: string },
+  ) {
+    req.log.warn(
+      { reason: refused.reason, detail: refused.detail, tenant: tenant.slug, idpId: idp.id },
+      'sso.sign_in.refused',
+    );
+    const [status, message] = refusalAnswer(refused.reason, ctx.cookies);
+    errorPage(res, status, message, req.id);
+  }
+
+  /** The new session's cookie (the previous session ended in core's sign-in). */
+  function startSession(res: Response, tenant: Tenant, session: { token: string }) {
+    setCookie(res, SESSION_COOKIE, session.token, {
+      path: cookiePath(tenant),
+      policy: ctx.cookies,
+      maxAgeMs: settings.sessionAbsoluteTimeoutMs,
+      // The next login's ACS (a cross-site POST) must see it to end this session.
+      crossSitePost: true,
+    });
+  }
 
   /** IdP-initiated RelayState is untrusted: used only when it is an allowed return address. */
   function relayStateReturnTo(relayState: unknown, tenant: Tenant): string | undefined {

@@ -5,7 +5,8 @@ import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db } from '../db/transaction.js';
 import { isDormant, purgeDate } from '../reconciliation/reconcile.js';
-import { endSessions, lockUserById, updateUser, userState } from '../users/user.store.js';
+import { lockUserById, updateUser, userState } from '../users/user.store.js';
+import { endUserSessions } from '../sessions/session.js';
 import { recordUserChange } from './record-change.js';
 
 export interface CleanupSummary {
@@ -65,7 +66,7 @@ export async function deactivateDormantUsers(
           },
           now,
         );
-        await endSessions(tx, user.id);
+        await endUserSessions(tx, user.tenantId, user.id);
         await recordUserChange(tx, context, 'user.deactivated', user, after, { reason: 'dormant' });
         done += 1;
       }

@@ -7,7 +7,8 @@ import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { User } from '../users/user.js';
-import { endSessions, lockUserById, updateUser, userState } from '../users/user.store.js';
+import { lockUserById, updateUser, userState } from '../users/user.store.js';
+import { endUserSessions } from '../sessions/session.js';
 import { recordUserChange } from './record-change.js';
 
 async function withLockedUser(
@@ -42,7 +43,7 @@ export function deactivateUser(
       },
       now,
     );
-    const sessionsEnded = await endSessions(tx, user.id);
+    const sessionsEnded = await endUserSessions(tx, user.tenantId, user.id);
     await recordUserChange(tx, context, 'user.deactivated', user, after, {
       reason: 'operator',
       sessionsEnded,

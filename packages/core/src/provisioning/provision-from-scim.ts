@@ -17,7 +17,6 @@ import { isEntraSoftDeleteRename } from '../reconciliation/identity-key.js';
 import { decideScimCreate, decideScimWrite, purgeDate } from '../reconciliation/reconcile.js';
 import type { User, UserAttributes } from '../users/user.js';
 import {
-  endSessions,
   insertUser,
   lockUserById,
   lockUsersByUserNameOrExternalId,
@@ -26,6 +25,7 @@ import {
   userState,
   type UserChange,
 } from '../users/user.store.js';
+import { endUserSessions } from '../sessions/session.js';
 import { purgeLockedUser } from './purge.js';
 import { recordUserChange } from './record-change.js';
 
@@ -132,7 +132,7 @@ export async function createUserFromScim(
           },
           now,
         );
-        if (user.state !== 'active') await endSessions(tx, user.id);
+        if (user.state !== 'active') await endUserSessions(tx, user.tenantId, user.id);
         await recordUserChange(tx, context, 'user.adopted', decision.user, user, {
           matchedBy: decision.matchedBy,
         });
@@ -247,7 +247,7 @@ async function writeUserFromScim(
         now,
       );
       const deactivated = existing.state === 'active' && user.state !== 'active';
-      if (deactivated) await endSessions(tx, user.id);
+      if (deactivated) await endUserSessions(tx, user.tenantId, user.id);
       const action = decision.adopt
         ? 'user.adopted'
         : deactivated
@@ -298,7 +298,7 @@ export async function deleteUserFromScim(
       },
       now,
     );
-    const sessionsEnded = await endSessions(tx, user.id);
+    const sessionsEnded = await endUserSessions(tx, user.tenantId, user.id);
     await recordUserChange(tx, context, 'user.deprovisioned', existing, user, { sessionsEnded });
     return user;
   });

@@ -95,27 +95,6 @@ export async function lockUsersByLinkedNameId(
   );
 }
 
-export async function lockUserBySamlLink(
-  tx: Tx,
-  tenantId: string,
-  idpId: string,
-  nameId: string,
-): Promise<User | undefined> {
-  return (
-    await lockUsers(tx, tenantId, (q) =>
-      q.where(
-        'users.id',
-        'in',
-        tx
-          .selectFrom('saml_links')
-          .select('user_id')
-          .where('idp_id', '=', idpId)
-          .where('name_id', '=', nameId),
-      ),
-    )
-  )[0];
-}
-
 /** The columns a door's attributes set (promoted for filtering and matching). */
 function attributeColumns(attributes: UserAttributes) {
   return {
@@ -331,10 +310,4 @@ export function toUser(row: UserRow, emails: readonly UserEmail[]): User {
     scimResource: row.scim_resource,
     updatedAt: row.updated_at,
   };
-}
-
-/** Ends every session of a user (rule 4: in the transaction that deactivates or deletes). */
-export async function endSessions(tx: Tx, userId: string): Promise<number> {
-  const result = await tx.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
-  return Number(result.numDeletedRows);
 }
