@@ -12,20 +12,13 @@ import {
   type SignInResult,
 } from '../sign-in/sign-in.js';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from '../sessions/session.js';
-import type { UserAttributes } from '../users/user.js';
 import type { SamlIdp } from './saml-idp.js';
 import { getSamlIdp } from './saml-idp.repository.js';
 
-/** What a validated assertion says, after the IdP's attribute mapping (the SSO adapter's job). */
-export interface AssertedIdentity {
+/** What a validated assertion says, after the IdP's attribute mapping: an Assertion by NameID. */
+export interface AssertedIdentity extends Omit<Assertion, 'subject' | 'subjectFormat'> {
   readonly nameId: string;
   readonly nameIdFormat?: string | undefined;
-  /** Mapped attributes; `userName` defaults to the NameID. */
-  readonly attributes?: Partial<UserAttributes> | undefined;
-  /** Group names from the IdP's groups attribute, when the IdP maps one. */
-  readonly groups?: readonly string[] | undefined;
-  /** The assertion's AuthnStatement@SessionIndex, kept on the session for single logout. */
-  readonly sessionIndex?: string | undefined;
 }
 
 /** An IdP as the connection a person signs in through. */
