@@ -85,7 +85,6 @@ export {
   requestAnswerRequirement,
   type IdentityProviderPolicy,
   type MatchKey,
-  type ProtocolRefusalReason,
   type RefusalReason,
   type ScimCreateDecision,
   type SignInDecision,
@@ -232,7 +231,6 @@ export {
 } from './saml/saml-state.js';
 export {
   explainSignIn,
-  samlAssertion,
   samlConnection,
   signInWithSaml,
   type AssertedIdentity,

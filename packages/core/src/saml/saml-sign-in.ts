@@ -1,6 +1,6 @@
 // SAML's view of the one sign-in: an IdP of the tenant is a connection, a NameID is the subject.
-// The ACS maps its validated response with these and calls signIn itself (it has the IdP loaded);
-// signInWithSaml and explainSignIn take an IdP id, for tests and the operator's dry run.
+// The ACS has its IdP loaded: it passes samlConnection(idp) to signIn itself. signInWithSaml and
+// explainSignIn take an IdP id, for tests and the operator's dry run.
 import type { Clock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import type { Db } from '../db/transaction.js';
@@ -37,7 +37,7 @@ export function samlConnection(
 }
 
 /** An asserted identity in the connection's terms. */
-export function samlAssertion(identity: AssertedIdentity): Assertion {
+function samlAssertion(identity: AssertedIdentity): Assertion {
   return {
     subject: identity.nameId,
     subjectFormat: identity.nameIdFormat,
