@@ -1,18 +1,14 @@
-// The service provider's endpoints per tenant and IdP: SP metadata, SP-initiated login, ACS,
-// single logout. They translate SAML to core calls; core decides who may sign in.
-import express, { Router, type Request, type Response } from 'express';
+// The service provider's endpoints per tenant and IdP: SP metadata, SP-initiated login, ACS
+// (acs.route.ts), single logout. They translate SAML to core calls; core decides who may sign in.
+import { Router, type Request, type Response } from 'express';
 import {
   endSession,
   endSessionsBySamlLogout,
   findSamlIdp,
   listSamlIdps,
-  refuseSignIn,
   SAML_BINDING,
-  samlConnection,
   serviceProviderUrls,
-  signIn,
   tenantSsoPath,
-  type ChangeContext,
   type SamlIdp,
   type Tenant,
 } from '@roster/core';
@@ -27,12 +23,9 @@ import {
   setCookie,
 } from '../http/cookies.js';
 import { errorPage, signedOutPage } from '../http/pages.js';
-import { validateAcsResponse } from '../saml/acs-response.js';
-import { toAssertion } from '../saml/assertion.mapper.js';
-import { refusalAnswer, type RefusalReason } from '../saml/refusals.js';
 import { DatabaseRequestIdCache } from '../saml/request-id.cache.js';
-import { MAX_SAML_RESPONSE_BYTES } from '../saml/response-checks.js';
 import { createSamlClient } from '../saml/saml-client.factory.js';
+import { acsRouter } from './acs.route.js';
 import {
   checkReturnTo,
   idpOf,
@@ -56,10 +49,6 @@ export function samlRouter(ctx: SsoContext): Router {
     policy: ctx.cookies,
     crossSitePost: true,
   });
-  const sessionPolicy = {
-    idleTimeoutMs: settings.sessionIdleTimeoutMs,
-    absoluteTimeoutMs: settings.sessionAbsoluteTimeoutMs,
-  };
   const cacheFor = (
     tenant: Tenant,
     idp: SamlIdp,
@@ -113,123 +102,7 @@ export function samlRouter(ctx: SsoContext): Router {
     res.set('cache-control', 'no-store').redirect(302, location);
   });
 
-  // Assertion Consumer Service (HTTP-POST binding): validate the response, then one core call.
-  router.post(
-    '/saml/:tenant/:idp/acs',
-    express.urlencoded({
-      extended: false,
-      limit: MAX_SAML_RESPONSE_BYTES + 8192,
-      parameterLimit: 10,
-    }),
-    async (req, res) => {
-      const { tenant, idp, sp } = await idpOf(ctx, req);
-      const context: ChangeContext = { actor: { type: 'idp', id: idp.id }, requestId: req.id };
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const browser = readCookie(req, LOGIN_COOKIE);
-      const browserBinding = browser ? bindingHash(browser) : undefined;
-      const connection = samlConnection(idp);
-      const validated = await validateAcsResponse(
-        body.SAMLResponse,
-        idp,
-        sp,
-        settings,
-        clock.now(),
-      );
-      if (!validated.ok) {
-        const refused = await refuseSignIn(
-          db,
-          {
-            tenantId: tenant.id,
-            connection,
-            reason: validated.refusal.reason,
-            detail: validated.refusal.detail,
-            request: answered(validated.requestId, browserBinding),
-            unverifiedAssertionId: validated.unverifiedAssertionId,
-          },
-          context,
-          clock,
-        );
-        return refusalPage(req, res, tenant, idp, refused);
-      }
-      const { checked } = validated;
-      const result = await signIn(
-        db,
-        {
-          tenantId: tenant.id,
-          connection,
-          asserted: toAssertion(validated.profile, idp),
-          protocol: {
-            request: answered(validated.requestId, browserBinding),
-            assertion: { id: checked.assertionId, rememberUntil: checked.rememberUntil },
-          },
-          previousSessionToken: readCookie(req, SESSION_COOKIE),
-          sessionPolicy,
-        },
-        context,
-        clock,
-      );
-      if (result.outcome === 'refused') return refusalPage(req, res, tenant, idp, result);
-      startSession(res, tenant, result.session);
-      req.log.info(
-        {
-          tenant: tenant.slug,
-          idpId: idp.id,
-          userId: result.user.id,
-          created: result.created,
-          matchedBy: result.matchedBy,
-        },
-        'sso.sign_in',
-      );
-      res
-        .set('cache-control', 'no-store')
-        .redirect(
-          303,
-          result.returnTo ??
-            relayStateReturnTo(body.RelayState, tenant) ??
-            serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).landingUrl,
-        );
-    },
-  );
-
-  /** The request a response answers, as the browser that brings it. */
-  const answered = (requestId: string | undefined, browserBinding: Buffer | undefined) =>
-    requestId === undefined ? undefined : { id: requestId, browserBinding };
-
-  /** A refused sign-in (core wrote its audit event): the log line and the person's page. */
-  function refusalPage(
-    req: Request,
-    res: Response,
-    tenant: Tenant,
-    idp: SamlIdp,
-    refused: { reason: RefusalReason; detail: string },
-  ) {
-    req.log.warn(
-      { reason: refused.reason, detail: refused.detail, tenant: tenant.slug, idpId: idp.id },
-      'sso.sign_in.refused',
-    );
-    const [status, message] = refusalAnswer(refused.reason, ctx.cookies);
-    errorPage(res, status, message, req.id);
-  }
-
-  /** The new session's cookie (the previous session ended in core's sign-in). */
-  function startSession(res: Response, tenant: Tenant, session: { token: string }) {
-    setCookie(res, SESSION_COOKIE, session.token, {
-      path: cookiePath(tenant),
-      policy: ctx.cookies,
-      maxAgeMs: settings.sessionAbsoluteTimeoutMs,
-      // The next login's ACS (a cross-site POST) must see it to end this session.
-      crossSitePost: true,
-    });
-  }
-
-  /** IdP-initiated RelayState is untrusted: used only when it is an allowed return address. */
-  function relayStateReturnTo(relayState: unknown, tenant: Tenant): string | undefined {
-    try {
-      return checkReturnTo(relayState, tenant, ctx.baseUrl);
-    } catch {
-      return undefined;
-    }
-  }
+  router.use(acsRouter(ctx));
 
   // Single logout (HTTP-Redirect): the IdP's LogoutRequest, or its LogoutResponse to ours.
   router.get('/saml/:tenant/:idp/slo', async (req, res) => {
