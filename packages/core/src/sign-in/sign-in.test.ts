@@ -89,26 +89,14 @@ describe('signIn: the protocol facts', () => {
   it('consumes the answered request in its transaction and returns where it asked to go', async () => {
     const { clock, request, attempt } = await world();
     await request('_r1', 'https://app.example/after');
-    const first = await signIn(
-      db,
-      attempt('ann@example.com', {
-        request: { id: '_r1', browserBinding: browser },
-        assertion: remember('_a1'),
-      }),
-      context,
-      clock,
-    );
+    const response = attempt('ann@example.com', {
+      request: { id: '_r1', browserBinding: browser },
+      assertion: remember('_a1'),
+    });
+    const first = await signIn(db, response, context, clock);
     expect(first).toMatchObject({ outcome: 'signed_in', returnTo: 'https://app.example/after' });
     // The same response again: its request is gone and its assertion was used: a replay.
-    const again = await signIn(
-      db,
-      attempt('ann@example.com', {
-        request: { id: '_r1', browserBinding: browser },
-        assertion: remember('_a1'),
-      }),
-      context,
-      clock,
-    );
+    const again = await signIn(db, response, context, clock);
     expect(again).toMatchObject({ outcome: 'refused', reason: 'replayed' });
   });
 
