@@ -82,6 +82,7 @@ export {
   decideScimCreate,
   decideScimWrite,
   decideSignIn,
+  requestAnswerRequirement,
   type IdentityProviderPolicy,
   type MatchKey,
   type RefusalReason,
@@ -96,15 +97,22 @@ export {
   patchUserFromScim,
   replaceUserFromScim,
 } from './provisioning/provision-from-scim.js';
+// sign-in through a connection of the tenant, whatever its protocol (rules 2 and 3)
 export {
-  DEFAULT_SESSION_POLICY,
-  explainSignIn,
-  sessionIdHash,
-  signInWithSaml,
-  type AssertedIdentity,
-  type SessionPolicy,
+  explainSignInAttempt,
+  refuseSignIn,
+  signIn,
+  type AdapterRefusal,
+  type AnsweredRequest,
+  type Assertion,
+  type ConnectionKind,
+  type ConnectionPolicy,
+  type ProtocolFacts,
+  type SignInAttempt,
+  type SignInConnection,
+  type SignInRefusalReason,
   type SignInResult,
-} from './provisioning/sign-in.js';
+} from './sign-in/sign-in.js';
 export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';
 export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
 export { scheduleMaintenance } from './provisioning/maintenance.js';
@@ -216,23 +224,28 @@ export {
   type SamlIdpChange,
 } from './saml/saml-idp.repository.js';
 export {
-  isAssertionIdUsed,
   lookupSamlRequestId,
   MAX_SAML_ID_LENGTH,
   pruneSamlState,
-  recordAssertionId,
-  recordSignInRefusal,
-  removeSamlRequestId,
   saveSamlRequestId,
   type PendingRequest,
   type RequestIdLookup,
 } from './saml/saml-state.js';
 export {
+  explainSignIn,
+  samlConnection,
+  signInWithSaml,
+  type AssertedIdentity,
+} from './saml/saml-sign-in.js';
+export {
   authenticateSession,
+  DEFAULT_SESSION_POLICY,
   endSession,
   endSessionsBySamlLogout,
   SESSION_TOUCH_INTERVAL_MS,
+  sessionIdHash,
   type ActiveSession,
+  type SessionPolicy,
   type SignedInUser,
 } from './sessions/session.js';
 export { serviceProviderUrls, tenantSsoPath, type ServiceProviderUrls } from './saml/sp-urls.js';

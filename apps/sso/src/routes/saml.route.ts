@@ -1,20 +1,14 @@
-// The service provider's endpoints per tenant and IdP: SP metadata, SP-initiated login, ACS,
-// single logout. They translate SAML to core calls; core decides who may sign in.
-import express, { Router, type Request, type Response } from 'express';
-import type { Profile } from '@node-saml/node-saml';
+// The service provider's endpoints per tenant and IdP: SP metadata, SP-initiated login, ACS
+// (acs.route.ts), single logout. They translate SAML to core calls; core decides who may sign in.
+import { Router, type Request, type Response } from 'express';
 import {
   endSession,
   endSessionsBySamlLogout,
   findSamlIdp,
-  isAssertionIdUsed,
   listSamlIdps,
-  recordAssertionId,
-  recordSignInRefusal,
   SAML_BINDING,
   serviceProviderUrls,
-  signInWithSaml,
   tenantSsoPath,
-  type ChangeContext,
   type SamlIdp,
   type Tenant,
 } from '@roster/core';
@@ -29,21 +23,9 @@ import {
   setCookie,
 } from '../http/cookies.js';
 import { errorPage, signedOutPage } from '../http/pages.js';
-import { toAssertedIdentity } from '../saml/assertion.mapper.js';
-import {
-  classifyValidationError,
-  REFUSAL_REASONS,
-  refusalAnswer,
-  SignInRefused,
-} from '../saml/refusals.js';
 import { DatabaseRequestIdCache } from '../saml/request-id.cache.js';
-import {
-  checkAssertion,
-  MAX_SAML_RESPONSE_BYTES,
-  readResponseEnvelope,
-  refuseSha1,
-} from '../saml/response-checks.js';
 import { createSamlClient } from '../saml/saml-client.factory.js';
+import { acsRouter } from './acs.route.js';
 import {
   checkReturnTo,
   idpOf,
@@ -67,10 +49,6 @@ export function samlRouter(ctx: SsoContext): Router {
     policy: ctx.cookies,
     crossSitePost: true,
   });
-  const sessionPolicy = {
-    idleTimeoutMs: settings.sessionIdleTimeoutMs,
-    absoluteTimeoutMs: settings.sessionAbsoluteTimeoutMs,
-  };
   const cacheFor = (
     tenant: Tenant,
     idp: SamlIdp,
@@ -124,146 +102,7 @@ export function samlRouter(ctx: SsoContext): Router {
     res.set('cache-control', 'no-store').redirect(302, location);
   });
 
-  // Assertion Consumer Service (HTTP-POST binding).
-  router.post(
-    '/saml/:tenant/:idp/acs',
-    express.urlencoded({
-      extended: false,
-      limit: MAX_SAML_RESPONSE_BYTES + 8192,
-      parameterLimit: 10,
-    }),
-    async (req, res) => {
-      const { tenant, idp, sp } = await idpOf(ctx, req);
-      const context: ChangeContext = { actor: { type: 'idp', id: idp.id }, requestId: req.id };
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const browser = readCookie(req, LOGIN_COOKIE);
-      const cache = cacheFor(tenant, idp, browser ? bindingHash(browser) : undefined);
-      const refuse = async (refusal: SignInRefused, nameId?: string) => {
-        req.log.warn(
-          { reason: refusal.reason, detail: refusal.detail, tenant: tenant.slug, idpId: idp.id },
-          'sso.sign_in.refused',
-        );
-        await recordSignInRefusal(db, tenant.id, context, {
-          idpId: idp.id,
-          reason: refusal.reason,
-          detail: refusal.detail,
-          nameId,
-        });
-        const [status, message] = refusalAnswer(refusal.reason, ctx.cookies);
-        errorPage(res, status, message, req.id);
-      };
-
-      let profile: Profile;
-      try {
-        const envelope = readResponseEnvelope(body.SAMLResponse);
-        if (envelope.encrypted && !settings.spKeyPair) {
-          throw new SignInRefused(
-            'encrypted_assertion_without_key',
-            'EncryptedAssertion received, no SSO_SP_PRIVATE_KEY_FILE configured',
-          );
-        }
-        const saml = createSamlClient(idp, sp, settings, cache);
-        let validated: Awaited<ReturnType<typeof saml.validatePostResponseAsync>>;
-        try {
-          validated = await saml.validatePostResponseAsync({
-            SAMLResponse: String(body.SAMLResponse),
-          });
-        } catch (error) {
-          const refusal = classifyValidationError(error, cache.lastMiss);
-          // A second use of a consumed request id is most likely a replay: say so when the
-          // (not yet verified) assertion id is one we accepted before.
-          if (
-            refusal.reason === 'unknown_in_response_to' &&
-            envelope.assertionId &&
-            (await isAssertionIdUsed(db, idp.id, envelope.assertionId))
-          )
-            throw new SignInRefused(
-              'replayed',
-              `assertion ${envelope.assertionId} was used before`,
-            );
-          throw refusal;
-        }
-        if (!validated.profile)
-          throw new SignInRefused(
-            'no_assertion',
-            validated.loggedOut ? 'a LogoutResponse' : 'NoPassive',
-          );
-        profile = validated.profile;
-        // The signature inside an encrypted assertion was invisible before decryption.
-        if (envelope.encrypted) refuseSha1(profile.getAssertionXml?.() ?? '');
-        const checked = checkAssertion(profile, envelope, {
-          entityId: idp.entityId,
-          acsUrl: sp.acsUrl,
-          now: clock.now(),
-          clockSkewMs: settings.clockSkewMs,
-          maxAgeMs: settings.maxAssertionAgeMs,
-        });
-        if (!checked.solicited && !idp.allowIdpInitiated)
-          throw new SignInRefused('unsolicited', 'IdP-initiated sign-in is off for this IdP');
-        if (!(await recordAssertionId(db, idp.id, checked.assertionId, checked.rememberUntil)))
-          throw new SignInRefused('replayed', `assertion ${checked.assertionId} was used before`);
-      } catch (error) {
-        if (error instanceof SignInRefused) return refuse(error);
-        throw error;
-      }
-
-      const returnTo = cache.answeredReturnTo ?? relayStateReturnTo(body.RelayState, tenant);
-      const identity = toAssertedIdentity(profile, idp);
-      const result = await signInWithSaml(
-        db,
-        tenant.id,
-        idp.id,
-        identity,
-        context,
-        clock,
-        sessionPolicy,
-      );
-      if (result.outcome === 'refused') {
-        // Core wrote the audit event of a rule's refusal; only log it here.
-        req.log.warn(
-          { reason: result.reason, detail: result.detail, tenant: tenant.slug, idpId: idp.id },
-          'sso.sign_in.refused',
-        );
-        const [status, message] = REFUSAL_REASONS[result.reason];
-        return errorPage(res, status, message, req.id);
-      }
-      // A new session id at every login; the browser's previous session here ends.
-      const previous = readCookie(req, SESSION_COOKIE);
-      if (previous) await endSession(db, tenant.id, previous);
-      setCookie(res, SESSION_COOKIE, result.session.token, {
-        path: cookiePath(tenant),
-        policy: ctx.cookies,
-        maxAgeMs: settings.sessionAbsoluteTimeoutMs,
-        // The next login's ACS (a cross-site POST) must see it to end this session.
-        crossSitePost: true,
-      });
-      req.log.info(
-        {
-          tenant: tenant.slug,
-          idpId: idp.id,
-          userId: result.user.id,
-          created: result.created,
-          matchedBy: result.matchedBy,
-        },
-        'sso.sign_in',
-      );
-      res
-        .set('cache-control', 'no-store')
-        .redirect(
-          303,
-          returnTo ?? serviceProviderUrls(ctx.baseUrl, tenant.slug, idp.id).landingUrl,
-        );
-    },
-  );
-
-  /** IdP-initiated RelayState is untrusted: used only when it is an allowed return address. */
-  function relayStateReturnTo(relayState: unknown, tenant: Tenant): string | undefined {
-    try {
-      return checkReturnTo(relayState, tenant, ctx.baseUrl);
-    } catch {
-      return undefined;
-    }
-  }
+  router.use(acsRouter(ctx));
 
   // Single logout (HTTP-Redirect): the IdP's LogoutRequest, or its LogoutResponse to ours.
   router.get('/saml/:tenant/:idp/slo', async (req, res) => {

@@ -1,6 +1,6 @@
-// node-saml Profile (signed data only) -> core's AssertedIdentity, through the IdP's attribute map.
+// node-saml Profile (signed data only) -> core's Assertion, through the IdP's attribute map.
 import type { Profile } from '@node-saml/node-saml';
-import type { AssertedIdentity, SamlIdp, UserAttributes } from '@roster/core';
+import type { Assertion, SamlIdp, UserAttributes } from '@roster/core';
 
 /** Most group names taken from one assertion, and their longest name. */
 export const MAX_ASSERTED_GROUPS = 1000;
@@ -12,7 +12,7 @@ const values = (value: unknown): string[] =>
     .map((v) => v.trim())
     .filter((v) => v !== '' && v.length <= MAX_ASSERTED_VALUE_LENGTH);
 
-export function toAssertedIdentity(profile: Profile, idp: SamlIdp): AssertedIdentity {
+export function toAssertion(profile: Profile, idp: SamlIdp): Assertion {
   const asserted = (profile.attributes ?? {}) as Record<string, unknown>;
   const first = (attributeName: string | undefined) =>
     attributeName === undefined ? undefined : values(asserted[attributeName])[0];
@@ -33,8 +33,8 @@ export function toAssertedIdentity(profile: Profile, idp: SamlIdp): AssertedIden
       ? [...new Set(values(asserted[idp.groupsAttribute]))].slice(0, MAX_ASSERTED_GROUPS)
       : undefined;
   return {
-    nameId: profile.nameID,
-    ...(profile.nameIDFormat ? { nameIdFormat: profile.nameIDFormat } : {}),
+    subject: profile.nameID,
+    ...(profile.nameIDFormat ? { subjectFormat: profile.nameIDFormat } : {}),
     attributes,
     ...(groups ? { groups } : {}),
     ...(profile.sessionIndex ? { sessionIndex: profile.sessionIndex } : {}),

@@ -1,7 +1,6 @@
 // Every reason a sign-in is refused: the precise code (log line, audit event) and what the
 // person in front of the browser is told (docs: README "What each refusal means").
 import { SamlStatusError } from '@node-saml/node-saml';
-import type { RequestIdMiss } from './request-id.cache.js';
 
 export const REFUSAL_REASONS = {
   malformed_response: [400, 'The sign-in message from your identity provider could not be read.'],
@@ -52,7 +51,7 @@ export const REFUSAL_REASONS = {
   no_assertion: [401, 'Your identity provider did not sign you in.'],
   idp_error: [401, 'Your identity provider refused the sign-in.'],
   invalid_response: [400, 'The sign-in message from your identity provider is not acceptable.'],
-  // Roster's rules (core's signInWithSaml)
+  // Roster's rules (core's signIn)
   inactive: [403, 'Your account is deactivated. Contact your administrator.'],
   deprovisioned: [403, 'Your account has been removed. Contact your administrator.'],
   not_provisioned: [
@@ -95,25 +94,13 @@ export class SignInRefused extends Error {
 }
 
 /** What node-saml's error means (its messages are not an API: anything unknown is generic). */
-export function classifyValidationError(
-  error: unknown,
-  requestIdMiss: RequestIdMiss | undefined,
-): SignInRefused {
+export function classifyValidationError(error: unknown): SignInRefused {
   if (error instanceof SignInRefused) return error;
   if (error instanceof SamlStatusError) return new SignInRefused('idp_error', error.message);
   const message = error instanceof Error ? error.message : String(error);
   const refuse = (reason: RefusalReason) => new SignInRefused(reason, message.slice(0, 300));
   if (/InResponseTo is missing/.test(message)) return refuse('unsolicited');
   if (/InResponseTo does not match/.test(message)) return refuse('in_response_to_mismatch');
-  if (/InResponseTo is not valid/i.test(message)) {
-    const byMiss = {
-      unknown: 'unknown_in_response_to',
-      expired: 'request_expired',
-      other_browser: 'in_response_to_other_browser',
-      no_login_cookie: 'no_login_cookie',
-    } as const;
-    return refuse(requestIdMiss ? byMiss[requestIdMiss] : 'unknown_in_response_to');
-  }
   if (/audience|AudienceRestriction/i.test(message)) return refuse('audience_mismatch');
   if (/not yet valid/.test(message)) return refuse('not_yet_valid');
   if (/assertion too old/.test(message)) return refuse('too_old');

@@ -1,17 +1,9 @@
-// node-saml's CacheProvider over the database (core's saml_request_ids), one per request: it
-// knows the tenant, the IdP and the browser, so an InResponseTo is accepted only from the
-// browser that started that login, on any instance.
+// node-saml's CacheProvider, one per request. Where Roster starts a message (login, logout) and
+// where an IdP answers a logout, the request ids live in core's saml_request_ids, so any instance
+// agrees; at the ACS, node-saml only reports which request a response claims to answer, and core
+// checks and consumes that request (bound to the browser) inside the sign-in's transaction.
 import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
-import {
-  lookupSamlRequestId,
-  removeSamlRequestId,
-  saveSamlRequestId,
-  type Clock,
-  type Db,
-} from '@roster/core';
-
-/** Why the last lookup found nothing, for the refusal's reason. */
-export type RequestIdMiss = 'unknown' | 'expired' | 'other_browser' | 'no_login_cookie';
+import { lookupSamlRequestId, saveSamlRequestId, type Clock, type Db } from '@roster/core';
 
 export class DatabaseRequestIdCache implements CacheProvider {
   readonly #db: Db;
@@ -19,14 +11,11 @@ export class DatabaseRequestIdCache implements CacheProvider {
   readonly #idpId: string;
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  /** Login: the browser's binding hash (undefined: the browser has no pre-login cookie). Logout: null. */
+  /** Login: the browser's binding hash (undefined: not known). Logout: null. */
   readonly #binding: Buffer | null | undefined;
   readonly #returnTo: string | null;
-  lastMiss: RequestIdMiss | undefined;
-  /** The returnTo saved with the request that a response answered. */
+  /** The returnTo saved with the request that a LogoutResponse answered. */
   answeredReturnTo: string | null = null;
-  /** node-saml asks for the same id twice per response (Response and SubjectConfirmationData). */
-  #answered: { key: string; value: string } | undefined;
 
   constructor(options: {
     db: Db;
@@ -65,12 +54,9 @@ export class DatabaseRequestIdCache implements CacheProvider {
     return saved ? { value: saved.value, createdAt: saved.createdAt.getTime() } : null;
   }
 
+  /** A LogoutResponse's InResponseTo: one of our LogoutRequests, still waiting. */
   async getAsync(key: string): Promise<string | null> {
-    if (this.#answered?.key === key) return this.#answered.value;
-    if (this.#binding === undefined) {
-      this.lastMiss = 'no_login_cookie';
-      return null;
-    }
+    if (this.#binding === undefined) return null;
     const found = await lookupSamlRequestId(
       this.#db,
       this.#tenantId,
@@ -79,25 +65,39 @@ export class DatabaseRequestIdCache implements CacheProvider {
       this.#binding,
       this.#clock.now(),
     );
-    if (found.status !== 'pending') {
-      this.lastMiss = found.status;
-      return null;
-    }
+    if (found.status !== 'pending') return null;
     this.answeredReturnTo = found.returnTo;
-    this.#answered = { key, value: found.value };
     return found.value;
   }
 
-  async removeAsync(key: string | null): Promise<string | null> {
-    if (key === null || this.#binding === undefined) return null;
-    if (this.#answered?.key === key) this.#answered = undefined;
-    const removed = await removeSamlRequestId(
-      this.#db,
-      this.#tenantId,
-      this.#idpId,
-      key,
-      this.#binding,
-    );
-    return removed ? key : null;
+  /** node-saml removes ids only while validating a login response, which this cache never serves. */
+  removeAsync(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+}
+
+/**
+ * The ACS's CacheProvider: it remembers the request id node-saml looks up (the Response's
+ * InResponseTo, asked only where the connection requires or the response claims an answer) and
+ * lets node-saml go on with its other checks. Core consumes that request, bound to the browser,
+ * in the sign-in's transaction; what node-saml would have refused for it, core refuses the same.
+ */
+export class AnsweredRequestRecorder implements CacheProvider {
+  /** The request id the response claims to answer, once node-saml asked about it. */
+  requestId: string | undefined;
+
+  saveAsync(): Promise<CacheItem | null> {
+    return Promise.resolve(null);
+  }
+
+  getAsync(key: string): Promise<string | null> {
+    this.requestId ??= key;
+    // node-saml reads the value as the request's IssueInstant for its own age check; the request's
+    // real deadline is checked by core.
+    return Promise.resolve(new Date().toISOString());
+  }
+
+  removeAsync(key: string | null): Promise<string | null> {
+    return Promise.resolve(key);
   }
 }

@@ -116,7 +116,6 @@ export interface CheckedAssertion {
   readonly assertionId: string;
   /** Until when the assertion id must be remembered (its latest validity, plus the skew). */
   readonly rememberUntil: Date;
-  readonly solicited: boolean;
 }
 
 /**
@@ -198,6 +197,5 @@ export function checkAssertion(
   return {
     assertionId,
     rememberUntil: new Date(latest + clockSkewMs),
-    solicited: inResponseTo !== undefined,
   };
 }

@@ -1,7 +1,12 @@
 // One node-saml instance per request, every security option written out (ADR 7):
 // node-saml's own defaults are permissive (no InResponseTo check, SHA-1, an in-memory cache).
 import { SAML, ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
-import type { SamlIdp, ServiceProviderUrls } from '@roster/core';
+import {
+  requestAnswerRequirement,
+  samlConnection,
+  type SamlIdp,
+  type ServiceProviderUrls,
+} from '@roster/core';
 import type { SsoSettings } from './settings.js';
 
 export function createSamlClient(
@@ -24,10 +29,9 @@ export function createSamlClient(
     wantAuthnResponseSigned: idp.wantResponseSigned,
     acceptedClockSkewMs: settings.clockSkewMs,
     maxAssertionAgeMs: settings.maxAssertionAgeMs,
-    // IdP-initiated responses carry no InResponseTo; `ifPresent` admits them only where enabled.
-    validateInResponseTo: idp.allowIdpInitiated
-      ? ValidateInResponseTo.ifPresent
-      : ValidateInResponseTo.always,
+    // IdP-initiated responses carry no InResponseTo: core says where they are admitted.
+    validateInResponseTo:
+      ValidateInResponseTo[requestAnswerRequirement(samlConnection(idp).policy)],
     requestIdExpirationPeriodMs: settings.requestTtlMs,
     cacheProvider,
     signatureAlgorithm: 'sha256',

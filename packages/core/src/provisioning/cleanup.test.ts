@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { createUserFromScim } from './provision-from-scim.js';
 import { purgeExpiredUsers } from './purge.js';
-import { signInWithSaml } from './sign-in.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 
 const DAY = 86_400_000;
 const ctx: ChangeContext = { actor: { type: 'operator' } };

@@ -4,12 +4,8 @@ import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db } from '../db/transaction.js';
 import { dormantState, isDormant } from '../reconciliation/reconcile.js';
-import {
-  endSessions,
-  lockDormantCandidates,
-  lockUserById,
-  updateUser,
-} from '../users/user.store.js';
+import { lockDormantCandidates, lockUserById, updateUser } from '../users/user.store.js';
+import { endUserSessions } from '../sessions/session.js';
 import { recordUserChange } from './record-change.js';
 
 export interface CleanupSummary {
@@ -41,7 +37,7 @@ export async function deactivateDormantUsers(
           { state: dormantState(now, row.gracePeriodDays) },
           now,
         );
-        await endSessions(tx, user.id);
+        await endUserSessions(tx, user.tenantId, user.id);
         await recordUserChange(tx, context, 'user.deactivated', user, after, { reason: 'dormant' });
         done += 1;
       }

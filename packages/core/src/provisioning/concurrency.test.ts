@@ -16,7 +16,7 @@ import {
   replaceUserFromScim,
 } from './provision-from-scim.js';
 import { purgeExpiredUsers } from './purge.js';
-import { signInWithSaml } from './sign-in.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 
 const scim: ChangeContext = { actor: { type: 'scim_token', id: 'tok' } };
 const saml: ChangeContext = { actor: { type: 'idp', id: 'idp' } };

@@ -11,7 +11,7 @@ import {
   deleteUserFromScim,
   patchUserFromScim,
 } from './provision-from-scim.js';
-import { signInWithSaml } from './sign-in.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 
 const DAY = 86_400_000;
 const scim: ChangeContext = { actor: { type: 'scim_token', id: 'tok' } };

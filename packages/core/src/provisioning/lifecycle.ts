@@ -8,7 +8,8 @@ import { invalid, notFound } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { decideOperatorDeactivation, decideOperatorRestore } from '../reconciliation/reconcile.js';
 import type { User } from '../users/user.js';
-import { endSessions, lockUserById, updateUser } from '../users/user.store.js';
+import { lockUserById, updateUser } from '../users/user.store.js';
+import { endUserSessions } from '../sessions/session.js';
 import { recordUserChange } from './record-change.js';
 
 async function withLockedUser(
@@ -36,7 +37,7 @@ export function deactivateUser(
     const decision = decideOperatorDeactivation(user);
     if (decision.kind !== 'change') return user;
     const after = await updateUser(tx, user, { state: decision.state }, clock.now());
-    const sessionsEnded = await endSessions(tx, user.id);
+    const sessionsEnded = await endUserSessions(tx, user.tenantId, user.id);
     await recordUserChange(tx, context, 'user.deactivated', user, after, {
       reason: 'operator',
       sessionsEnded,

@@ -23,7 +23,6 @@ import {
 import { tenantGracePeriod } from '../tenants/tenant.repository.js';
 import type { User, UserAttributes, UserStateChange } from '../users/user.js';
 import {
-  endSessions,
   insertUser,
   lockUserById,
   lockUsersByUserNameOrExternalId,
@@ -31,6 +30,7 @@ import {
   shareLockLiveUserIds,
   updateUser,
 } from '../users/user.store.js';
+import { endUserSessions } from '../sessions/session.js';
 import { writeLocked, type ScimChange, type WritePreconditions } from './locked-write.js';
 import { purgeLockedUser } from './purge.js';
 import { recordUserChange } from './record-change.js';
@@ -118,7 +118,7 @@ export async function createUserFromScim(
           now,
         );
         if (decision.kind === 'adopt' && endsSessions(decision.user, user))
-          await endSessions(tx, user.id);
+          await endUserSessions(tx, user.tenantId, user.id);
         await recordUserChange(tx, context, action, decision.user, user, {
           matchedBy: decision.matchedBy,
         });
@@ -192,7 +192,7 @@ export async function patchUserFromScim(
           },
           now,
         );
-        if (endsSessions(existing, user)) await endSessions(tx, user.id);
+        if (endsSessions(existing, user)) await endUserSessions(tx, user.tenantId, user.id);
         await recordUserChange(
           tx,
           context,
@@ -229,7 +229,7 @@ export function deleteUserFromScim(
     const now = clock.now();
     const graceDays = await tenantGracePeriod(tx, tenantId);
     const user = await updateUser(tx, existing, { state: stateOnScimDelete(now, graceDays) }, now);
-    const sessionsEnded = await endSessions(tx, user.id);
+    const sessionsEnded = await endUserSessions(tx, user.tenantId, user.id);
     await recordUserChange(tx, context, 'user.deprovisioned', existing, user, { sessionsEnded });
     return user;
   });

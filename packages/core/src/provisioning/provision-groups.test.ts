@@ -13,7 +13,7 @@ import {
   updateGroupFromScim,
 } from './provision-groups.js';
 import { purgeExpiredUsers } from './purge.js';
-import { signInWithSaml } from './sign-in.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 
 const scim: ChangeContext = { actor: { type: 'scim_token', id: 'tok' }, requestId: 'req-g' };
 const clock = fixedClock('2026-06-01T00:00:00Z');

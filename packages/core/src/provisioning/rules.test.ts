@@ -12,7 +12,8 @@ import {
   replaceUserFromScim,
 } from './provision-from-scim.js';
 import { purgeExpiredUsers } from './purge.js';
-import { explainSignIn, sessionIdHash, signInWithSaml } from './sign-in.js';
+import { explainSignIn, signInWithSaml } from '../saml/saml-sign-in.js';
+import { sessionIdHash } from '../sessions/session.js';
 
 const DAY = 86_400_000;
 const scim: ChangeContext = { actor: { type: 'scim_token', id: 'tok' }, requestId: 'req-scim' };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import { createUserFromScim } from '../provisioning/provision-from-scim.js';
-import { signInWithSaml } from '../provisioning/sign-in.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { identityKey } from './identity-key.js';

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { User } from '../users/user.js';
 import {
+  assertedUserName,
+  decideAnsweredRequest,
   decideJitGroupSync,
   decideOperatorDeactivation,
   decideOperatorRestore,
   decideScimCreate,
   decideScimWrite,
   decideSignIn,
+  decideUnsolicited,
   dormantState,
   endsSessions,
   isDormant,
@@ -15,14 +18,18 @@ import {
   jitGroupNames,
   linkedNameIdsToSearch,
   purgeDate,
+  requestAnswerRequirement,
   scimCreateEvent,
   scimWriteAction,
+  signInLookups,
   stateFor,
   stateOnAdopt,
   stateOnCreate,
   stateOnRestore,
   stateOnScimDelete,
+  type AnsweredRequestStatus,
   type IdentityProviderPolicy,
+  type ProtocolRefusalReason,
 } from './reconcile.js';
 import {
   identityKey,
@@ -272,6 +279,54 @@ describe('rules 2 and 3: a SAML sign-in', () => {
       kind: 'refuse',
       reason: 'deprovisioned',
     });
+  });
+});
+
+describe('rule 2: what a sign-in looks up and asserts', () => {
+  it.each([
+    ['username', { userName: true, email: false }],
+    ['email', { userName: false, email: true }],
+    ['both', { userName: true, email: true }],
+  ] as const)('matchBy %s consults %o besides the link', (matchBy, lookups) => {
+    expect(signInLookups({ matchBy })).toEqual(lookups);
+  });
+
+  it.each([
+    ['no mapped userName: the subject', 'ann@example.com', undefined, 'ann@example.com'],
+    ['a blank mapped userName: the subject', 'ann@example.com', '  ', 'ann@example.com'],
+    ['a mapped userName, trimmed', 'ann@example.com', ' ann ', 'ann'],
+  ])('userName with %s', (_case, subject, mapped, expected) => {
+    expect(assertedUserName(subject, mapped)).toBe(expected);
+  });
+});
+
+describe('rules 2 and 9: the protocol facts of a sign-in', () => {
+  it.each([
+    [false, 'always'],
+    [true, 'ifPresent'],
+  ] as const)('IdP-initiated allowed %s: a response must answer a request %s', (allow, req) => {
+    expect(requestAnswerRequirement({ allowUnsolicited: allow })).toBe(req);
+  });
+
+  it.each([
+    ['a solicited response, IdP-initiated off', true, false, undefined],
+    ['a solicited response, IdP-initiated on', true, true, undefined],
+    ['an unsolicited response, IdP-initiated off', false, false, 'unsolicited'],
+    ['an unsolicited response, IdP-initiated on', false, true, undefined],
+  ] as const)('%s', (_case, solicited, allowUnsolicited, refusal) => {
+    expect(decideUnsolicited(solicited, { allowUnsolicited })).toBe(refusal);
+  });
+
+  it.each<[AnsweredRequestStatus, boolean, ProtocolRefusalReason | undefined]>([
+    ['pending', false, undefined],
+    ['pending', true, undefined],
+    ['unknown', false, 'unknown_in_response_to'],
+    ['unknown', true, 'replayed'],
+    ['expired', true, 'request_expired'],
+    ['other_browser', true, 'in_response_to_other_browser'],
+    ['no_login_cookie', false, 'no_login_cookie'],
+  ])('a request %s (assertion used before: %s) is %s', (status, usedBefore, refusal) => {
+    expect(decideAnsweredRequest(status, usedBefore)).toBe(refusal);
   });
 });
 

@@ -199,6 +199,22 @@ export interface IdentityProviderPolicy {
   readonly matchBy: 'username' | 'email' | 'both';
 }
 
+/** Which candidates a sign-in looks up besides the link (rule 2): as the connection's matchBy allows. */
+export interface SignInLookups {
+  readonly userName: boolean;
+  readonly email: boolean;
+}
+
+/** rule 2: the keys a sign-in consults besides the link; the one place matchBy is read. */
+export function signInLookups(policy: Pick<IdentityProviderPolicy, 'matchBy'>): SignInLookups {
+  return { userName: policy.matchBy !== 'email', email: policy.matchBy !== 'username' };
+}
+
+/** rule 2: the asserted userName is the mapped one, else the subject (the SAML NameID). */
+export function assertedUserName(subject: string, mappedUserName: string | undefined): string {
+  return mappedUserName?.trim() || subject;
+}
+
 export interface SignInCandidates {
   /** The user the (IdP, NameID) link points at, if any. */
   readonly linked?: User | undefined;
@@ -241,8 +257,9 @@ export function decideSignIn(
   const link = !transientNameId;
   if (candidates.linked) return admit(candidates.linked, 'samlLink', false);
 
-  const byUserName = policy.matchBy !== 'email' ? candidates.byUserName : undefined;
-  const byEmail = policy.matchBy !== 'username' ? uniqueById(candidates.byEmail ?? []) : [];
+  const lookups = signInLookups(policy);
+  const byUserName = lookups.userName ? candidates.byUserName : undefined;
+  const byEmail = lookups.email ? uniqueById(candidates.byEmail ?? []) : [];
   const matches = uniqueById([...(byUserName ? [byUserName] : []), ...byEmail]);
   if (matches.length > 1) {
     return {
@@ -261,6 +278,64 @@ export function decideSignIn(
     };
   }
   return { kind: 'create', link };
+}
+
+// ---- rules 2 and 9: the protocol's part of a sign-in (request answered, replay, IdP-initiated) --
+
+/** Whether a connection admits IdP-initiated (unsolicited) sign-in. */
+export interface SolicitationPolicy {
+  readonly allowUnsolicited: boolean;
+}
+
+/** Refusals the protocol facts decide, before the rules are asked. */
+export type ProtocolRefusalReason =
+  | 'unsolicited'
+  | 'replayed'
+  | 'unknown_in_response_to'
+  | 'request_expired'
+  | 'in_response_to_other_browser'
+  | 'no_login_cookie';
+
+/**
+ * rule 2: whether a response must answer a request started here (`always`) or may also come
+ * unasked (`ifPresent`: then a response that claims a request is still held to it).
+ */
+export function requestAnswerRequirement(policy: SolicitationPolicy): 'always' | 'ifPresent' {
+  return policy.allowUnsolicited ? 'ifPresent' : 'always';
+}
+
+/** rule 2: an IdP-initiated (unsolicited) sign-in is refused unless the connection allows it. */
+export function decideUnsolicited(
+  solicited: boolean,
+  policy: SolicitationPolicy,
+): 'unsolicited' | undefined {
+  return solicited || policy.allowUnsolicited ? undefined : 'unsolicited';
+}
+
+/** What became of the request a response answers, once looked up for this browser. */
+export type AnsweredRequestStatus =
+  'pending' | 'unknown' | 'expired' | 'other_browser' | 'no_login_cookie';
+
+/**
+ * rule 9: why the request a response answers refuses it, if it does. A request id that is gone
+ * (answered already) with an assertion id used before is a replay.
+ */
+export function decideAnsweredRequest(
+  status: AnsweredRequestStatus,
+  assertionUsedBefore: boolean,
+): ProtocolRefusalReason | undefined {
+  switch (status) {
+    case 'pending':
+      return undefined;
+    case 'unknown':
+      return assertionUsedBefore ? 'replayed' : 'unknown_in_response_to';
+    case 'expired':
+      return 'request_expired';
+    case 'other_browser':
+      return 'in_response_to_other_browser';
+    case 'no_login_cookie':
+      return 'no_login_cookie';
+  }
 }
 
 function admit(user: User, matchedBy: MatchKey, link: boolean): SignInDecision {

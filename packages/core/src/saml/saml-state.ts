@@ -2,9 +2,9 @@
 // AuthnRequest ids awaiting their answer (bound to the browser that asked) and the assertion ids
 // already used (replay). node-saml's own cache is per process, and it keeps no assertion ids.
 import { timingSafeEqual } from 'node:crypto';
-import { recordAudit } from '../audit/audit.repository.js';
-import type { ChangeContext } from '../context/actor.js';
-import { inTransaction, type Db } from '../db/transaction.js';
+import type { Db, Tx } from '../db/transaction.js';
+import type { AnsweredRequestStatus } from '../reconciliation/reconcile.js';
+import { pruneExpiredSessions } from '../sessions/session.js';
 
 /** Longest request or assertion id stored (SAML ids are xs:ID; IdPs use 20 to 70 characters). */
 export const MAX_SAML_ID_LENGTH = 256;
@@ -82,26 +82,42 @@ const sameBinding = (stored: Buffer | null, offered: Buffer | null): boolean =>
     ? stored === offered
     : stored.length === offered.length && timingSafeEqual(stored, offered);
 
-/** Forgets a request id (answered or failed), only the caller browser's own. */
-export async function removeSamlRequestId(
-  db: Db,
+/**
+ * Consumes the request a response answers, inside the sign-in's transaction: the row goes only
+ * when this browser started it (answered or failed, it is never answered twice); the status says
+ * why not otherwise. `browserBinding` undefined: the browser brought no pre-login cookie.
+ */
+export async function answerSamlRequest(
+  tx: Tx,
   tenantId: string,
   idpId: string,
   id: string,
-  browserBinding: Buffer | null,
-): Promise<boolean> {
-  const result = await db
+  browserBinding: Buffer | undefined,
+  now: Date,
+): Promise<{ status: AnsweredRequestStatus; returnTo: string | null }> {
+  const none = (status: AnsweredRequestStatus) => ({ status, returnTo: null });
+  if (browserBinding === undefined) return none('no_login_cookie');
+  if (id.length > MAX_SAML_ID_LENGTH) return none('unknown');
+  const consumed = await tx
     .deleteFrom('saml_request_ids')
     .where('tenant_id', '=', tenantId)
     .where('idp_id', '=', idpId)
     .where('id', '=', id)
-    .where((eb) =>
-      browserBinding === null
-        ? eb('browser_binding', 'is', null)
-        : eb('browser_binding', '=', browserBinding),
-    )
+    .where('browser_binding', '=', browserBinding)
+    .returning(['expires_at', 'return_to'])
     .executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  if (consumed)
+    return consumed.expires_at <= now
+      ? none('expired')
+      : { status: 'pending', returnTo: consumed.return_to };
+  const other = await tx
+    .selectFrom('saml_request_ids')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('idp_id', '=', idpId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return none(other ? 'other_browser' : 'unknown');
 }
 
 /**
@@ -109,7 +125,7 @@ export async function removeSamlRequestId(
  * Atomic: the primary key decides, through INSERT … ON CONFLICT DO NOTHING.
  */
 export async function recordAssertionId(
-  db: Db,
+  db: Db | Tx,
   idpId: string,
   assertionId: string,
   expiresAt: Date,
@@ -126,7 +142,7 @@ export async function recordAssertionId(
 
 /** Whether an assertion id was used already (to tell a replay apart in a refusal's reason). */
 export async function isAssertionIdUsed(
-  db: Db,
+  db: Db | Tx,
   idpId: string,
   assertionId: string,
 ): Promise<boolean> {
@@ -140,27 +156,6 @@ export async function isAssertionIdUsed(
   return row !== undefined;
 }
 
-/** A sign-in refused before the rules were asked (bad signature, replay, ...): its audit event. */
-export async function recordSignInRefusal(
-  db: Db,
-  tenantId: string,
-  context: ChangeContext,
-  refusal: { idpId: string; reason: string; detail: string; nameId?: string | undefined },
-): Promise<void> {
-  await inTransaction(db, (tx) =>
-    recordAudit(tx, tenantId, context, {
-      action: 'sign_in.refused',
-      target: { type: refusal.nameId ? 'user' : 'saml_idp', id: refusal.nameId ?? refusal.idpId },
-      changes: {
-        reason: refusal.reason,
-        detail: refusal.detail,
-        idpId: refusal.idpId,
-        ...(refusal.nameId ? { nameId: refusal.nameId } : {}),
-      },
-    }),
-  );
-}
-
 /** Deletes expired request ids, assertion ids and sessions; safe on every instance at once. */
 export async function pruneSamlState(
   db: Db,
@@ -169,16 +164,11 @@ export async function pruneSamlState(
   const [requestIds, assertionIds, sessions] = await Promise.all([
     db.deleteFrom('saml_request_ids').where('expires_at', '<=', now).executeTakeFirst(),
     db.deleteFrom('saml_assertion_ids').where('expires_at', '<=', now).executeTakeFirst(),
-    db
-      .deleteFrom('sessions')
-      .where((eb) =>
-        eb.or([eb('absolute_expires_at', '<=', now), eb('idle_expires_at', '<=', now)]),
-      )
-      .executeTakeFirst(),
+    pruneExpiredSessions(db, now),
   ]);
   return {
     requestIds: Number(requestIds.numDeletedRows),
     assertionIds: Number(assertionIds.numDeletedRows),
-    sessions: Number(sessions.numDeletedRows),
+    sessions,
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../clock.js';
-import { signInWithSaml } from '../provisioning/sign-in.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { authenticateSession, endSession, endSessionsBySamlLogout } from './session.js';

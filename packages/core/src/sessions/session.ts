@@ -1,12 +1,23 @@
-// SSO sessions: server-side rows keyed by the SHA-256 of the cookie value, with idle and
-// absolute timeouts (README, "Single sign-on (SAML)"); SCIM deactivation deletes them (rule 4).
+// SSO sessions, the one module that reads and writes them: server-side rows keyed by the SHA-256
+// of the cookie value, with idle and absolute timeouts (README, "Single sign-on (SAML)"). Every
+// query is scoped to a tenant. Deactivation ends a user's sessions in its own transaction (rule 4).
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/transaction.js';
-import {
-  DEFAULT_SESSION_POLICY,
-  sessionIdHash,
-  type SessionPolicy,
-} from '../provisioning/sign-in.js';
+import type { Db, Tx } from '../db/transaction.js';
+
+export interface SessionPolicy {
+  readonly idleTimeoutMs: number;
+  readonly absoluteTimeoutMs: number;
+}
+
+export const DEFAULT_SESSION_POLICY: SessionPolicy = {
+  idleTimeoutMs: 8 * 3_600_000,
+  absoluteTimeoutMs: 24 * 3_600_000,
+};
+
+/** Sessions are stored under the SHA-256 of their cookie value. */
+export const sessionIdHash = (token: string): Buffer =>
+  createHash('sha256').update(token, 'utf8').digest();
 
 /** The idle deadline is pushed back at most this often, so a busy page costs no write per call. */
 export const SESSION_TOUCH_INTERVAL_MS = 60_000;
@@ -33,6 +44,50 @@ export interface ActiveSession {
   readonly createdAt: Date;
   readonly idleExpiresAt: Date;
   readonly absoluteExpiresAt: Date;
+}
+
+/** Who a new session is for, and what single logout will need to name it at the IdP. */
+export interface NewSession {
+  readonly userId: string;
+  /** The connection (IdP) the person signed in through. */
+  readonly connectionId: string;
+  /** The subject the connection asserted (SAML NameID) and its format. */
+  readonly subject: string;
+  readonly subjectFormat?: string | undefined;
+  /** SAML AuthnStatement@SessionIndex, for single logout. */
+  readonly sessionIndex?: string | undefined;
+}
+
+/**
+ * Opens a session in the caller's transaction. The token is the cookie's value: returned once,
+ * stored only as a hash.
+ */
+export async function openSession(
+  tx: Tx,
+  tenantId: string,
+  session: NewSession,
+  now: Date,
+  policy: SessionPolicy,
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + policy.absoluteTimeoutMs);
+  await tx
+    .insertInto('sessions')
+    .values({
+      id_hash: sessionIdHash(token),
+      tenant_id: tenantId,
+      user_id: session.userId,
+      idp_id: session.connectionId,
+      name_id: session.subject,
+      name_id_format: session.subjectFormat ?? null,
+      session_index: session.sessionIndex ?? null,
+      created_at: now,
+      last_seen_at: now,
+      idle_expires_at: new Date(now.getTime() + policy.idleTimeoutMs),
+      absolute_expires_at: expiresAt,
+    })
+    .execute();
+  return { token, expiresAt };
 }
 
 /**
@@ -140,7 +195,7 @@ export async function authenticateSession(
  * name it at the IdP, or undefined when there was no such session.
  */
 export async function endSession(
-  db: Db,
+  db: Db | Tx,
   tenantId: string,
   token: string,
 ): Promise<ActiveSession | undefined> {
@@ -183,5 +238,24 @@ export async function endSessionsBySamlLogout(
     .where('name_id', '=', nameId);
   if (sessionIndex !== undefined) query = query.where('session_index', '=', sessionIndex);
   const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Ends every session of a user (rule 4: in the transaction that deactivates or deletes). */
+export async function endUserSessions(tx: Tx, tenantId: string, userId: string): Promise<number> {
+  const result = await tx
+    .deleteFrom('sessions')
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Deletes the sessions past their idle or absolute deadline, in every tenant (maintenance). */
+export async function pruneExpiredSessions(db: Db, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('absolute_expires_at', '<=', now), eb('idle_expires_at', '<=', now)]))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

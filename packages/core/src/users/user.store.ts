@@ -97,27 +97,6 @@ export async function lockUsersByLinkedNameId(
   );
 }
 
-export async function lockUserBySamlLink(
-  tx: Tx,
-  tenantId: string,
-  idpId: string,
-  nameId: string,
-): Promise<User | undefined> {
-  return (
-    await lockUsers(tx, tenantId, (q) =>
-      q.where(
-        'users.id',
-        'in',
-        tx
-          .selectFrom('saml_links')
-          .select('user_id')
-          .where('idp_id', '=', idpId)
-          .where('name_id', '=', nameId),
-      ),
-    )
-  )[0];
-}
-
 /** The columns a door's attributes set (promoted for filtering and matching). */
 function attributeColumns(attributes: UserAttributes) {
   return {
@@ -345,10 +324,4 @@ async function insertEmails(
       })),
     )
     .execute();
-}
-
-/** Ends every session of a user (rule 4: in the transaction that deactivates or deletes). */
-export async function endSessions(tx: Tx, userId: string): Promise<number> {
-  const result = await tx.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
-  return Number(result.numDeletedRows);
 }
