@@ -5,6 +5,7 @@ import {
   createTenant,
   deactivateDormantUsers,
   explainSignIn,
+  findSamlIdp,
   purgeExpiredUsers,
   getTenantBySlug,
   listAuditEvents,
@@ -218,12 +219,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
     { body: explainSchema },
     async (req, res, { body }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
-      const idp = await db
-        .selectFrom('saml_idps')
-        .select('id')
-        .where('tenant_id', '=', tenant.id)
-        .where((eb) => eb.or([eb('name', '=', body.idp), eb(eb.cast('id', 'text'), '=', body.idp)]))
-        .executeTakeFirst();
+      const idp = await findSamlIdp(db, tenant.id, body.idp);
       if (!idp)
         throw new HttpError(
           404,
