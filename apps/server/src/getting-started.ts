@@ -1,4 +1,4 @@
-import type { RosterConfig } from '@roster/core';
+import { SCIM_PATHS, type RosterConfig } from '@roster/core';
 
 /** Printed once, on the first start on the embedded database. */
 export function gettingStarted(options: {
@@ -10,7 +10,7 @@ export function gettingStarted(options: {
   return `
   Roster is running on the embedded database (${config.dataDir}).
 
-    SCIM   ${config.scim.baseUrl}/scim/v2/<tenant>
+    SCIM   ${config.scim.baseUrl}${SCIM_PATHS.tenantBase.replace(':tenant', '<tenant>')}
     SSO    ${config.sso.baseUrl}
     Admin  ${options.adminUrl}  (token generated and kept in ${options.tokenFile}, mode 0600)
 

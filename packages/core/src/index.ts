@@ -52,7 +52,7 @@ export { SYSTEM, type Actor, type ChangeContext } from './context/actor.js';
 export { listAuditEvents, type AuditEvent, type AuditQuery } from './audit/audit.repository.js';
 
 // tenants and SCIM tokens
-export { tenantScimUrl, type Tenant, type TenantSettingsChange } from './tenants/tenant.js';
+export type { Tenant, TenantSettingsChange } from './tenants/tenant.js';
 export {
   createTenant,
   findTenantBySlug,
@@ -234,3 +234,14 @@ export {
   type SignedInUser,
 } from './sessions/session.js';
 export { serviceProviderUrls, tenantSsoPath, type ServiceProviderUrls } from './saml/sp-urls.js';
+
+// the apps' public URL layouts: routes are mounted on them, and addresses built from them
+export {
+  ADMIN_API_ROOT,
+  ADMIN_PATHS,
+  fillPath,
+  SCIM_PATHS,
+  SSO_PATHS,
+  tenantScimUrl,
+  type PathParams,
+} from './urls/url-layouts.js';
