@@ -10,7 +10,6 @@ import {
   tenantScimUrl,
   type Clock,
   type Logger,
-  type RosterConfig,
   type RosterDatabase,
 } from '@roster/core';
 import {
@@ -21,6 +20,7 @@ import {
   type Lifecycle,
 } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
+import type { ScimConfig } from './config.js';
 import { renderScimError, ScimError, sendScimError, toScimError } from './errors/scim-error.js';
 import { MAX_PAGE_SIZE } from './list/list-request.js';
 import { bulkRouter } from './routes/bulk.route.js';
@@ -45,7 +45,7 @@ export interface ScimAppDeps {
    * SCIM_LOG_RETENTION_DAYS and SCIM_RATE_LIMIT_* (main.ts passes the runtime's whole config).
    * Absent: no request log and no rate limit.
    */
-  readonly config?: Pick<RosterConfig, 'scimLogRetentionDays' | 'scimRateLimit'>;
+  readonly config?: Pick<ScimConfig, 'scimLogRetentionDays' | 'scimRateLimit'>;
 }
 
 const JSON_TYPES = ['application/scim+json', 'application/json'];

@@ -1,8 +1,9 @@
-import { SCIM_PATHS, type RosterConfig } from '@roster/core';
+import { SCIM_PATHS } from '@roster/core';
+import type { ServerConfig } from './config.js';
 
 /** Printed once, on the first start on the embedded database. */
 export function gettingStarted(options: {
-  config: RosterConfig;
+  config: ServerConfig;
   adminUrl: string;
   tokenFile: string;
 }): string {

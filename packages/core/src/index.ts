@@ -1,18 +1,33 @@
 // The public API of @roster/core. Apps import from here only; nothing else is a contract.
 
-// configuration and process plumbing
+// configuration: the shared base and the building blocks of each app's own schema
 export {
-  environmentSchema,
+  baseConfigSchema,
   LOG_LEVELS,
-  type Environment,
-  type LogLevel,
-} from './config/config.schema.js';
-export {
-  ConfigError,
-  loadConfig,
+  scimAddressConfigSchema,
+  scimLogConfigSchema,
+  ssoAddressConfigSchema,
+  type AppAddress,
+  type BaseConfig,
   type DatabaseTarget,
-  type RosterConfig,
+  type LogLevel,
+} from './config/base.config.js';
+export {
+  composeConfig,
+  ConfigError,
+  defineConfig,
+  loadConfig,
+  type ConfigSchema,
 } from './config/load-config.js';
+export {
+  emptyAsUndefined,
+  optionalBaseUrlVariable,
+  optionalTextVariable,
+  optionalWholeNumberVariable,
+  portVariable,
+  textVariable,
+  wholeNumberVariable,
+} from './config/env-values.js';
 export { createLogger, REDACTED_PATHS, serializeError, type Logger } from './logger.js';
 export { fixedClock, systemClock, type Clock } from './clock.js';
 export {
@@ -142,11 +157,6 @@ export {
   type SearchResource,
 } from './search/index.js';
 // SCIM request log (README "SCIM request log"): redacted, capped, pruned after its retention
-export { type ScimRateLimit } from './config/load-config.js';
-export {
-  DEFAULT_SCIM_RATE_LIMIT_BURST,
-  DEFAULT_SCIM_RATE_LIMIT_PER_SECOND,
-} from './config/config.schema.js';
 export { type MaintenanceOptions } from './provisioning/maintenance.js';
 export {
   bodyForLog,
@@ -175,7 +185,6 @@ export {
   type ScimStatusFilter,
 } from './scim-log/scim-request-log.repository.js';
 // SAML identity providers, the service provider's state, and SSO sessions
-export type { SamlSettings } from './config/load-config.js';
 export {
   describeCertificate,
   fetchIdpMetadata,

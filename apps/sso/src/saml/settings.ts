@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { RosterConfig, SamlSettings } from '@roster/core';
+import type { SamlSettings, SsoConfig } from '../config.js';
 
 /** The service provider's key pair: decrypts EncryptedAssertions, signs AuthnRequests. */
 export interface SpKeyPair {
@@ -28,7 +28,7 @@ export const DEFAULT_SSO_SETTINGS: SsoSettings = {
 };
 
 /** Settings from the configuration; the SP key files are read now, so a bad path stops the start. */
-export function ssoSettingsFrom(config: RosterConfig | undefined): SsoSettings {
+export function ssoSettingsFrom(config: Pick<SsoConfig, 'sso'> | undefined): SsoSettings {
   if (!config) return DEFAULT_SSO_SETTINGS;
   const sso: SamlSettings = config.sso;
   return {

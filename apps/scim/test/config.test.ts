@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load-config.js';
+import { ConfigError } from '@roster/core';
+import { loadScimConfig as loadConfig } from '../src/config.js';
 
 function issuesFor(env: NodeJS.ProcessEnv): readonly string[] {
   try {
