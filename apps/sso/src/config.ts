@@ -26,7 +26,8 @@ export interface SamlSettings {
   readonly spCertificateFile: string | undefined;
 }
 
-const samlConfigSchema = defineConfig(
+/** The SAML service provider's variables. */
+export const samlConfigSchema = defineConfig(
   z
     .object({
       SAML_CLOCK_SKEW_MS: wholeNumberVariable(0, 300_000, 60_000),
