@@ -6,7 +6,7 @@ import {
   composeConfig,
   defineConfig,
   emptyAsUndefined,
-  loadConfig,
+  type InferConfig,
   portVariable,
   scimAddressConfigSchema,
   scimLogConfigSchema,
@@ -41,8 +41,4 @@ export const adminConfigSchema = composeConfig(
   scimLogConfigSchema,
   adminApiConfigSchema,
 );
-export type AdminConfig = ReturnType<typeof loadAdminConfig>;
-
-/** The admin app's configuration from the environment; a bad value is a ConfigError naming it. */
-export const loadAdminConfig = (env: NodeJS.ProcessEnv = process.env) =>
-  loadConfig(adminConfigSchema, env);
+export type AdminConfig = InferConfig<typeof adminConfigSchema>;

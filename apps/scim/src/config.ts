@@ -4,7 +4,7 @@ import {
   baseConfigSchema,
   composeConfig,
   defineConfig,
-  loadConfig,
+  type InferConfig,
   optionalWholeNumberVariable,
   scimAddressConfigSchema,
   scimLogConfigSchema,
@@ -66,8 +66,4 @@ export const scimConfigSchema = composeConfig(
   scimLogConfigSchema,
   scimRateLimitConfigSchema,
 );
-export type ScimConfig = ReturnType<typeof loadScimConfig>;
-
-/** The SCIM app's configuration from the environment; a bad value is a ConfigError naming it. */
-export const loadScimConfig = (env: NodeJS.ProcessEnv = process.env) =>
-  loadConfig(scimConfigSchema, env);
+export type ScimConfig = InferConfig<typeof scimConfigSchema>;

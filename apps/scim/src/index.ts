@@ -4,7 +4,6 @@ export { limitScimRequestsPerTenant } from './rate-limit/tenant-rate-limit.js';
 export {
   DEFAULT_SCIM_RATE_LIMIT_BURST,
   DEFAULT_SCIM_RATE_LIMIT_PER_SECOND,
-  loadScimConfig,
   scimConfigSchema,
   type ScimConfig,
   type ScimRateLimit,

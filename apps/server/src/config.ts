@@ -1,6 +1,6 @@
 // `npm start` runs every app, so it reads every app's variables: their schemas composed.
 import { adminConfigSchema } from '@roster/admin';
-import { composeConfig, loadConfig } from '@roster/core';
+import { composeConfig, type InferConfig } from '@roster/core';
 import { scimConfigSchema } from '@roster/scim';
 import { ssoConfigSchema } from '@roster/sso';
 
@@ -10,8 +10,4 @@ export const serverConfigSchema = composeConfig(
   ssoConfigSchema,
   adminConfigSchema,
 );
-export type ServerConfig = ReturnType<typeof loadServerConfig>;
-
-/** The whole configuration from the environment; a bad value is a ConfigError naming it. */
-export const loadServerConfig = (env: NodeJS.ProcessEnv = process.env) =>
-  loadConfig(serverConfigSchema, env);
+export type ServerConfig = InferConfig<typeof serverConfigSchema>;

@@ -1,2 +1,2 @@
 export { gettingStarted } from './getting-started.js';
-export { loadServerConfig, serverConfigSchema, type ServerConfig } from './config.js';
+export { serverConfigSchema, type ServerConfig } from './config.js';

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@roster/core';
-import { loadServerConfig as loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig as loadConfigOf } from '@roster/core';
+import { serverConfigSchema } from '../src/config.js';
+
+const loadConfig = (env: NodeJS.ProcessEnv) => loadConfigOf(serverConfigSchema, env);
 
 const GOOD_TOKEN = 'a-perfectly-long-admin-token-0123456789';
 

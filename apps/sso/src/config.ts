@@ -5,7 +5,7 @@ import {
   baseConfigSchema,
   composeConfig,
   defineConfig,
-  loadConfig,
+  type InferConfig,
   optionalTextVariable,
   ssoAddressConfigSchema,
   wholeNumberVariable,
@@ -64,8 +64,4 @@ export const ssoConfigSchema = composeConfig(
   ssoAddressConfigSchema,
   samlConfigSchema,
 );
-export type SsoConfig = ReturnType<typeof loadSsoConfig>;
-
-/** The SSO app's configuration from the environment; a bad value is a ConfigError naming it. */
-export const loadSsoConfig = (env: NodeJS.ProcessEnv = process.env) =>
-  loadConfig(ssoConfigSchema, env);
+export type SsoConfig = InferConfig<typeof ssoConfigSchema>;

@@ -18,6 +18,7 @@ export {
   defineConfig,
   loadConfig,
   type ConfigSchema,
+  type InferConfig,
 } from './config/load-config.js';
 export {
   emptyAsUndefined,

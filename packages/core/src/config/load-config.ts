@@ -17,7 +17,8 @@ export function defineConfig<T extends object>(schema: z.ZodType<T>): ConfigSche
   return { parts: [schema] };
 }
 
-type ConfigOf<S> = S extends ConfigSchema<infer T> ? T : never;
+/** The configuration a schema gives: `InferConfig<typeof scimConfigSchema>`. */
+export type InferConfig<S> = S extends ConfigSchema<infer T> ? T : never;
 type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
   ? I
   : never;
@@ -25,7 +26,7 @@ type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: 
 /** The settings of all `schemas` together: every variable each of them reads. */
 export function composeConfig<S extends readonly ConfigSchema<object>[]>(
   ...schemas: S
-): ConfigSchema<Intersection<ConfigOf<S[number]>> & object> {
+): ConfigSchema<Intersection<InferConfig<S[number]>> & object> {
   return { parts: [...new Set(schemas.flatMap((schema) => schema.parts))] };
 }
 
