@@ -22,7 +22,6 @@ export {
 } from './config/load-config.js';
 export {
   emptyAsUndefined,
-  optionalBaseUrlVariable,
   optionalTextVariable,
   optionalWholeNumberVariable,
   portVariable,
@@ -253,5 +252,4 @@ export {
   SCIM_PATHS,
   SSO_PATHS,
   tenantScimUrl,
-  type PathParams,
 } from './urls/url-layouts.js';
