@@ -1,5 +1,11 @@
 import express, { type Express } from 'express';
-import { tenantScimUrl, type Clock, type Logger, type RosterDatabase } from '@roster/core';
+import {
+  ADMIN_API_ROOT,
+  tenantScimUrl,
+  type Clock,
+  type Logger,
+  type RosterDatabase,
+} from '@roster/core';
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
@@ -35,7 +41,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     ssoBaseUrl: deps.ssoBaseUrl,
   };
   app.use(
-    '/v1',
+    ADMIN_API_ROOT,
     requireAdminToken(deps.adminToken),
     requireJsonBody,
     express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),

@@ -2,8 +2,9 @@
 import { scheduleMaintenance } from '@roster/core';
 import { runStandalone } from '@roster/http';
 import { createAdminApp } from './app.js';
+import { adminConfigSchema } from './config.js';
 
-await runStandalone('admin', (runtime) => {
+await runStandalone('admin', adminConfigSchema, (runtime) => {
   const { config, logger } = runtime;
   if (!config.admin.token) {
     logger.warn(

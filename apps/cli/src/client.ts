@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readLocalServer } from '@roster/core/runtime-files';
+import { ADMIN_API_ROOT } from '@roster/core/url-layouts';
 
 /** A failure to report to the user as one line on stderr, with this exit code. */
 export class CliError extends Error {
@@ -47,7 +48,7 @@ export async function callAdmin<T>(
 ): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(`${connection.url}/v1${route}`, {
+    response = await fetch(`${connection.url}${ADMIN_API_ROOT}${route}`, {
       method,
       headers: {
         authorization: `Bearer ${connection.token}`,

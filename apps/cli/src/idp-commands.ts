@@ -1,6 +1,7 @@
 // `roster idp add|list|show|update|remove`: a tenant's SAML identity providers.
 import { readFile, stat } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ADMIN_PATHS, fillPath } from '@roster/core/url-layouts';
 import { CliError } from './client.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect } from './parse.js';
@@ -23,8 +24,6 @@ const SP_KEYS = [
   'whoamiUrl',
   'logoutUrl',
 ];
-
-const enc = encodeURIComponent;
 
 interface IdpOptions {
   json?: boolean;
@@ -170,7 +169,7 @@ export function addIdpCommands(program: Command, api: Api): void {
   )
     .option('--allow-idp-initiated', 'accept sign-ins started at the IdP (off by default)')
     .action(async (slug: string, o: IdpOptions) => {
-      const added = await api<Json>('POST', `/tenants/${enc(slug)}/idps`, await body(o));
+      const added = await api<Json>('POST', fillPath(ADMIN_PATHS.idps, { slug }), await body(o));
       if (o.json) return printJson(Object.fromEntries(SP_KEYS.map((key) => [key, added[key]])));
       process.stdout.write(
         `Added IdP ${show(added.name)} (${show(added.id)}) to tenant ${slug}.\n\nIn the IdP's application settings, paste:\n  Single sign-on URL / Reply URL (ACS):  ${show(added.acsUrl)}\n  Audience URI / Identifier (Entity ID): ${show(added.entityId)}\n  (or give it the SP metadata URL:       ${show(added.metadataUrl)})\n\nSign-in link for people:  ${show(added.loginUrl)}?returnTo=<your app page>\nApps ask who is signed in: ${show(added.whoamiUrl)}\nSign-out:                  ${show(added.logoutUrl)}\n`,
@@ -182,7 +181,7 @@ export function addIdpCommands(program: Command, api: Api): void {
     .description("list a tenant's IdPs")
     .option('--json', 'print JSON only (for scripts)')
     .action(async (slug: string, o: IdpOptions) => {
-      const { idps } = await api<{ idps: Json[] }>('GET', `/tenants/${enc(slug)}/idps`);
+      const { idps } = await api<{ idps: Json[] }>('GET', fillPath(ADMIN_PATHS.idps, { slug }));
       if (o.json) return printJson(idps);
       printTable(
         idps.map((i) => ({ ...i, idpEntityId: (i.idp as Json).entityId })),
@@ -195,7 +194,7 @@ export function addIdpCommands(program: Command, api: Api): void {
     .description('show an IdP (by name or id): its settings and the SP values')
     .option('--json', 'print JSON only (for scripts)')
     .action(async (slug: string, ref: string, o: IdpOptions) => {
-      const found = await api<Json>('GET', `/tenants/${enc(slug)}/idps/${enc(ref)}`);
+      const found = await api<Json>('GET', fillPath(ADMIN_PATHS.idp, { slug, idp: ref }));
       if (o.json) return printJson(found);
       printIdp(found);
     });
@@ -214,7 +213,11 @@ export function addIdpCommands(program: Command, api: Api): void {
       const change = await body(o);
       if (Object.keys(change).length === 0)
         throw new CliError('nothing to change: give --metadata or a setting to change');
-      const updated = await api<Json>('PATCH', `/tenants/${enc(slug)}/idps/${enc(ref)}`, change);
+      const updated = await api<Json>(
+        'PATCH',
+        fillPath(ADMIN_PATHS.idp, { slug, idp: ref }),
+        change,
+      );
       if (o.json) return printJson(updated);
       printIdp(updated);
     });
@@ -224,7 +227,7 @@ export function addIdpCommands(program: Command, api: Api): void {
     .description('remove an IdP: its NameID links go, its sessions end, the users stay')
     .option('--json', 'print JSON only (for scripts)')
     .action(async (slug: string, ref: string, o: IdpOptions) => {
-      const removed = await api<Json>('DELETE', `/tenants/${enc(slug)}/idps/${enc(ref)}`);
+      const removed = await api<Json>('DELETE', fillPath(ADMIN_PATHS.idp, { slug, idp: ref }));
       if (o.json) return printJson(removed);
       process.stdout.write(
         `Removed IdP ${show((removed.removed as Json).name)}; ended ${show(removed.sessionsEnded)} session(s), removed ${show(removed.linksRemoved)} link(s).\n`,

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { ADMIN_PATHS, fillPath } from '@roster/core/url-layouts';
 import { callAdmin, resolveConnection } from './client.js';
 import { addScimLogCommand } from './commands/scim-log.command.js';
 import { addIdpCommands } from './idp-commands.js';
@@ -9,8 +10,6 @@ type Json = Record<string, unknown>;
 interface JsonOption {
   json?: boolean;
 }
-
-const enc = encodeURIComponent;
 
 /** The `roster` command line: every command is one admin API call, and takes --json. */
 export function createProgram(env: NodeJS.ProcessEnv): Command {
@@ -63,7 +62,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
   settingsOptions(tenant.command('create <slug>').description('create a tenant'))
     .addOption(json())
     .action(async (slug: string, o: JsonOption & Parameters<typeof settingsBody>[0]) => {
-      const created = await api<Json>('POST', '/tenants', { slug, ...settingsBody(o) });
+      const created = await api<Json>('POST', ADMIN_PATHS.tenants, { slug, ...settingsBody(o) });
       if (o.json) return printJson(created);
       process.stdout.write(
         `Created tenant ${show(created.slug)}.\nSCIM base URL: ${show(created.scimBaseUrl)}\nNext: roster token create ${slug}\n`,
@@ -74,7 +73,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .description('list tenants')
     .addOption(json())
     .action(async (o: JsonOption) => {
-      const { tenants } = await api<{ tenants: Json[] }>('GET', '/tenants');
+      const { tenants } = await api<{ tenants: Json[] }>('GET', ADMIN_PATHS.tenants);
       if (o.json) return printJson(tenants);
       printTable(tenants, ['slug', 'id', 'gracePeriodDays', 'cleanupAfterDays', 'scimBaseUrl']);
     });
@@ -83,7 +82,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .description("show a tenant's settings")
     .addOption(json())
     .action(async (slug: string, o: JsonOption) =>
-      showTenant(await api<Json>('GET', `/tenants/${enc(slug)}`), o),
+      showTenant(await api<Json>('GET', fillPath(ADMIN_PATHS.tenant, { slug })), o),
     );
   settingsOptions(tenant.command('set <slug>').description("change a tenant's settings"))
     .addOption(json())
@@ -96,7 +95,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
           'nothing to change: give --grace-days, --cleanup-after-days, --allowed-origin or --clear-allowed-origins',
         );
       }
-      showTenant(await api<Json>('PATCH', `/tenants/${enc(slug)}`, body), o);
+      showTenant(await api<Json>('PATCH', fillPath(ADMIN_PATHS.tenant, { slug }), body), o);
     });
 
   const token = program
@@ -113,7 +112,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .option('--description <text>', 'a note to recognise the token by')
     .addOption(json())
     .action(async (slug: string, o: JsonOption & { expiresIn?: number; description?: string }) => {
-      const issued = await api<Json>('POST', `/tenants/${enc(slug)}/scim-tokens`, {
+      const issued = await api<Json>('POST', fillPath(ADMIN_PATHS.scimTokens, { slug }), {
         ...(o.expiresIn ? { expiresInDays: o.expiresIn } : {}),
         ...(o.description ? { description: o.description } : {}),
       });
@@ -127,7 +126,10 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .description("list a tenant's tokens with their last use")
     .addOption(json())
     .action(async (slug: string, o: JsonOption) => {
-      const { tokens } = await api<{ tokens: Json[] }>('GET', `/tenants/${enc(slug)}/scim-tokens`);
+      const { tokens } = await api<{ tokens: Json[] }>(
+        'GET',
+        fillPath(ADMIN_PATHS.scimTokens, { slug }),
+      );
       if (o.json) return printJson(tokens);
       printTable(tokens, ['id', 'status', 'createdAt', 'expiresAt', 'lastUsedAt', 'description']);
     });
@@ -136,7 +138,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
     .description('revoke a token at once')
     .addOption(json())
     .action(async (slug: string, id: string, o: JsonOption) => {
-      const revoked = await api<Json>('DELETE', `/tenants/${enc(slug)}/scim-tokens/${enc(id)}`);
+      const revoked = await api<Json>('DELETE', fillPath(ADMIN_PATHS.scimToken, { slug, id }));
       if (o.json) return printJson(revoked);
       process.stdout.write(`Revoked token ${id}.\n`);
     });
@@ -156,7 +158,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
         const query = new URLSearchParams({ limit: String(size), ...(after ? { after } : {}) });
         const page = await api<{ users: Json[]; next?: string }>(
           'GET',
-          `/tenants/${enc(slug)}/users?${query.toString()}`,
+          `${fillPath(ADMIN_PATHS.users, { slug })}?${query.toString()}`,
         );
         users.push(...page.users);
         after = page.next;
@@ -185,7 +187,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
         });
         const { events } = await api<{ events: Json[] }>(
           'GET',
-          `/tenants/${enc(slug)}/audit?${query.toString()}`,
+          `${fillPath(ADMIN_PATHS.audit, { slug })}?${query.toString()}`,
         );
         if (o.json) return printJson(events);
         printTable(
@@ -217,7 +219,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
           remaining: number;
           deactivatedDormant: number;
           dryRun: boolean;
-        }>('POST', '/jobs/purge', {
+        }>('POST', ADMIN_PATHS.purge, {
           ...scope,
           ...(o.dryRun ? { dryRun: true } : { dryRun: false, maxUsers: 1000 }),
         });
@@ -267,7 +269,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
           if (at < 1) throw new Error(`--attr takes key=value, got "${pair}"`);
           attributes[pair.slice(0, at)] = pair.slice(at + 1);
         }
-        const explained = await api<Json>('POST', `/tenants/${enc(slug)}/explain`, {
+        const explained = await api<Json>('POST', fillPath(ADMIN_PATHS.explain, { slug }), {
           idp: o.idp,
           nameId: o.nameId,
           ...(o.nameIdFormat ? { nameIdFormat: o.nameIdFormat } : {}),

@@ -6,10 +6,10 @@ import express, {
   type Response,
 } from 'express';
 import {
+  SCIM_PATHS,
   tenantScimUrl,
   type Clock,
   type Logger,
-  type RosterConfig,
   type RosterDatabase,
 } from '@roster/core';
 import {
@@ -20,6 +20,7 @@ import {
   type Lifecycle,
 } from '@roster/http';
 import { requireScimToken } from './auth/bearer-token.js';
+import type { ScimConfig } from './config.js';
 import { renderScimError, ScimError, sendScimError, toScimError } from './errors/scim-error.js';
 import { MAX_PAGE_SIZE } from './list/list-request.js';
 import { bulkRouter } from './routes/bulk.route.js';
@@ -44,10 +45,9 @@ export interface ScimAppDeps {
    * SCIM_LOG_RETENTION_DAYS and SCIM_RATE_LIMIT_* (main.ts passes the runtime's whole config).
    * Absent: no request log and no rate limit.
    */
-  readonly config?: Pick<RosterConfig, 'scimLogRetentionDays' | 'scimRateLimit'>;
+  readonly config?: Pick<ScimConfig, 'scimLogRetentionDays' | 'scimRateLimit'>;
 }
 
-const TENANT_ROUTE = '/scim/v2/:tenant';
 const JSON_TYPES = ['application/scim+json', 'application/json'];
 
 /** RFC 7644 §3.1: a body in any other media type is 415, in the SCIM error format. */
@@ -89,7 +89,7 @@ export function createScimApp(deps: ScimAppDeps): Express {
   });
   const tenantRouter = Router({ mergeParams: true });
   tenantRouter.use((_req, res, next) => {
-    res.locals.routePattern = TENANT_ROUTE;
+    res.locals.routePattern = SCIM_PATHS.tenantBase;
     next();
   });
   // ---- request log and rate limit: log first, so refusals (401, 429) are kept ----
@@ -121,6 +121,6 @@ export function createScimApp(deps: ScimAppDeps): Express {
     throw new HttpError(404, 'NotFound', `no SCIM endpoint ${req.method} ${req.path}`);
   });
   tenantRouter.use(scimErrors);
-  app.use(TENANT_ROUTE, tenantRouter);
+  app.use(SCIM_PATHS.tenantBase, tenantRouter);
   return finishApp(app, renderScimError);
 }

@@ -1,8 +1,9 @@
-import type { RosterConfig } from '@roster/core';
+import { SCIM_PATHS } from '@roster/core';
+import type { ServerConfig } from './config.js';
 
 /** Printed once, on the first start on the embedded database. */
 export function gettingStarted(options: {
-  config: RosterConfig;
+  config: ServerConfig;
   adminUrl: string;
   tokenFile: string;
 }): string {
@@ -10,7 +11,7 @@ export function gettingStarted(options: {
   return `
   Roster is running on the embedded database (${config.dataDir}).
 
-    SCIM   ${config.scim.baseUrl}/scim/v2/<tenant>
+    SCIM   ${config.scim.baseUrl}${SCIM_PATHS.tenantBase.replace(':tenant', '<tenant>')}
     SSO    ${config.sso.baseUrl}
     Admin  ${options.adminUrl}  (token generated and kept in ${options.tokenFile}, mode 0600)
 

@@ -1,1 +1,2 @@
 export { gettingStarted } from './getting-started.js';
+export { serverConfigSchema, type ServerConfig } from './config.js';

@@ -10,9 +10,10 @@ import {
 import { exitOnSignals, listen, startRuntime } from '@roster/http';
 import { createScimApp } from '@roster/scim';
 import { createSsoApp } from '@roster/sso';
+import { serverConfigSchema } from './config.js';
 import { gettingStarted } from './getting-started.js';
 
-const runtime = await startRuntime('server');
+const runtime = await startRuntime('server', serverConfigSchema);
 const { config, logger, database, lifecycle } = runtime;
 const embedded = config.database.kind !== 'postgres';
 

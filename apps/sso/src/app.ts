@@ -1,6 +1,7 @@
 import type { Express } from 'express';
-import type { Clock, Logger, RosterConfig, RosterDatabase } from '@roster/core';
+import type { Clock, Logger, RosterDatabase } from '@roster/core';
 import { createBaseApp, finishApp, renderJsonError, type Lifecycle } from '@roster/http';
+import type { SsoConfig } from './config.js';
 import { cookiePolicyOf, crossSiteSignInWarning } from './http/cookies.js';
 import { errorPage } from './http/pages.js';
 import { actionOf, samlRouter, wantsHtml } from './routes/saml.route.js';
@@ -15,7 +16,7 @@ export interface SsoAppDeps {
   /** Public base URL of this server (SSO_BASE_URL). */
   readonly baseUrl: string;
   /** The process configuration (SAML checks, session timeouts, SP key files). */
-  readonly config?: RosterConfig;
+  readonly config?: Pick<SsoConfig, 'sso'>;
   /** Settings given directly (tests, benchmarks); win over `config`. */
   readonly settings?: Partial<SsoSettings>;
 }

@@ -1,18 +1,33 @@
 // The public API of @roster/core. Apps import from here only; nothing else is a contract.
 
-// configuration and process plumbing
+// configuration: the shared base and the building blocks of each app's own schema
 export {
-  environmentSchema,
+  baseConfigSchema,
   LOG_LEVELS,
-  type Environment,
-  type LogLevel,
-} from './config/config.schema.js';
-export {
-  ConfigError,
-  loadConfig,
+  scimAddressConfigSchema,
+  scimLogConfigSchema,
+  ssoAddressConfigSchema,
+  type AppAddress,
+  type BaseConfig,
   type DatabaseTarget,
-  type RosterConfig,
+  type LogLevel,
+} from './config/base.config.js';
+export {
+  composeConfig,
+  ConfigError,
+  defineConfig,
+  loadConfig,
+  type ConfigSchema,
+  type InferConfig,
 } from './config/load-config.js';
+export {
+  emptyAsUndefined,
+  optionalTextVariable,
+  optionalWholeNumberVariable,
+  portVariable,
+  textVariable,
+  wholeNumberVariable,
+} from './config/env-values.js';
 export { createLogger, REDACTED_PATHS, serializeError, type Logger } from './logger.js';
 export { fixedClock, systemClock, type Clock } from './clock.js';
 export {
@@ -52,7 +67,7 @@ export { SYSTEM, type Actor, type ChangeContext } from './context/actor.js';
 export { listAuditEvents, type AuditEvent, type AuditQuery } from './audit/audit.repository.js';
 
 // tenants and SCIM tokens
-export { tenantScimUrl, type Tenant, type TenantSettingsChange } from './tenants/tenant.js';
+export type { Tenant, TenantSettingsChange } from './tenants/tenant.js';
 export {
   createTenant,
   findTenantBySlug,
@@ -152,11 +167,6 @@ export {
   type SearchResource,
 } from './search/index.js';
 // SCIM request log (README "SCIM request log"): redacted, capped, pruned after its retention
-export { type ScimRateLimit } from './config/load-config.js';
-export {
-  DEFAULT_SCIM_RATE_LIMIT_BURST,
-  DEFAULT_SCIM_RATE_LIMIT_PER_SECOND,
-} from './config/config.schema.js';
 export { type MaintenanceOptions } from './provisioning/maintenance.js';
 export {
   bodyForLog,
@@ -185,7 +195,6 @@ export {
   type ScimStatusFilter,
 } from './scim-log/scim-request-log.repository.js';
 // SAML identity providers, the service provider's state, and SSO sessions
-export type { SamlSettings } from './config/load-config.js';
 export {
   describeCertificate,
   fetchIdpMetadata,
@@ -249,3 +258,13 @@ export {
   type SignedInUser,
 } from './sessions/session.js';
 export { serviceProviderUrls, tenantSsoPath, type ServiceProviderUrls } from './saml/sp-urls.js';
+
+// the apps' public URL layouts: routes are mounted on them, and addresses built from them
+export {
+  ADMIN_API_ROOT,
+  ADMIN_PATHS,
+  fillPath,
+  SCIM_PATHS,
+  SSO_PATHS,
+  tenantScimUrl,
+} from './urls/url-layouts.js';

@@ -1,5 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
-import type { LogLevel } from './config/config.schema.js';
+import type { LogLevel } from './config/base.config.js';
 
 export type Logger = PinoLogger;
 

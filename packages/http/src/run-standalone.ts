@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import type { BaseConfig, ConfigSchema } from '@roster/core';
 import { startRuntime, type Runtime } from './runtime.js';
 import { exitOnSignals, listen } from './server-lifecycle.js';
 
@@ -14,11 +15,12 @@ export interface Placement {
  * The whole life of a one-app process (`node apps/<app>/dist/main.js`): start-up checks, listen,
  * and graceful shutdown on SIGTERM/SIGINT. Any number of such processes may share one PostgreSQL.
  */
-export async function runStandalone(
+export async function runStandalone<C extends BaseConfig>(
   name: string,
-  place: (runtime: Runtime) => Placement,
+  schema: ConfigSchema<C>,
+  place: (runtime: Runtime<C>) => Placement,
 ): Promise<void> {
-  const runtime = await startRuntime(name);
+  const runtime = await startRuntime(name, schema);
   const { app, host, port, stopJobs } = place(runtime);
   const server = await listen(app, host, port);
   runtime.logger.info({ host, port, database: runtime.database.engine }, `${name}.listening`);

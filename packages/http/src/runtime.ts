@@ -7,16 +7,17 @@ import {
   migrateToLatest,
   openDatabase,
   systemClock,
+  type BaseConfig,
   type Clock,
+  type ConfigSchema,
   type Logger,
-  type RosterConfig,
   type RosterDatabase,
 } from '@roster/core';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 
-/** What every app's process needs before it builds its app. */
-export interface Runtime {
-  readonly config: RosterConfig;
+/** What every app's process needs before it builds its app; `config` is the app's own. */
+export interface Runtime<C extends BaseConfig = BaseConfig> {
+  readonly config: C;
   readonly logger: Logger;
   readonly database: RosterDatabase;
   readonly clock: Clock;
@@ -26,13 +27,17 @@ export interface Runtime {
 }
 
 /**
- * Start-up common to every entry point: check the configuration (a bad value stops the start
- * with a message naming it), open the database and bring its schema up to date.
+ * Start-up common to every entry point: check the configuration against the app's schema (a bad
+ * value stops the start with a message naming it), open the database and bring its schema up
+ * to date.
  */
-export async function startRuntime(name: string): Promise<Runtime> {
-  let config: RosterConfig;
+export async function startRuntime<C extends BaseConfig>(
+  name: string,
+  schema: ConfigSchema<C>,
+): Promise<Runtime<C>> {
+  let config: C;
   try {
-    config = loadConfig();
+    config = loadConfig(schema);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`roster ${name}: ${error.message}\n`);

@@ -22,6 +22,9 @@ import {
   type IdpMetadataSource,
   type SamlIdp,
   type SamlIdpSettings,
+  ADMIN_PATHS,
+  ADMIN_API_ROOT,
+  fillPath,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
 import { route } from '../validation.js';
@@ -103,64 +106,51 @@ function settingsOf(body: Body): SamlIdpSettings {
 export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
   const router = Router();
 
-  route(
-    router,
-    'post',
-    '/tenants/:slug/idps',
-    { body: settingsSchema },
-    async (req, res, { body }) => {
-      const source = metadataSource(body, true) as IdpMetadataSource;
-      const tenant = await getTenantBySlug(db, req.params.slug);
-      const idp = await createSamlIdp(
-        db,
-        tenant.id,
-        source,
-        settingsOf(body),
-        operatorContext(req),
-        clock,
-      );
-      res
-        .status(201)
-        .location(`/v1/tenants/${tenant.slug}/idps/${idp.id}`)
-        .json(presentIdp(idp, tenant.slug, ssoBaseUrl));
-    },
-  );
+  route(router, 'post', ADMIN_PATHS.idps, { body: settingsSchema }, async (req, res, { body }) => {
+    const source = metadataSource(body, true) as IdpMetadataSource;
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idp = await createSamlIdp(
+      db,
+      tenant.id,
+      source,
+      settingsOf(body),
+      operatorContext(req),
+      clock,
+    );
+    res
+      .status(201)
+      .location(`${ADMIN_API_ROOT}${fillPath(ADMIN_PATHS.idp, { slug: tenant.slug, idp: idp.id })}`)
+      .json(presentIdp(idp, tenant.slug, ssoBaseUrl));
+  });
 
-  route(router, 'get', '/tenants/:slug/idps', {}, async (req, res) => {
+  route(router, 'get', ADMIN_PATHS.idps, {}, async (req, res) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     const idps = await listSamlIdps(db, tenant.id);
     res.json({ idps: idps.map((idp) => presentIdp(idp, tenant.slug, ssoBaseUrl)) });
   });
 
-  route(router, 'get', '/tenants/:slug/idps/:idp', {}, async (req, res) => {
+  route(router, 'get', ADMIN_PATHS.idp, {}, async (req, res) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     res.json(presentIdp(await getSamlIdp(db, tenant.id, req.params.idp), tenant.slug, ssoBaseUrl));
   });
 
-  route(
-    router,
-    'patch',
-    '/tenants/:slug/idps/:idp',
-    { body: settingsSchema },
-    async (req, res, { body }) => {
-      const metadata = metadataSource(body, false);
-      const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
-      if (Object.keys(change).length === 0)
-        throw new HttpError(400, 'Invalid', 'nothing to change');
-      const tenant = await getTenantBySlug(db, req.params.slug);
-      const idp = await updateSamlIdp(
-        db,
-        tenant.id,
-        req.params.idp,
-        change,
-        operatorContext(req),
-        clock,
-      );
-      res.json(presentIdp(idp, tenant.slug, ssoBaseUrl));
-    },
-  );
+  route(router, 'patch', ADMIN_PATHS.idp, { body: settingsSchema }, async (req, res, { body }) => {
+    const metadata = metadataSource(body, false);
+    const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
+    if (Object.keys(change).length === 0) throw new HttpError(400, 'Invalid', 'nothing to change');
+    const tenant = await getTenantBySlug(db, req.params.slug);
+    const idp = await updateSamlIdp(
+      db,
+      tenant.id,
+      req.params.idp,
+      change,
+      operatorContext(req),
+      clock,
+    );
+    res.json(presentIdp(idp, tenant.slug, ssoBaseUrl));
+  });
 
-  route(router, 'delete', '/tenants/:slug/idps/:idp', {}, async (req, res) => {
+  route(router, 'delete', ADMIN_PATHS.idp, {}, async (req, res) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     const removed = await removeSamlIdp(db, tenant.id, req.params.idp, operatorContext(req));
     res.json({

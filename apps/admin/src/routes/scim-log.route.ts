@@ -6,6 +6,7 @@ import {
   MAX_SCIM_LOG_ENTRIES,
   parseTimestamp,
   type Db,
+  ADMIN_PATHS,
 } from '@roster/core';
 import { presentScimRequest } from '../presenters.js';
 import { route } from '../validation.js';
@@ -28,7 +29,7 @@ export function scimLogRouter(db: Db): Router {
   route(
     router,
     'get',
-    '/tenants/:slug/scim-log',
+    ADMIN_PATHS.scimLog,
     { query: scimLogQuerySchema },
     async (req, res, { query }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);

@@ -5,6 +5,7 @@ import {
   createTenant,
   deactivateDormantUsers,
   explainSignIn,
+  findSamlIdp,
   purgeExpiredUsers,
   getTenantBySlug,
   listAuditEvents,
@@ -18,6 +19,9 @@ import {
   type ChangeContext,
   type Clock,
   type Db,
+  ADMIN_PATHS,
+  ADMIN_API_ROOT,
+  fillPath,
 } from '@roster/core';
 import {
   presentAuditEvent,
@@ -87,29 +91,30 @@ const without = <T extends object>(value: T): { [K in keyof T]: Exclude<T[K], un
 export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   const router = Router();
 
-  route(router, 'get', '/tenants', {}, async (_req, res) => {
+  route(router, 'get', ADMIN_PATHS.tenants, {}, async (_req, res) => {
     res.json({ tenants: (await listTenants(db)).map((t) => presentTenant(t, urls)) });
   });
 
   route(
     router,
     'post',
-    '/tenants',
+    ADMIN_PATHS.tenants,
     { body: createTenantSchema },
     async (req, res, { body: { slug, ...settings } }) => {
       const tenant = await createTenant(db, slug, operatorContext(req), without(settings));
-      res.status(201).location(`/v1/tenants/${tenant.slug}`).json(presentTenant(tenant, urls));
+      const location = `${ADMIN_API_ROOT}${fillPath(ADMIN_PATHS.tenant, { slug: tenant.slug })}`;
+      res.status(201).location(location).json(presentTenant(tenant, urls));
     },
   );
 
-  route(router, 'get', '/tenants/:slug', {}, async (req, res) => {
+  route(router, 'get', ADMIN_PATHS.tenant, {}, async (req, res) => {
     res.json(presentTenant(await getTenantBySlug(db, req.params.slug), urls));
   });
 
   route(
     router,
     'patch',
-    '/tenants/:slug',
+    ADMIN_PATHS.tenant,
     { body: settingsSchema },
     async (req, res, { body: change }) => {
       const tenant = await updateTenantSettings(
@@ -125,7 +130,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   route(
     router,
     'post',
-    '/tenants/:slug/scim-tokens',
+    ADMIN_PATHS.scimTokens,
     { body: createTokenSchema },
     async (req, res, { body }) => {
       const expiresAt = body.expiresInDays
@@ -146,14 +151,14 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
     },
   );
 
-  route(router, 'get', '/tenants/:slug/scim-tokens', {}, async (req, res) => {
+  route(router, 'get', ADMIN_PATHS.scimTokens, {}, async (req, res) => {
     const now = clock.now();
     res.json({
       tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)),
     });
   });
 
-  route(router, 'delete', '/tenants/:slug/scim-tokens/:id', {}, async (req, res) => {
+  route(router, 'delete', ADMIN_PATHS.scimToken, {}, async (req, res) => {
     const token = await revokeScimToken(
       db,
       req.params.slug,
@@ -167,7 +172,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   route(
     router,
     'get',
-    '/tenants/:slug/users',
+    ADMIN_PATHS.users,
     { query: usersQuerySchema },
     async (req, res, { query }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
@@ -179,7 +184,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   route(
     router,
     'get',
-    '/tenants/:slug/audit',
+    ADMIN_PATHS.audit,
     { query: auditQuerySchema },
     async (req, res, { query }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
@@ -194,7 +199,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
 
   // Cleanup then purge, on demand (`roster purge`): a batch per call with what remains, so the
   // CLI can show progress. Safe beside the schedule and other instances (SKIP LOCKED).
-  route(router, 'post', '/jobs/purge', { body: purgeSchema }, async (req, res, { body }) => {
+  route(router, 'post', ADMIN_PATHS.purge, { body: purgeSchema }, async (req, res, { body }) => {
     const tenantId = body.tenant ? (await getTenantBySlug(db, body.tenant)).id : undefined;
     const scope = tenantId ? { tenantId } : {};
     const context = operatorContext(req);
@@ -214,16 +219,11 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
   route(
     router,
     'post',
-    '/tenants/:slug/explain',
+    ADMIN_PATHS.explain,
     { body: explainSchema },
     async (req, res, { body }) => {
       const tenant = await getTenantBySlug(db, req.params.slug);
-      const idp = await db
-        .selectFrom('saml_idps')
-        .select('id')
-        .where('tenant_id', '=', tenant.id)
-        .where((eb) => eb.or([eb('name', '=', body.idp), eb(eb.cast('id', 'text'), '=', body.idp)]))
-        .executeTakeFirst();
+      const idp = await findSamlIdp(db, tenant.id, body.idp);
       if (!idp)
         throw new HttpError(
           404,

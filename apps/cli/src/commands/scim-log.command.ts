@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ADMIN_PATHS, fillPath } from '@roster/core/url-layouts';
 import { printJson, printTable, show } from '../output.js';
 import { sinceInstant, wholeNumber } from '../parse.js';
 
@@ -60,7 +61,7 @@ export function addScimLogCommand(program: Command, api: Api): void {
         });
         const { entries } = await api<{ entries: Json[] }>(
           'GET',
-          `/tenants/${encodeURIComponent(slug)}/scim-log?${query.toString()}`,
+          `${fillPath(ADMIN_PATHS.scimLog, { slug })}?${query.toString()}`,
         );
         if (o.json) return printJson(entries);
         printTable(

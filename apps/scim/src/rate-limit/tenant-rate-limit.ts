@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { ScimRateLimit } from '@roster/core';
+import type { ScimRateLimit } from '../config.js';
 import { sendScimError } from '../errors/scim-error.js';
 
 /**

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, loadConfig } from '@roster/core';
 import { createLifecycle } from '@roster/http';
-import { createScimApp } from '../../src/index.js';
+import { createScimApp, scimConfigSchema } from '../../src/index.js';
 import { startScim, type ScimHarness, type TenantClient } from './setup.js';
 
 /** Okta's documented org-wide limit of concurrent transactions. */
@@ -18,7 +18,7 @@ let app: ReturnType<typeof createScimApp>;
 beforeAll(async () => {
   scim = await startScim();
   acme = await scim.tenant('acme');
-  const config = loadConfig({});
+  const config = loadConfig(scimConfigSchema, {});
   app = createScimApp({
     database: scim.database,
     logger: createLogger({ level: 'silent' }),
@@ -35,7 +35,7 @@ const get = () =>
 
 describe('default SCIM rate limit', () => {
   it('is on by default', () => {
-    expect(loadConfig({}).scimRateLimit).not.toBeNull();
+    expect(loadConfig(scimConfigSchema, {}).scimRateLimit).not.toBeNull();
   });
 
   it('lets a sequential client sending as fast as it can through', async () => {

@@ -6,6 +6,7 @@ import {
   samlConnection,
   serviceProviderUrls,
   signIn,
+  SSO_PATHS,
   tenantSsoPath,
   type ChangeContext,
   type SamlIdp,
@@ -34,7 +35,7 @@ export function acsRouter(ctx: SsoContext): Router {
   };
 
   router.post(
-    '/saml/:tenant/:idp/acs',
+    SSO_PATHS.acs,
     express.urlencoded({
       extended: false,
       limit: MAX_SAML_RESPONSE_BYTES + 8192,

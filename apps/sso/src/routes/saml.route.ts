@@ -8,7 +8,9 @@ import {
   listSamlIdps,
   SAML_BINDING,
   serviceProviderUrls,
+  SSO_PATHS,
   tenantSsoPath,
+  fillPath,
   type SamlIdp,
   type Tenant,
 } from '@roster/core';
@@ -66,7 +68,7 @@ export function samlRouter(ctx: SsoContext): Router {
     });
 
   // SP metadata: what the IdP admin uploads (or points the IdP at).
-  router.get('/saml/:tenant/:idp/metadata', async (req, res) => {
+  router.get(SSO_PATHS.metadata, async (req, res) => {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const saml = createSamlClient(idp, sp, settings, cacheFor(tenant, idp, undefined));
     const certificate = settings.spKeyPair?.certificate ?? null;
@@ -82,7 +84,7 @@ export function samlRouter(ctx: SsoContext): Router {
   });
 
   // SP-initiated login: an AuthnRequest by HTTP-Redirect, bound to this browser.
-  router.get('/saml/:tenant/:idp/login', async (req, res) => {
+  router.get(SSO_PATHS.login, async (req, res) => {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const returnTo = checkReturnTo(req.query.returnTo, tenant, ctx.baseUrl);
     const browser = readCookie(req, LOGIN_COOKIE) ?? newCookieValue();
@@ -105,7 +107,7 @@ export function samlRouter(ctx: SsoContext): Router {
   router.use(acsRouter(ctx));
 
   // Single logout (HTTP-Redirect): the IdP's LogoutRequest, or its LogoutResponse to ours.
-  router.get('/saml/:tenant/:idp/slo', async (req, res) => {
+  router.get(SSO_PATHS.slo, async (req, res) => {
     const { tenant, idp, sp } = await idpOf(ctx, req);
     const query = req.query as Record<string, string | undefined>;
     const rawQuery = req.originalUrl.split('?')[1] ?? '';
@@ -209,12 +211,12 @@ export function samlRouter(ctx: SsoContext): Router {
     if (asked.url) return res.redirect(303, asked.url);
     signedOutPage(res, await loginLinks(tenant));
   };
-  router.get('/saml/:tenant/logout', logout);
-  router.post('/saml/:tenant/logout', logout);
+  router.get(SSO_PATHS.logout, logout);
+  router.post(SSO_PATHS.logout, logout);
 
   /** The tenant's signed-out page with a notice (`?notice=`), where a redirect must say something. */
   const signedOutUrl = (tenant: Tenant, notice: SignedOutNotice) =>
-    `${ctx.baseUrl}${tenantSsoPath(tenant.slug)}/?notice=${notice}`;
+    `${ctx.baseUrl}${fillPath(SSO_PATHS.landing, { tenant: tenant.slug })}?notice=${notice}`;
 
   /** Signed out, but what was asked with it is refused: 400, as a page or as JSON. */
   async function signedOutRefusal(req: Request, res: Response, tenant: Tenant, message: string) {

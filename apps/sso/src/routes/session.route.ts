@@ -2,10 +2,11 @@
 import { Router, type Request } from 'express';
 import {
   authenticateSession,
+  fillPath,
   findSamlIdp,
   listSamlIdps,
   serviceProviderUrls,
-  tenantSsoPath,
+  SSO_PATHS,
   type Tenant,
 } from '@roster/core';
 import { readCookie, SESSION_COOKIE } from '../http/cookies.js';
@@ -24,7 +25,7 @@ export function sessionRouter(ctx: SsoContext): Router {
   };
 
   // JSON of the signed-in person; 401 when there is no live session.
-  router.get('/saml/:tenant/whoami', async (req, res) => {
+  router.get(SSO_PATHS.whoami, async (req, res) => {
     const tenant = await tenantOf(ctx, req);
     const found = await signedIn(req, tenant);
     res.set('cache-control', 'no-store');
@@ -47,19 +48,15 @@ export function sessionRouter(ctx: SsoContext): Router {
   });
 
   // The plain landing page after login (when no returnTo was given).
-  router.get(['/saml/:tenant', '/saml/:tenant/'], async (req, res) => {
+  router.get([SSO_PATHS.tenantBase, SSO_PATHS.landing], async (req, res) => {
     const tenant = await tenantOf(ctx, req);
     const found = await signedIn(req, tenant);
     if (found) {
       const idp = found.session.idpId
         ? await findSamlIdp(ctx.db, tenant.id, found.session.idpId)
         : undefined;
-      return landingPage(
-        res,
-        found.user,
-        `${tenantSsoPath(tenant.slug)}/logout`,
-        idp?.sloUrl ?? null,
-      );
+      const logoutPath = fillPath(SSO_PATHS.logout, { tenant: tenant.slug });
+      return landingPage(res, found.user, logoutPath, idp?.sloUrl ?? null);
     }
     const idps = await listSamlIdps(ctx.db, tenant.id);
     const notice = req.query.notice;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { RosterConfig, SamlSettings } from '@roster/core';
+import { loadConfig } from '@roster/core';
+import { samlConfigSchema, type SamlSettings } from '../config.js';
 
 /** The service provider's key pair: decrypts EncryptedAssertions, signs AuthnRequests. */
 export interface SpKeyPair {
@@ -18,17 +19,10 @@ export interface SsoSettings {
 }
 
 /** The defaults of the config schema, for apps built without a config (tests). */
-export const DEFAULT_SSO_SETTINGS: SsoSettings = {
-  clockSkewMs: 60_000,
-  maxAssertionAgeMs: 300_000,
-  requestTtlMs: 900_000,
-  sessionIdleTimeoutMs: 8 * 3_600_000,
-  sessionAbsoluteTimeoutMs: 24 * 3_600_000,
-  spKeyPair: undefined,
-};
+export const DEFAULT_SSO_SETTINGS: SsoSettings = ssoSettingsFrom(loadConfig(samlConfigSchema, {}));
 
 /** Settings from the configuration; the SP key files are read now, so a bad path stops the start. */
-export function ssoSettingsFrom(config: RosterConfig | undefined): SsoSettings {
+export function ssoSettingsFrom(config: { readonly sso: SamlSettings } | undefined): SsoSettings {
   if (!config) return DEFAULT_SSO_SETTINGS;
   const sso: SamlSettings = config.sso;
   return {

@@ -23,6 +23,24 @@ export interface AuditRecord {
   readonly occurredAt?: Date;
 }
 
+/**
+ * Keeps a purged user's audit events but drops what they said about the person beyond the ids
+ * (rule 7); call it in the transaction that deletes the user.
+ */
+export async function redactAuditOfPurgedUser(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+): Promise<void> {
+  await tx
+    .updateTable('audit_events')
+    .set({ changes: { redacted: 'user purged' } })
+    .where('tenant_id', '=', tenantId)
+    .where('target_id', '=', userId)
+    .where('changes', 'is not', null)
+    .execute();
+}
+
 /** Writes one audit event; call it inside the transaction that makes the change. */
 export async function recordAudit(
   tx: Tx,

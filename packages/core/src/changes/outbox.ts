@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Tx } from '../db/transaction.js';
+import type { Db, Tx } from '../db/transaction.js';
 
 /** The LISTEN/NOTIFY channel a commit with changes notifies; the payload is the tenant id. */
 export const CHANGES_CHANNEL = 'roster_changes';
@@ -36,4 +36,46 @@ export async function appendChange(tx: Tx, tenantId: string, change: Change): Pr
   const seq = rows[0]?.seq;
   if (seq === undefined) throw new Error(`tenant ${tenantId} does not exist`);
   return Number(seq);
+}
+
+/** A change as stored: its position in the tenant's sequence and what it says. */
+export interface StoredChange extends Change {
+  readonly seq: number;
+  readonly occurredAt: Date;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Up to `limit` of the tenant's changes after `afterSeq`, in sequence order. */
+export async function readChangesAfter(
+  db: Db,
+  tenantId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<StoredChange[]> {
+  const rows = await db
+    .selectFrom('change_outbox')
+    .select(['seq', 'occurred_at', 'kind', 'entity_type', 'entity_id', 'payload'])
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    occurredAt: row.occurred_at,
+    kind: row.kind,
+    entityType: row.entity_type === 'group' ? 'group' : 'user',
+    entityId: row.entity_id,
+    payload: row.payload,
+  }));
+}
+
+/** The sequence number of the tenant's latest change (0 before the first). */
+export async function latestChangeSeq(db: Db, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom('tenants')
+    .select('outbox_seq')
+    .where('id', '=', tenantId)
+    .executeTakeFirstOrThrow();
+  return Number(row.outbox_seq);
 }

@@ -1,58 +1,33 @@
-import path from 'node:path';
-import { type z } from 'zod';
-import { environmentSchema } from './config.schema.js';
-
-/** Where the data lives: a PostgreSQL server, or PGlite in a folder (or in memory, for tests). */
-export type DatabaseTarget =
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number }
-  | { readonly kind: 'pglite'; readonly dataDir: string }
-  | { readonly kind: 'pglite-memory' };
-
-export interface RosterConfig {
-  readonly database: DatabaseTarget;
-  /** Folder for the embedded database, the generated admin token and the server's address file. */
-  readonly dataDir: string;
-  readonly host: string;
-  readonly scim: { readonly port: number; readonly baseUrl: string };
-  readonly sso: { readonly port: number; readonly baseUrl: string } & SamlSettings;
-  readonly admin: {
-    readonly host: string;
-    readonly port: number;
-    readonly token: string | undefined;
-  };
-  readonly logLevel: z.output<typeof environmentSchema>['LOG_LEVEL'];
-  readonly shutdownTimeoutMs: number;
-  /** How often cleanup and purge run inside the server; 0 = never (run `roster purge`). */
-  readonly jobsIntervalMs: number;
-  /** Days the SCIM request log keeps an entry; 0 = the log is off (nothing is recorded). */
-  readonly scimLogRetentionDays: number;
-  /** Per-tenant SCIM rate limit of each process; null = off. */
-  readonly scimRateLimit: ScimRateLimit | null;
-  readonly nodeEnv: 'development' | 'production' | 'test';
-}
+import type { z } from 'zod';
 
 /**
- * Per tenant and process: at most `burst` requests in each window of `burst / perSecond`
- * seconds, so `perSecond` sustained and `burst` at once (a token bucket refilled a window at a time).
+ * What one part of Roster reads from the environment: zod schemas, each parsed on the whole
+ * environment into a piece of the settings. An app composes the shared base with its own
+ * schemas (create-t3-turbo's `extends`), and the launcher composes the apps'; a schema that two of
+ * them share is parsed once.
  */
-export interface ScimRateLimit {
-  readonly perSecond: number;
-  readonly burst: number;
+export interface ConfigSchema<T extends object> {
+  readonly parts: readonly z.ZodType<object>[];
+  /** Type only: the settings {@link loadConfig} returns. */
+  readonly __config?: T;
 }
 
-/** The SAML service provider's checks and session lifetimes (apps/sso). */
-export interface SamlSettings {
-  /** Allowed clock difference with the IdP for NotBefore/NotOnOrAfter. */
-  readonly clockSkewMs: number;
-  /** Oldest assertion accepted, from its IssueInstant, whatever its NotOnOrAfter says. */
-  readonly maxAssertionAgeMs: number;
-  /** How long an AuthnRequest waits for its answer. */
-  readonly requestTtlMs: number;
-  readonly sessionIdleTimeoutMs: number;
-  readonly sessionAbsoluteTimeoutMs: number;
-  /** PEM files of the SP key pair (decrypts assertions, signs requests); both or neither. */
-  readonly spPrivateKeyFile: string | undefined;
-  readonly spCertificateFile: string | undefined;
+/** A settings schema of one zod schema (a `z.object` of variables, transformed into settings). */
+export function defineConfig<T extends object>(schema: z.ZodType<T>): ConfigSchema<T> {
+  return { parts: [schema] };
+}
+
+/** The configuration a schema gives: `InferConfig<typeof scimConfigSchema>`. */
+export type InferConfig<S> = S extends ConfigSchema<infer T> ? T : never;
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+
+/** The settings of all `schemas` together: every variable each of them reads. */
+export function composeConfig<S extends readonly ConfigSchema<object>[]>(
+  ...schemas: S
+): ConfigSchema<Intersection<InferConfig<S[number]>> & object> {
+  return { parts: [...new Set(schemas.flatMap((schema) => schema.parts))] };
 }
 
 /** Thrown when the environment does not pass the schema; the message names every bad variable. */
@@ -66,54 +41,50 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses the environment into a frozen config. The only reader of `process.env` in Roster.
+ * Parses the environment into frozen settings; the apps' config modules are the only readers
+ * of `process.env`. Every bad variable of every part is reported at once.
  *
  * @example
- * const config = loadConfig(); // throws ConfigError: "SCIM_PORT: must be ..." on a bad value
+ * const config = loadConfig(scimConfigSchema); // throws ConfigError: "SCIM_PORT: ..." on a bad value
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): RosterConfig {
-  const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const variable = issue.path.join('.') || '(environment)';
-        const received = env[variable];
-        const shown =
-          received === undefined || /TOKEN|URL/.test(variable) ? '' : ` (got "${received}")`;
-        return `${variable}: ${issue.message}${shown}`;
-      }),
-    );
+export function loadConfig<T extends object>(
+  schema: ConfigSchema<T>,
+  env: NodeJS.ProcessEnv = process.env,
+): T {
+  const issues: string[] = [];
+  const pieces: object[] = [];
+  for (const part of schema.parts) {
+    const parsed = part.safeParse(env);
+    if (parsed.success) pieces.push(parsed.data);
+    else issues.push(...parsed.error.issues.map((issue) => describeIssue(issue, env)));
   }
-  const e = parsed.data;
-  const dataDir = path.resolve(e.ROSTER_DATA_DIR);
-  const database: DatabaseTarget = e.DATABASE_URL
-    ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
-    : { kind: 'pglite', dataDir: path.join(dataDir, 'db') };
-  return Object.freeze({
-    database,
-    dataDir,
-    host: e.HOST,
-    scim: Object.freeze({ port: e.SCIM_PORT, baseUrl: e.SCIM_BASE_URL }),
-    sso: Object.freeze({
-      port: e.SSO_PORT,
-      baseUrl: e.SSO_BASE_URL,
-      clockSkewMs: e.SAML_CLOCK_SKEW_MS,
-      maxAssertionAgeMs: e.SAML_MAX_ASSERTION_AGE_MS,
-      requestTtlMs: e.SAML_REQUEST_TTL_MS,
-      sessionIdleTimeoutMs: e.SSO_SESSION_IDLE_TIMEOUT_MS,
-      sessionAbsoluteTimeoutMs: e.SSO_SESSION_ABSOLUTE_TIMEOUT_MS,
-      spPrivateKeyFile: e.SSO_SP_PRIVATE_KEY_FILE,
-      spCertificateFile: e.SSO_SP_CERTIFICATE_FILE,
-    }),
-    admin: Object.freeze({ host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ROSTER_ADMIN_TOKEN }),
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    jobsIntervalMs: e.ROSTER_JOBS_INTERVAL_MS,
-    scimLogRetentionDays: e.SCIM_LOG_RETENTION_DAYS,
-    scimRateLimit:
-      e.SCIM_RATE_LIMIT_PER_SECOND > 0 && e.SCIM_RATE_LIMIT_BURST > 0
-        ? Object.freeze({ perSecond: e.SCIM_RATE_LIMIT_PER_SECOND, burst: e.SCIM_RATE_LIMIT_BURST })
-        : null,
-    nodeEnv: e.NODE_ENV,
-  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze(pieces.reduce(mergeConfig, {})) as T;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
+  const variable = issue.path.join('.') || '(environment)';
+  const received = env[variable];
+  // Tokens and URLs may hold secrets: never echoed.
+  const shown = received === undefined || /TOKEN|URL/.test(variable) ? '' : ` (got "${received}")`;
+  return `${variable}: ${issue.message}${shown}`;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
+/** Two parts may fill in the same group (`sso.baseUrl` and `sso.clockSkewMs`): merged deeply. */
+function mergeConfig(into: object, piece: object): object {
+  const merged: Record<string, unknown> = { ...into };
+  for (const [key, value] of Object.entries(piece)) {
+    const existing = merged[key];
+    merged[key] =
+      isPlainObject(existing) && isPlainObject(value) ? mergeConfig(existing, value) : value;
+  }
+  return merged;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isPlainObject(value)) for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
 }

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { DatabaseTarget } from '../config/load-config.js';
+import type { DatabaseTarget } from '../config/base.config.js';
 import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
 import { PGliteDialect } from './pglite-dialect.js';

@@ -1,5 +1,6 @@
 // The change feed: the transactional outbox (changes/outbox.ts) read in seq order, one tenant at
 // a time, woken by LISTEN/NOTIFY and, as a safety net, by a slow poll.
+import { readChangesAfter } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { isUuid } from '../ids.js';
@@ -150,27 +151,19 @@ export async function* readChangeFeed(
   try {
     while (!signal.aborted) {
       wakeup.clear();
-      const rows = await source.db
-        .selectFrom('change_outbox')
-        .select(['seq', 'occurred_at', 'kind', 'entity_type', 'entity_id', 'payload'])
-        .where('tenant_id', '=', source.tenantId)
-        .where('seq', '>', last)
-        .orderBy('seq')
-        .limit(options.batchSize)
-        .execute();
+      const rows = await readChangesAfter(source.db, source.tenantId, last, options.batchSize);
       for (const row of rows) {
         if (signal.aborted) return;
-        const seq = Number(row.seq);
         yield {
-          cursor: encodeChangeCursor(source.tenantId, seq),
+          cursor: encodeChangeCursor(source.tenantId, row.seq),
           tenant: source.tenantSlug,
-          seq,
-          occurredAt: row.occurred_at,
+          seq: row.seq,
+          occurredAt: row.occurredAt,
           kind: row.kind,
-          entity: { type: row.entity_type === 'group' ? 'group' : 'user', id: row.entity_id },
+          entity: { type: row.entityType, id: row.entityId },
           payload: row.payload,
         };
-        last = seq;
+        last = row.seq;
       }
       // A full batch: more may be waiting already, read on as soon as the consumer asks.
       if (rows.length < options.batchSize) await wakeup.wait(options.pollIntervalMs, signal);

@@ -1,7 +1,7 @@
 // A read handle on the directory for the organisation's other apps (README "Use Roster from your
 // app"). It reuses the core's read paths; it never writes.
 import { sql } from 'kysely';
-import { CHANGES_CHANNEL } from '../changes/outbox.js';
+import { CHANGES_CHANNEL, latestChangeSeq } from '../changes/outbox.js';
 import { openDatabase, type RosterDatabase, type Unlisten } from '../db/create-db.js';
 import type { Db } from '../db/transaction.js';
 import { invalid, notFound } from '../errors.js';
@@ -18,6 +18,7 @@ import {
   findUsersByEmail,
   lifecycleStateOf,
 } from '../users/user.repository.js';
+import { findTenantById, findTenantBySlug } from '../tenants/tenant.repository.js';
 import {
   decodeChangeCursor,
   DEFAULT_CHANGE_BATCH_SIZE,
@@ -210,27 +211,21 @@ class ReadDirectory implements Directory {
     }
     const known = this.#tenants.get(slug);
     if (known) return known;
-    const row = await this.#db
-      .selectFrom('tenants')
-      .select(['id', 'slug'])
-      .where('slug', '=', slug)
-      .executeTakeFirst();
+    const row = await findTenantBySlug(this.#db, slug);
     if (!row) throw notFound(`tenant "${slug}" does not exist`, { slug });
-    this.#tenants.set(slug, row);
-    return row;
+    const tenant = { id: row.id, slug: row.slug };
+    this.#tenants.set(slug, tenant);
+    return tenant;
   }
 
   async #tenantById(id: string): Promise<ResolvedTenant> {
     for (const tenant of this.#tenants.values()) if (tenant.id === id) return tenant;
     if (this.defaultTenant?.id === id) return this.defaultTenant;
-    const row = await this.#db
-      .selectFrom('tenants')
-      .select(['id', 'slug'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await findTenantById(this.#db, id);
     if (!row) throw notFound('the cursor’s tenant does not exist', { field: 'since' });
-    this.#tenants.set(row.slug, row);
-    return row;
+    const tenant = { id: row.id, slug: row.slug };
+    this.#tenants.set(tenant.slug, tenant);
+    return tenant;
   }
 
   readonly users: Directory['users'] = {
@@ -300,12 +295,7 @@ class ReadDirectory implements Directory {
 
   async head(options?: TenantOption): Promise<string> {
     const tenant = await this.tenant(options);
-    const row = await this.#db
-      .selectFrom('tenants')
-      .select('outbox_seq')
-      .where('id', '=', tenant.id)
-      .executeTakeFirstOrThrow();
-    return encodeChangeCursor(tenant.id, Number(row.outbox_seq));
+    return encodeChangeCursor(tenant.id, await latestChangeSeq(this.#db, tenant.id));
   }
 
   changes(options: ChangeFeedOptions = {}): AsyncGenerator<DirectoryChange, void, undefined> {

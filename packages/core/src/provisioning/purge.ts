@@ -1,6 +1,6 @@
 // Rule 5 and 6: purge users whose grace period is over. Safe with any number of job runners:
 // each batch locks its rows with SKIP LOCKED, so every user is purged by exactly one of them.
-import { recordAudit } from '../audit/audit.repository.js';
+import { recordAudit, redactAuditOfPurgedUser } from '../audit/audit.repository.js';
 import { appendChange } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
@@ -19,13 +19,7 @@ export async function purgeLockedUser(
   context: ChangeContext,
 ): Promise<void> {
   await deleteUser(tx, user);
-  await tx
-    .updateTable('audit_events')
-    .set({ changes: { redacted: 'user purged' } })
-    .where('tenant_id', '=', user.tenantId)
-    .where('target_id', '=', user.id)
-    .where('changes', 'is not', null)
-    .execute();
+  await redactAuditOfPurgedUser(tx, user.tenantId, user.id);
   await recordAudit(tx, user.tenantId, context, {
     action: 'user.purged',
     target: { type: 'user', id: user.id },

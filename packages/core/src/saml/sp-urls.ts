@@ -1,3 +1,5 @@
+import { fillPath, SSO_PATHS } from '../urls/url-layouts.js';
+
 /** The service provider's addresses for one IdP of a tenant: what an IdP admin pastes. */
 export interface ServiceProviderUrls {
   /** SP entityID (the Audience the IdP must put in assertions); also where the SP metadata is. */
@@ -16,7 +18,8 @@ export interface ServiceProviderUrls {
 }
 
 /** Path prefix of a tenant's SSO endpoints. */
-export const tenantSsoPath = (slug: string): string => `/saml/${encodeURIComponent(slug)}`;
+export const tenantSsoPath = (slug: string): string =>
+  fillPath(SSO_PATHS.tenantBase, { tenant: slug });
 
 /**
  * The SP's URLs under SSO_BASE_URL. One entityID per (tenant, IdP), so an assertion made for
@@ -27,16 +30,16 @@ export function serviceProviderUrls(
   slug: string,
   idpId: string,
 ): ServiceProviderUrls {
-  const tenantBase = `${ssoBaseUrl}${tenantSsoPath(slug)}`;
-  const idpBase = `${tenantBase}/${encodeURIComponent(idpId)}`;
+  const url = (template: (typeof SSO_PATHS)[keyof typeof SSO_PATHS]) =>
+    `${ssoBaseUrl}${fillPath(template, { tenant: slug, idp: idpId })}`;
   return {
-    entityId: `${idpBase}/metadata`,
-    metadataUrl: `${idpBase}/metadata`,
-    acsUrl: `${idpBase}/acs`,
-    loginUrl: `${idpBase}/login`,
-    sloUrl: `${idpBase}/slo`,
-    whoamiUrl: `${tenantBase}/whoami`,
-    logoutUrl: `${tenantBase}/logout`,
-    landingUrl: `${tenantBase}/`,
+    entityId: url(SSO_PATHS.metadata),
+    metadataUrl: url(SSO_PATHS.metadata),
+    acsUrl: url(SSO_PATHS.acs),
+    loginUrl: url(SSO_PATHS.login),
+    sloUrl: url(SSO_PATHS.slo),
+    whoamiUrl: url(SSO_PATHS.whoami),
+    logoutUrl: url(SSO_PATHS.logout),
+    landingUrl: url(SSO_PATHS.landing),
   };
 }

@@ -72,6 +72,11 @@ export async function findTenantBySlug(db: Db, slug: string): Promise<Tenant | u
   return row && toTenant(row);
 }
 
+export async function findTenantById(db: Db, id: string): Promise<Tenant | undefined> {
+  const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toTenant(row);
+}
+
 /** Like {@link findTenantBySlug}, but a missing tenant is a `NotFound` error. */
 export async function getTenantBySlug(db: Db, slug: string): Promise<Tenant> {
   const tenant = await findTenantBySlug(db, slug);

@@ -86,8 +86,3 @@ export function normaliseOrigin(value: string): string {
   }
   return url.origin;
 }
-
-/** A tenant's SCIM endpoint under the SCIM app's public base URL (SCIM_BASE_URL). */
-export function tenantScimUrl(scimBaseUrl: string, slug: string): string {
-  return `${scimBaseUrl}/scim/v2/${slug}`;
-}

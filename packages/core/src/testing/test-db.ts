@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import type { DatabaseTarget } from '../config/load-config.js';
+import type { DatabaseTarget } from '../config/base.config.js';
 import { openDatabase, type RosterDatabase } from '../db/create-db.js';
 import { migrateToLatest } from '../db/migrate.js';
 

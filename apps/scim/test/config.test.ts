@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load-config.js';
+import { ConfigError, loadConfig as loadConfigOf } from '@roster/core';
+import { scimConfigSchema } from '../src/config.js';
+
+const loadConfig = (env: NodeJS.ProcessEnv) => loadConfigOf(scimConfigSchema, env);
 
 function issuesFor(env: NodeJS.ProcessEnv): readonly string[] {
   try {
