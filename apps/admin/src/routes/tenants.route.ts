@@ -231,7 +231,7 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
           `identity provider "${body.idp}" does not exist in tenant "${tenant.slug}"`,
         );
       const { email, ...rest } = body.attributes ?? {};
-      const explained = await explainSignIn(db, tenant.id, idp.id, {
+      const explained = await explainSignIn(db, tenant.id, idp, {
         nameId: body.nameId,
         ...(body.nameIdFormat ? { nameIdFormat: body.nameIdFormat } : {}),
         attributes: { ...without(rest), ...(email ? { emails: [{ value: email }] } : {}) },

@@ -5,7 +5,7 @@ import { scimFailureOf, ScimError, type ScimType } from '../errors/scim-error.js
 import { handle, type OperationInput, type OperationResult } from '../http/operation.js';
 import { isObject } from '../resources/scim-schema-io.js';
 import { MAX_BULK_OPERATIONS } from '../scim-config.js';
-import type { ResourceOperations } from './users.route.js';
+import type { ResourceOperations } from './resource-operations.js';
 
 type Json = Record<string, unknown>;
 

@@ -35,7 +35,7 @@ import {
   patchThroughCore,
   preconditions,
   type ResourceOperations,
-} from './users.route.js';
+} from './resource-operations.js';
 
 /** Members read per query when a group is shown whole: a 100k group takes 20 keyset pages. */
 const MEMBER_PAGE = 5000;

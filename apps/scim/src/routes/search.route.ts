@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { handle } from '../http/operation.js';
 import { parseRootSearch } from '../list/list-request.js';
 import { listResponse, searchParams } from './list-response.js';
-import type { ResourceOperations } from './users.route.js';
+import type { ResourceOperations } from './resource-operations.js';
 
 /**
  * Users first, then Groups, as one list. The SearchRequest is parsed once (parseRootSearch): the

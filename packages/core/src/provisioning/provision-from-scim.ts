@@ -26,11 +26,11 @@ import {
   insertUser,
   lockUserById,
   lockUsersByUserNameOrExternalId,
-  lockUsersByLinkedNameId,
   shareLockLiveUserIds,
   updateUser,
 } from '../users/user.store.js';
 import { endUserSessions } from '../sessions/session.js';
+import { lockUsersByLinkedSubject } from '../links/link.repository.js';
 import { writeLocked, type ScimChange, type WritePreconditions } from './locked-write.js';
 import { purgeLockedUser } from './purge.js';
 import { recordUserChange } from './record-change.js';
@@ -83,7 +83,7 @@ export async function createUserFromScim(
       attributes.userName,
       attributes.externalId,
     );
-    const byLinkedNameId = await lockUsersByLinkedNameId(
+    const byLinkedNameId = await lockUsersByLinkedSubject(
       tx,
       tenantId,
       linkedNameIdsToSearch(attributes, found),

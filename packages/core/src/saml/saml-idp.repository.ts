@@ -14,6 +14,8 @@ import {
   violatedConstraint,
 } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { removeLinksOfConnection } from '../links/link.repository.js';
+import { endConnectionSessions } from '../sessions/session.js';
 import { fetchIdpMetadata, parseIdpMetadata, type IdpMetadata } from './idp-metadata.js';
 import {
   assertValidIdpName,
@@ -276,23 +278,13 @@ export async function removeSamlIdp(
 ): Promise<{ idp: SamlIdp; sessionsEnded: number; linksRemoved: number }> {
   return inTransaction(db, async (tx) => {
     const idp = await getSamlIdp(tx, tenantId, idpRef);
-    const sessions = await tx
-      .deleteFrom('sessions')
-      .where('tenant_id', '=', tenantId)
-      .where('idp_id', '=', idp.id)
-      .executeTakeFirst();
-    const links = await tx
-      .deleteFrom('saml_links')
-      .where('tenant_id', '=', tenantId)
-      .where('idp_id', '=', idp.id)
-      .executeTakeFirst();
+    const sessionsEnded = await endConnectionSessions(tx, tenantId, idp.id);
+    const linksRemoved = await removeLinksOfConnection(tx, tenantId, idp.id);
     await tx
       .deleteFrom('saml_idps')
       .where('tenant_id', '=', tenantId)
       .where('id', '=', idp.id)
       .execute();
-    const sessionsEnded = Number(sessions.numDeletedRows);
-    const linksRemoved = Number(links.numDeletedRows);
     await recordAudit(tx, tenantId, context, {
       action: 'idp.removed',
       target: { type: 'saml_idp', id: idp.id },

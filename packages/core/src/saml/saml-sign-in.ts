@@ -72,14 +72,17 @@ export async function signInWithSaml(
   );
 }
 
-/** Dry run of a sign-in through the same rules (`roster explain`): nothing is written. */
+/**
+ * Dry run of a sign-in through the same rules (`roster explain`): nothing is written. The IdP is
+ * its id or name, or the IdP the caller already loaded.
+ */
 export async function explainSignIn(
   db: Db,
   tenantId: string,
-  idpRef: string,
+  idpOrRef: string | SamlIdp,
   identity: AssertedIdentity,
 ) {
-  const idp = await getSamlIdp(db, tenantId, idpRef);
+  const idp = typeof idpOrRef === 'string' ? await getSamlIdp(db, tenantId, idpOrRef) : idpOrRef;
   const explained = await explainSignInAttempt(db, {
     tenantId,
     connection: samlConnection(idp),

@@ -4,6 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Tx } from '../db/transaction.js';
+import { groupsOfUsers } from '../groups/group-member.repository.js';
+import { findUser } from '../users/user.repository.js';
 
 export interface SessionPolicy {
   readonly idleTimeoutMs: number;
@@ -110,34 +112,16 @@ export async function authenticateSession(
   const idHash = sessionIdHash(token);
   const row = await db
     .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select([
-      'sessions.idp_id',
-      'sessions.name_id',
-      'sessions.name_id_format',
-      'sessions.session_index',
-      'sessions.created_at',
-      'sessions.last_seen_at',
-      'sessions.idle_expires_at',
-      'sessions.absolute_expires_at',
-      'users.id as user_id',
-      'users.user_name',
-      'users.display_name',
-      'users.given_name',
-      'users.family_name',
-      'users.lifecycle_state',
-    ])
-    .where('sessions.tenant_id', '=', tenantId)
-    .where('sessions.id_hash', '=', idHash)
-    .where('users.tenant_id', '=', tenantId)
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id_hash', '=', idHash)
     .executeTakeFirst();
-  if (
-    !row ||
-    row.lifecycle_state !== 'active' ||
-    row.idle_expires_at <= now ||
-    row.absolute_expires_at <= now
-  )
-    return undefined;
+  if (!row || row.idle_expires_at <= now || row.absolute_expires_at <= now) return undefined;
+  const [user, groupsByUser] = await Promise.all([
+    findUser(db, tenantId, row.user_id),
+    groupsOfUsers(db, tenantId, [row.user_id]),
+  ]);
+  if (user?.state !== 'active') return undefined;
   let idleExpiresAt = row.idle_expires_at;
   if (now.getTime() - row.last_seen_at.getTime() >= SESSION_TOUCH_INTERVAL_MS) {
     idleExpiresAt = new Date(
@@ -150,32 +134,15 @@ export async function authenticateSession(
       .where('id_hash', '=', idHash)
       .execute();
   }
-  const [emails, groups] = await Promise.all([
-    db
-      .selectFrom('user_emails')
-      .select('value')
-      .where('tenant_id', '=', tenantId)
-      .where('user_id', '=', row.user_id)
-      .orderBy('position')
-      .execute(),
-    db
-      .selectFrom('group_members')
-      .innerJoin('groups', 'groups.id', 'group_members.group_id')
-      .select('groups.display_name')
-      .where('group_members.tenant_id', '=', tenantId)
-      .where('group_members.member_user_id', '=', row.user_id)
-      .orderBy('groups.display_name')
-      .execute(),
-  ]);
   return {
     user: {
-      id: row.user_id,
-      userName: row.user_name,
-      displayName: row.display_name,
-      givenName: row.given_name,
-      familyName: row.family_name,
-      emails: emails.map((e) => e.value),
-      groups: groups.map((g) => g.display_name),
+      id: user.id,
+      userName: user.userName,
+      displayName: user.displayName,
+      givenName: user.givenName,
+      familyName: user.familyName,
+      emails: user.emails.map((e) => e.value),
+      groups: (groupsByUser.get(user.id) ?? []).map((g) => g.display),
     },
     session: {
       tenantId,
@@ -256,6 +223,20 @@ export async function pruneExpiredSessions(db: Db, now: Date): Promise<number> {
   const result = await db
     .deleteFrom('sessions')
     .where((eb) => eb.or([eb('absolute_expires_at', '<=', now), eb('idle_expires_at', '<=', now)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Ends every session opened through a connection (the connection is being removed). */
+export async function endConnectionSessions(
+  tx: Tx,
+  tenantId: string,
+  connectionId: string,
+): Promise<number> {
+  const result = await tx
+    .deleteFrom('sessions')
+    .where('tenant_id', '=', tenantId)
+    .where('idp_id', '=', connectionId)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

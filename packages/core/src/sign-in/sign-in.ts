@@ -38,7 +38,7 @@ import {
   lockUsersByEmail,
   updateUser,
 } from '../users/user.store.js';
-import { insertLink, lockUserByLink, touchLink, type LinkKey } from './link.repository.js';
+import { insertLink, lockUserByLink, touchLink, type LinkKey } from '../links/link.repository.js';
 import { recordSignInRefusal } from './sign-in-refusal.js';
 
 /** The sign-in protocols a connection speaks. */

@@ -22,6 +22,17 @@ async function lockUsers(
 const baseQuery = (tx: Tx, tenantId: string) =>
   tx.selectFrom('users').selectAll('users').where('users.tenant_id', '=', tenantId);
 
+/** The users with these ids, locked FOR UPDATE until the transaction ends. */
+export async function lockUsersByIds(
+  tx: Tx,
+  tenantId: string,
+  ids: readonly string[],
+): Promise<User[]> {
+  const valid = [...new Set(ids)].filter(isUuid);
+  if (valid.length === 0) return [];
+  return lockUsers(tx, tenantId, (q) => q.where('users.id', 'in', valid));
+}
+
 export async function lockUserById(
   tx: Tx,
   tenantId: string,
@@ -72,27 +83,6 @@ export async function lockUsersByEmail(tx: Tx, tenantId: string, email: string):
         .select('user_id')
         .where('tenant_id', '=', tenantId)
         .where('value_key', '=', key),
-    ),
-  );
-}
-
-/** Users a SAML link points at whose NameID is one of `nameIds` (compared as identity keys). */
-export async function lockUsersByLinkedNameId(
-  tx: Tx,
-  tenantId: string,
-  nameIds: readonly string[],
-): Promise<User[]> {
-  const keys = [...new Set(nameIds.map(identityKey))];
-  if (keys.length === 0) return [];
-  return lockUsers(tx, tenantId, (q) =>
-    q.where(
-      'users.id',
-      'in',
-      tx
-        .selectFrom('saml_links')
-        .select('user_id')
-        .where('tenant_id', '=', tenantId)
-        .where(sql<string>`lower(name_id)`, 'in', keys),
     ),
   );
 }

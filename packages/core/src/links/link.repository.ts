@@ -1,8 +1,11 @@
 // The links from a connection's subject to a user (table saml_links: (IdP, NameID) -> user), the
-// first key a sign-in looks up (rule 2). Tenant-scoped like every query.
+// first key a sign-in looks up (rule 2) and what a SCIM create adopts by (rule 1). Tenant-scoped
+// like every query.
+import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
+import { identityKey } from '../reconciliation/identity-key.js';
 import type { User } from '../users/user.js';
-import { lockUserById } from '../users/user.store.js';
+import { lockUserById, lockUsersByIds } from '../users/user.store.js';
 
 /** A link key: who a connection of the tenant says this person is. */
 export interface LinkKey {
@@ -62,4 +65,39 @@ export async function touchLink(tx: Tx, tenantId: string, key: LinkKey, now: Dat
     .where('idp_id', '=', key.connectionId)
     .where('name_id', '=', key.subject)
     .execute();
+}
+
+/** Users a link points at whose subject is one of `subjects` (compared as identity keys), locked. */
+export async function lockUsersByLinkedSubject(
+  tx: Tx,
+  tenantId: string,
+  subjects: readonly string[],
+): Promise<User[]> {
+  const keys = [...new Set(subjects.map(identityKey))];
+  if (keys.length === 0) return [];
+  const links = await tx
+    .selectFrom('saml_links')
+    .select('user_id')
+    .where('tenant_id', '=', tenantId)
+    .where(sql<string>`lower(name_id)`, 'in', keys)
+    .execute();
+  return lockUsersByIds(
+    tx,
+    tenantId,
+    links.map((link) => link.user_id),
+  );
+}
+
+/** Removes every link of a connection (the connection is being removed); returns how many. */
+export async function removeLinksOfConnection(
+  tx: Tx,
+  tenantId: string,
+  connectionId: string,
+): Promise<number> {
+  const result = await tx
+    .deleteFrom('saml_links')
+    .where('tenant_id', '=', tenantId)
+    .where('idp_id', '=', connectionId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
