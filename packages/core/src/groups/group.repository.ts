@@ -75,13 +75,14 @@ export async function insertScimGroup(
 }
 
 /**
- * Writes a SCIM change to a locked group (new attributes when given), bumping its version (the
- * SCIM ETag). A JIT group written by SCIM becomes SCIM-managed.
+ * Writes a SCIM change to a locked group (new attributes when given, and who manages it now),
+ * bumping its version (the SCIM ETag).
  */
 export async function updateScimGroup(
   tx: Tx,
   group: Group,
   attributes: GroupAttributes | undefined,
+  managedBy: Group['managedBy'],
   now: Date,
 ): Promise<Group> {
   const row = await tx
@@ -96,7 +97,7 @@ export async function updateScimGroup(
               : {}),
           }
         : {}),
-      managed_by: 'scim' as const,
+      managed_by: managedBy,
       version: eb('version', '+', 1),
       updated_at: now,
     }))

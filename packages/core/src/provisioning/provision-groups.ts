@@ -24,6 +24,7 @@ import {
   updateScimGroup,
 } from '../groups/group.repository.js';
 import { shareLockLiveUserIds } from '../users/user.store.js';
+import { groupManagerAfterScimWrite } from '../reconciliation/reconcile.js';
 import { writeLocked, type ScimChange, type WritePreconditions } from './locked-write.js';
 
 export const MAX_MEMBERS_PER_CHANGE = 10_000;
@@ -201,7 +202,8 @@ export async function patchGroupFromScim(
     if (update === undefined) return existing;
     if (update.attributes) assertDisplayName(update.attributes);
     if (update.members) assertMemberChangeSize(update.members);
-    const group = await updateScimGroup(tx, existing, update.attributes, clock.now());
+    const { managedBy } = groupManagerAfterScimWrite(existing);
+    const group = await updateScimGroup(tx, existing, update.attributes, managedBy, clock.now());
     const members = update.members
       ? await applyMemberChange(tx, group, update.members)
       : { added: 0, removed: 0 };

@@ -12,6 +12,7 @@ import {
   decideUnsolicited,
   dormantState,
   endsSessions,
+  groupManagerAfterScimWrite,
   isDormant,
   isEntraSoftDelete,
   isPurgeDue,
@@ -166,6 +167,15 @@ describe('rule 1: the first SCIM write to a JIT user adopts it', () => {
     ['no user', undefined, { kind: 'not_found' }],
   ] as const)('%s', (_name, existing, decision) => {
     expect(decideScimWrite(existing)).toEqual(decision);
+  });
+});
+
+describe('rule 1, groups: a SCIM write to a group', () => {
+  it.each([
+    ['adopts a JIT group', 'jit', { managedBy: 'scim', adopted: true }],
+    ['keeps a SCIM group SCIM-managed', 'scim', { managedBy: 'scim', adopted: false }],
+  ] as const)('%s', (_name, managedBy, decision) => {
+    expect(groupManagerAfterScimWrite({ managedBy })).toEqual(decision);
   });
 });
 

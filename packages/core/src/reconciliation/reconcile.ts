@@ -1,6 +1,7 @@
 // The reconciliation rules (README, "The rules"), in one place, as pure decisions over the candidates a
 // use case found (and locked). No I/O here: the use cases in ../provisioning apply the decisions.
 import type { UserSource } from '../db/database.js';
+import type { Group } from '../groups/group.js';
 import { userState, type User, type UserAttributes, type UserStateChange } from '../users/user.js';
 import { isEntraSoftDeleteRename } from './identity-key.js';
 
@@ -80,6 +81,17 @@ export type ScimWriteDecision =
 export function decideScimWrite(existing: User | undefined): ScimWriteDecision {
   if (!existing || existing.state === 'deprovisioned') return { kind: 'not_found' };
   return { kind: 'update', adopt: existing.managedBy === 'jit' };
+}
+
+/**
+ * Rule 1, groups: a SCIM write (PUT or PATCH) to a group makes it SCIM-managed; a JIT group (made by
+ * sign-ins) is adopted, and sign-ins no longer change its members.
+ */
+export function groupManagerAfterScimWrite(group: Pick<Group, 'managedBy'>): {
+  readonly managedBy: 'scim';
+  readonly adopted: boolean;
+} {
+  return { managedBy: 'scim', adopted: group.managedBy === 'jit' };
 }
 
 // ---- rules 1, 3, 4, 5 and 7: what a SCIM write does to a user, and what it records -----------
