@@ -23,6 +23,7 @@ import {
   scimCreateEvent,
   scimWriteAction,
   signInLookups,
+  signInWrites,
   stateFor,
   stateOnAdopt,
   stateOnCreate,
@@ -176,6 +177,26 @@ describe('rule 1, groups: a SCIM write to a group', () => {
     ['keeps a SCIM group SCIM-managed', 'scim', { managedBy: 'scim', adopted: false }],
   ] as const)('%s', (_name, managedBy, decision) => {
     expect(groupManagerAfterScimWrite({ managedBy })).toEqual(decision);
+  });
+});
+
+describe('rules 2 and 7: what an admitted sign-in writes', () => {
+  it.each([
+    ['a JIT creation', { kind: 'create', link: true }, 'user.created', true],
+    [
+      'a refreshed JIT user',
+      { kind: 'sign_in', user: jit(), matchedBy: 'samlLink', link: false, refresh: true },
+      'user.refreshed_by_sign_in',
+      true,
+    ],
+    [
+      'a SCIM-managed user',
+      { kind: 'sign_in', user: user(), matchedBy: 'userName', link: true, refresh: false },
+      'user.signed_in',
+      false,
+    ],
+  ] as const)('%s', (_name, decision, action, syncJitGroups) => {
+    expect(signInWrites(decision)).toEqual({ action, syncJitGroups });
   });
 });
 

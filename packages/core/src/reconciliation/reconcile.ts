@@ -366,6 +366,20 @@ function admit(user: User, matchedBy: MatchKey, link: boolean): SignInDecision {
   return { kind: 'sign_in', user, matchedBy, link, refresh: user.managedBy === 'jit' };
 }
 
+/**
+ * Rules 2 and 7: what an admitted sign-in records (its audit action), and whether the user's JIT
+ * groups follow the assertion (a new or refreshed JIT user; never a SCIM-managed one).
+ */
+export function signInWrites(decision: Extract<SignInDecision, { kind: 'sign_in' | 'create' }>): {
+  readonly action: 'user.created' | 'user.refreshed_by_sign_in' | 'user.signed_in';
+  readonly syncJitGroups: boolean;
+} {
+  if (decision.kind === 'create') return { action: 'user.created', syncJitGroups: true };
+  return decision.refresh
+    ? { action: 'user.refreshed_by_sign_in', syncJitGroups: true }
+    : { action: 'user.signed_in', syncJitGroups: false };
+}
+
 // ---- rule 6: cleanup of dormant JIT users ---------------------------------------------------
 
 /** A JIT user never adopted by SCIM, active, and not seen for `afterDays` (rule 6). */

@@ -16,6 +16,7 @@ import {
   decideSignIn,
   decideUnsolicited,
   signInLookups,
+  signInWrites,
   stateOnCreate,
   type IdentityProviderPolicy,
   type MatchKey,
@@ -170,8 +171,8 @@ export async function signIn(
       });
       return refused;
     }
+    const { action, syncJitGroups: jitSync } = signInWrites(decision);
     let user: User;
-    let action: string;
     if (decision.kind === 'create') {
       user = await insertUser(tx, tenantId, attributes, {
         source: 'jit',
@@ -179,16 +180,13 @@ export async function signIn(
         now,
         lastSignInAt: now,
       });
-      action = 'user.created';
     } else {
       // JIT synchronisation for JIT users; SCIM-managed users keep SCIM's attributes (rule 2).
       const refresh = decision.refresh ? { attributes } : {};
       user = await updateUser(tx, decision.user, { ...refresh, lastSignInAt: now }, now);
-      action = decision.refresh ? 'user.refreshed_by_sign_in' : 'user.signed_in';
     }
     if (decision.link) await insertLink(tx, tenantId, link, user.id, now);
     else await touchLink(tx, tenantId, link, now);
-    const jitSync = decision.kind === 'create' || decision.refresh;
     const groups =
       jitSync && asserted.groups
         ? await syncJitGroups(tx, tenantId, user.id, asserted.groups, now)
