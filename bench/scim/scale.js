@@ -52,6 +52,14 @@ export async function benchCreateScale({ env, report, seconds, concurrency }) {
     );
     const creates = counts[0] + counts[1];
     const cores = availableParallelism();
+    // The seconds each half ran (its slices together), and the cores its servers kept busy.
+    const oneSeconds = counts[0] / oneRate;
+    const twoSeconds = counts[1] / twoRate;
+    const oneCores = oneMs / 1000 / oneSeconds;
+    const twoCores = twoMs / 1000 / twoSeconds;
+    console.log(
+      `  scim.create.scale: CPU per create: server ${round(oneMs / counts[0], 2)} ms (1 process, ${round(oneCores, 2)} cores busy) / ${round(twoMs / counts[1], 2)} ms (2 processes, ${round(twoCores, 2)} cores busy together); load generator ${round(parentMs / creates, 2)} ms`,
+    );
     if (machine !== null && before.machine !== null) {
       // /proc/stat counts in USER_HZ (100 per second on Linux)
       const busyMs = (machine.busy - before.machine.busy) * 10;
@@ -59,12 +67,14 @@ export async function benchCreateScale({ env, report, seconds, concurrency }) {
         (machine.busy - before.machine.busy) / (machine.total - before.machine.total);
       const restMs = Math.max(0, busyMs - parentMs - oneMs - twoMs);
       console.log(
-        `  scim.create.scale: machine ${round(100 * busyShare)} % busy of ${cores} cores over both halves; CPU per create: server ${round(oneMs / counts[0], 2)} ms (1 process) / ${round(twoMs / counts[1], 2)} ms (2 processes), load generator ${round(parentMs / creates, 2)} ms, PostgreSQL and the rest of the machine ${round(restMs / creates, 2)} ms`,
+        `  scim.create.scale: machine ${round(100 * busyShare)} % busy of ${cores} cores over both halves; PostgreSQL and the rest of the machine ${round(restMs / creates, 2)} ms per create`,
       );
+      // In the two-process half: both servers, the load generator and PostgreSQL on the cores.
+      const twoHalfCores = twoCores + (parentMs / creates + restMs / creates) * (twoRate / 1000);
       console.log(
-        busyShare > 0.9
-          ? `  scim.create.scale: limited by the ${cores} cores: the load generator, both SCIM processes and PostgreSQL share them, so a second process can only take the CPU the first one left idle`
-          : `  scim.create.scale: the machine was not CPU-bound (${round(100 * busyShare)} % busy): the limit is waiting (PostgreSQL commits, row locks on the one tenant), not cores`,
+        oneCores > 0.9
+          ? `  scim.create.scale: one process is bound by its main thread (with GC threads it kept ${round(oneCores, 2)} cores busy); two processes use about ${round(twoHalfCores, 2)} of the ${cores} cores with the load generator and PostgreSQL, so ${twoHalfCores > 0.9 * cores ? `the ${cores} cores are the limit: a second process can only take CPU the first one left idle` : 'the rest is waiting (commits, the tenant row lock every create of the tenant takes)'}`
+          : `  scim.create.scale: one process used ${round(oneCores, 2)} cores, not bound by its main thread: the limit is waiting (PostgreSQL commits, the tenant row lock every create of the tenant takes), not CPU`,
       );
     }
     report('scim.create.scale', twoRate, 'req/s', oneRate, '1 SCIM process, same 8 clients');
