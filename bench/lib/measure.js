@@ -34,16 +34,18 @@ export async function rate(op, { workers = 1, seconds }) {
 /**
  * Ops per second of each of `ops`, measured in `rounds` alternating slices of
  * seconds/rounds each (a, b, c, a, b, c, …), so that load from elsewhere on a shared machine
- * weighs on every figure alike and their ratios stay meaningful.
+ * weighs on every figure alike and their ratios stay meaningful. `workers` is one number for
+ * all, or one per op.
  */
 export async function pairedRates(ops, { workers = 1, seconds, rounds = 4 }) {
+  const workersOf = (index) => (Array.isArray(workers) ? workers[index] : workers);
   for (const op of ops) for (let i = 0; i < 20; i++) await op(nextId++);
   const done = ops.map(() => 0);
   const elapsed = ops.map(() => 0);
   for (let round = 0; round < rounds; round++) {
     for (const [index, op] of ops.entries()) {
       const started = performance.now();
-      done[index] += await loop(op, workers, started + (seconds * 1000) / rounds);
+      done[index] += await loop(op, workersOf(index), started + (seconds * 1000) / rounds);
       elapsed[index] += performance.now() - started;
     }
   }

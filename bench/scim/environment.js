@@ -15,6 +15,7 @@ import {
 import { dropDatabase } from '@roster/core/testing';
 import { createLifecycle, listen } from '@roster/http';
 import { createScimApp } from '@roster/scim';
+import { BENCH_SCIM_CONFIG } from '../lib/scim-config.js';
 
 const SYSTEM_CONTEXT = { actor: { type: 'system' } };
 
@@ -37,7 +38,7 @@ async function admin(serverUrl, statement) {
 
 /**
  * Creates and migrates `roster_bench_<time>` beside DATABASE_URL's database. Returns the Roster
- * handle the SCIM app uses, a raw pg pool for seeding and references, and `drop()`.
+ * handle the SCIM app uses, its `url`, a raw pg pool for seeding and references, and `close()`.
  */
 export async function createBenchDatabase(serverUrl, { poolMax }) {
   const name = `roster_bench_${Date.now().toString(36)}`;
@@ -62,6 +63,7 @@ export async function createBenchDatabase(serverUrl, { poolMax }) {
     const pool = new pg.Pool({ connectionString: url, max: 8 });
     return {
       name,
+      url,
       database,
       pool,
       async close() {
@@ -100,6 +102,7 @@ export async function startScimServer(database) {
     clock: systemClock,
     lifecycle: createLifecycle(),
     baseUrl: 'http://localhost',
+    config: BENCH_SCIM_CONFIG,
   });
   return serve(app);
 }

@@ -1,5 +1,5 @@
-// The SCIM benchmarks, on PostgreSQL: scim.create, scim.initial-sync, scim.filter,
-// scim.list and scim.group-patch. Each section is independent: one that fails (a route not
+// The SCIM benchmarks, on PostgreSQL: scim.create, scim.create.scale, scim.initial-sync,
+// scim.filter (and its overhead over a raw SELECT), scim.list and scim.group-patch. Each section is independent: one that fails (a route not
 // there yet) prints why and the others still run.
 /* global console, performance */
 import { sizeLabel } from '../lib/measure.js';
@@ -8,7 +8,8 @@ import { seedDirectories } from './directory.js';
 import { createBenchDatabase, startHelloServer, startScimServer } from './environment.js';
 import { benchGroupPatch } from './group-patch.js';
 import { benchInitialSync } from './initial-sync.js';
-import { benchReads } from './reads.js';
+import { benchFilterOverhead, benchReads } from './reads.js';
+import { benchCreateScale } from './scale.js';
 
 /** Sizes of a full run (the issue's) and of a `--quick` smoke run. */
 export const SCIM_BENCH_PLANS = {
@@ -57,6 +58,9 @@ export async function runScimBenchmarks({ serverUrl, quick, seconds, concurrency
     const created = await section('scim.create', () =>
       benchCreate({ env, scim, hello, report, seconds, concurrency }),
     );
+    await section('scim.create.scale', () =>
+      benchCreateScale({ env, report, seconds, concurrency }),
+    );
     // the reference of initial-sync, even when POST /Users failed
     const helloRate =
       created?.helloRate ?? (await measureHelloRate(hello, { seconds, concurrency }));
@@ -73,6 +77,7 @@ export async function runScimBenchmarks({ serverUrl, quick, seconds, concurrency
     const directories = await section('seeding', () => seedDirectories(env, plan));
     if (directories === undefined) return;
     const reads = { env, scim, directories, report, samples: plan.samples, warmup: plan.warmup };
+    await section('scim.filter.overhead', () => benchFilterOverhead(reads));
     await section('scim.filter and scim.list', () => benchReads(reads));
     await section('scim.group-patch', () => benchGroupPatch(reads));
   } finally {

@@ -94,6 +94,7 @@ export async function benchInitialSync({
       's',
       requests / helloRate,
       'same requests at express hello rate',
+      { max: 3 },
     );
   } finally {
     client.close();

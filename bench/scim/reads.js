@@ -95,6 +95,67 @@ function reportCase(report, name, bySize, goal) {
   report(name, largest.p50, 'ms', smallest.p50, reference, goal);
 }
 
+/**
+ * scim.filter.overhead: one client, `GET /Users?filter=userName eq "…"` on the middle-sized
+ * tenant (100k users in a full run) beside the indexed SELECT of the same user by the same key
+ * (tenant_id, user_name_key) through kysely on the same pool, in alternating requests. What the
+ * HTTP and SCIM layers add to the database's own answer.
+ */
+export async function benchFilterOverhead({ env, scim, directories, report, samples, warmup }) {
+  const { tenants } = directories;
+  const { size, tenant } = tenants[Math.floor(tenants.length / 2)];
+  const client = new ScimClient(scim.port, tenant.slug, tenant.token, 1);
+  const problems = [[], []];
+  try {
+    const [http, select] = await interleavedLatency(
+      [
+        async (k) => {
+          const response = await client.get(
+            `/Users?${eqFilter('userName', seededUserName(pick(k, size)))}`,
+          );
+          const problem =
+            response.status !== 200
+              ? `HTTP ${response.status}: ${JSON.stringify(response.body).slice(0, 200)}`
+              : (readCases()[0].check(response.body, k, size) ?? null);
+          if (problem !== null) problems[0].push(problem);
+        },
+        async (k) => {
+          const userName = seededUserName(pick(k, size));
+          const rows = await env.database.db
+            .selectFrom('users')
+            .selectAll()
+            .where('tenant_id', '=', tenant.id)
+            .where('user_name_key', '=', userName.toLowerCase())
+            .execute();
+          if (rows.length !== 1 || rows[0].user_name !== userName) {
+            problems[1].push(`SELECT ${userName}: ${rows.length} rows`);
+          }
+        },
+      ],
+      { samples, warmup },
+    );
+    for (const [label, figures, found] of [
+      ['GET filter', http, problems[0]],
+      ['kysely SELECT', select, problems[1]],
+    ]) {
+      console.log(
+        `  scim.filter.overhead @ ${sizeLabel(size)} ${label.padEnd(13)} p50 ${round(figures.p50, 3)} ms  p95 ${round(figures.p95, 3)} ms  max ${round(figures.max, 1)} ms  (${samples} sequential requests)`,
+      );
+      if (found.length > 0) console.log(`  !! ${found.length} wrong answers, first: ${found[0]}`);
+    }
+    report(
+      'scim.filter.overhead',
+      http.p50,
+      'ms',
+      select.p50,
+      `indexed kysely SELECT p50 @ ${sizeLabel(size)}`,
+      { max: 2 },
+    );
+  } finally {
+    client.close();
+  }
+}
+
 /** Runs every read case against every tenant and reports it. */
 export async function benchReads({ scim, directories, report, samples, warmup }) {
   const { tenants } = directories;
