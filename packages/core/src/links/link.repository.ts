@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
 import { identityKey } from '../reconciliation/identity-key.js';
 import type { User } from '../users/user.js';
-import { lockUserById, lockUsersByIds } from '../users/user.store.js';
+import { lockUsersSelectedBy } from '../users/user.store.js';
 
 /** A link key: who a connection of the tenant says this person is. */
 export interface LinkKey {
@@ -21,14 +21,13 @@ export async function lockUserByLink(
   tenantId: string,
   key: LinkKey,
 ): Promise<User | undefined> {
-  const link = await tx
+  const linked = tx
     .selectFrom('saml_links')
     .select('user_id')
     .where('tenant_id', '=', tenantId)
     .where('idp_id', '=', key.connectionId)
-    .where('name_id', '=', key.subject)
-    .executeTakeFirst();
-  return link && lockUserById(tx, tenantId, link.user_id);
+    .where('name_id', '=', key.subject);
+  return (await lockUsersSelectedBy(tx, tenantId, linked))[0];
 }
 
 /**
@@ -75,17 +74,12 @@ export async function lockUsersByLinkedSubject(
 ): Promise<User[]> {
   const keys = [...new Set(subjects.map(identityKey))];
   if (keys.length === 0) return [];
-  const links = await tx
+  const linked = tx
     .selectFrom('saml_links')
     .select('user_id')
     .where('tenant_id', '=', tenantId)
-    .where(sql<string>`lower(name_id)`, 'in', keys)
-    .execute();
-  return lockUsersByIds(
-    tx,
-    tenantId,
-    links.map((link) => link.user_id),
-  );
+    .where(sql<string>`lower(name_id)`, 'in', keys);
+  return lockUsersSelectedBy(tx, tenantId, linked);
 }
 
 /** Removes every link of a connection (the connection is being removed); returns how many. */

@@ -1,7 +1,8 @@
 // The users table (with user_emails) inside a use case's transaction: the rows a decision is made
 // on, locked until it commits (rule 8), and every write. Plain reads outside a transaction are in
 // user.repository.ts; rows <-> the domain User in user.mapper.ts.
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Database } from '../db/database.js';
 import type { Db, Tx } from '../db/transaction.js';
 import { isUuid } from '../ids.js';
 import { identityKey } from '../reconciliation/identity-key.js';
@@ -22,15 +23,16 @@ async function lockUsers(
 const baseQuery = (tx: Tx, tenantId: string) =>
   tx.selectFrom('users').selectAll('users').where('users.tenant_id', '=', tenantId);
 
-/** The users with these ids, locked FOR UPDATE until the transaction ends. */
-export async function lockUsersByIds(
+/**
+ * The users whose ids a subquery of another table selects (its column `user_id`), locked FOR
+ * UPDATE until the transaction ends: one statement, however the ids are found.
+ */
+export async function lockUsersSelectedBy<TB extends keyof Database>(
   tx: Tx,
   tenantId: string,
-  ids: readonly string[],
+  userIds: SelectQueryBuilder<Database, TB, { user_id: string }>,
 ): Promise<User[]> {
-  const valid = [...new Set(ids)].filter(isUuid);
-  if (valid.length === 0) return [];
-  return lockUsers(tx, tenantId, (q) => q.where('users.id', 'in', valid));
+  return lockUsers(tx, tenantId, (q) => q.where('users.id', 'in', userIds));
 }
 
 export async function lockUserById(
