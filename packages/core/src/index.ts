@@ -128,6 +128,7 @@ export {
   type SignInRefusalReason,
   type SignInResult,
 } from './sign-in/sign-in.js';
+export { connectionForLoginHint, MAX_LOGIN_HINT_LENGTH } from './sign-in/choose-connection.js';
 export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';
 export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
 export { scheduleMaintenance } from './provisioning/maintenance.js';
@@ -251,6 +252,7 @@ export {
   DEFAULT_SESSION_POLICY,
   endSession,
   endSessionsBySamlLogout,
+  findSignedInUser,
   SESSION_TOUCH_INTERVAL_MS,
   sessionIdHash,
   type ActiveSession,
@@ -264,7 +266,21 @@ export {
   ADMIN_API_ROOT,
   ADMIN_PATHS,
   fillPath,
+  OIDC_PATHS,
   SCIM_PATHS,
   SSO_PATHS,
+  tenantIssuerUrl,
   tenantScimUrl,
 } from './urls/url-layouts.js';
+
+// apps signed in over OpenID Connect: which Roster session each rides on, and its end
+export {
+  BACKCHANNEL_LOGOUT_DELIVERY,
+  endProviderSession,
+  providerSessionIsLive,
+  recordAppSignIn,
+  sessionReference,
+  type AppSignIn,
+  type BackchannelLogoutPayload,
+  type SessionEndReason,
+} from './oidc/app-sessions.js';

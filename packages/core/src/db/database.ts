@@ -222,4 +222,31 @@ export interface Database {
   change_outbox: ChangeOutboxTable;
   directory_counts: DirectoryCountTable;
   scim_request_log: ScimRequestLogTable;
+  oidc_payloads: OidcPayloadTable;
+  oidc_app_sessions: OidcAppSessionTable;
+}
+
+/** oidc-provider's models, one row each (see the adapter in apps/sso). */
+export interface OidcPayloadTable {
+  tenant_id: string;
+  model: string;
+  id: string;
+  payload: JSONColumnType<JsonObject, JsonObject, JsonObject>;
+  grant_id: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
+/** An app signed in through a Roster session (for back-channel logout). */
+export interface OidcAppSessionTable {
+  tenant_id: string;
+  provider_session_uid: string;
+  client_id: string;
+  session_id_hash: Buffer;
+  account_id: string;
+  sid: string;
+  grant_id: string | null;
+  created_at: DefaultedTimestamp;
 }

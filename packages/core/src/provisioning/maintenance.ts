@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
 import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
+import { pruneProviderState } from '../oidc/app-sessions.js';
 import { pruneSamlState } from '../saml/saml-state.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
@@ -33,6 +34,8 @@ export function scheduleMaintenance(
       const { purged } = await purgeExpiredUsers(db, clock);
       // Expired AuthnRequest ids, assertion ids and sessions: nothing reads them again.
       await pruneSamlState(db, clock.now());
+      // Expired OpenID Provider state (codes, tokens, interactions) and rows of ended sessions.
+      await pruneProviderState(db, clock.now());
       if (deactivated > 0 || purged > 0)
         logger.info({ deactivated, purged }, 'jobs.maintenance.done');
     } catch (error) {

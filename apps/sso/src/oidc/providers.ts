@@ -1,0 +1,290 @@
+// One OpenID Provider (panva's oidc-provider, docs/adr/0010) per tenant, issuer
+// `<SSO_BASE_URL>/oidc/<tenant>`, built on first use and rebuilt when the tenant's signing keys
+// change. The provider speaks the protocol; who may sign in is decided by the tenant's SAML
+// sign-in in core (the interaction step, `oidc.route.ts`), never here.
+import { hkdfSync, randomUUID } from 'node:crypto';
+import Provider, { interactionPolicy, type Configuration } from 'oidc-provider';
+import type { JWK } from 'oidc-provider';
+import {
+  endProviderSession,
+  findSignedInUser,
+  fillPath,
+  loadSigningKeys,
+  OIDC_PATHS,
+  providerSessionIsLive,
+  recordAppSignIn,
+  tenantIssuerUrl,
+  verifyOidcAppSecret,
+  type Clock,
+  type Db,
+  type Logger,
+  type SigningKeySet,
+  type Tenant,
+} from '@roster/core';
+import { adapterFactory } from './provider-storage.js';
+import { providerErrorPage, signOutConfirmPage, signedOutOfAppPage } from './oidc-pages.js';
+
+/** How long a provider trusts the signing keys it was built with before it looks again. */
+export const KEY_RECHECK_INTERVAL_MS = 10_000;
+
+/** Lifetimes of what the provider issues, in seconds (README "Sign people in to your app"). */
+export const OIDC_TTL = {
+  /** An authorization code: redeemed at once by the app's back end (RFC 6749 §4.1.2). */
+  AuthorizationCode: 60,
+  AccessToken: 600,
+  IdToken: 600,
+  /** The time a person has to finish signing in at their IdP. */
+  Interaction: 600,
+} as const;
+
+/** The scopes apps may ask for, and the claims each brings (OpenID Connect Core §5.4). */
+const CLAIMS = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  groups: ['groups'],
+};
+
+export interface TenantProvidersOptions {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Public base URL of the SSO app (SSO_BASE_URL). */
+  readonly baseUrl: string;
+  /** The longest a Roster session lives: the provider's sessions and grants live no longer. */
+  readonly sessionLifetimeMs: number;
+}
+
+interface Built {
+  readonly provider: Provider;
+  readonly keysVersion: string;
+  checkedAt: number;
+}
+
+/** The tenants' providers, each built once per key set. */
+export class TenantProviders {
+  readonly #built = new Map<string, Built>();
+  readonly #building = new Map<string, Promise<Built>>();
+
+  constructor(private readonly options: TenantProvidersOptions) {}
+
+  /** The tenant's provider, with the signing keys of at most `KEY_RECHECK_INTERVAL_MS` ago. */
+  async forTenant(tenant: Tenant): Promise<Provider> {
+    const now = Date.now();
+    const built = this.#built.get(tenant.id);
+    if (built && now - built.checkedAt < KEY_RECHECK_INTERVAL_MS) return built.provider;
+    const pending = this.#building.get(tenant.id);
+    if (pending) return (await pending).provider;
+    const next = this.#refresh(tenant, built, now).finally(() => this.#building.delete(tenant.id));
+    this.#building.set(tenant.id, next);
+    return (await next).provider;
+  }
+
+  async #refresh(tenant: Tenant, built: Built | undefined, now: number): Promise<Built> {
+    const keys = await loadSigningKeys(this.options.db, tenant.id);
+    if (built && built.keysVersion === keys.version) {
+      built.checkedAt = now;
+      return built;
+    }
+    const fresh = {
+      provider: this.#build(tenant, keys),
+      keysVersion: keys.version,
+      checkedAt: now,
+    };
+    this.#built.set(tenant.id, fresh);
+    return fresh;
+  }
+
+  #build(tenant: Tenant, keys: SigningKeySet): Provider {
+    const { db, clock, logger, baseUrl, sessionLifetimeMs } = this.options;
+    const issuer = tenantIssuerUrl(baseUrl, tenant.slug);
+    const issuerPath = new URL(issuer).pathname;
+    const sessionTtl = Math.floor(sessionLifetimeMs / 1000);
+
+    const policy = interactionPolicy.base();
+    // The provider's own session never outlives the Roster session it was opened by, nor the
+    // person's being active: when either has ended, the app's next authorize signs in again
+    // (where the rules refuse a person who is no longer active).
+    policy.get('login')?.checks.add(
+      new interactionPolicy.Check(
+        'roster_session_ended',
+        'the sign-in behind this session has ended',
+        'login_required',
+        async (ctx) => {
+          const { session, result } = ctx.oidc;
+          if (result?.login || !session?.accountId) return false;
+          return !(await providerSessionIsLive(db, tenant.id, session.uid, session.accountId, clock));
+        },
+      ),
+    );
+
+    const configuration: Configuration = {
+      adapter: adapterFactory(db, tenant.id),
+      jwks: { keys: keys.keys as JWK[] },
+      cookies: {
+        keys: cookieKeysOf(tenant.id, keys),
+        // One host serves every tenant: each tenant's cookies stay under its own issuer path.
+        long: { path: issuerPath, httpOnly: true, sameSite: 'lax' },
+        short: { path: issuerPath, httpOnly: true, sameSite: 'lax' },
+      },
+      pkce: { required: () => true },
+      scopes: Object.keys(CLAIMS),
+      claims: CLAIMS,
+      conformIdTokenClaims: false,
+      responseTypes: ['code'],
+      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+      // Secrets are stored hashed, so nothing may key an HMAC on them (no HS*, no
+      // client_secret_jwt); ID tokens are signed with the tenant's RSA keys.
+      enabledJWA: {
+        idTokenSigningAlgValues: ['RS256'],
+        userinfoSigningAlgValues: ['RS256'],
+        introspectionSigningAlgValues: ['RS256'],
+        authorizationSigningAlgValues: ['RS256'],
+        clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+      },
+      allowOmittingSingleRegisteredRedirectUri: false,
+      features: {
+        devInteractions: { enabled: false },
+        revocation: { enabled: true },
+        introspection: { enabled: true },
+        userinfo: { enabled: true },
+        backchannelLogout: { enabled: true },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: (ctx, form) => signOutConfirmPage(ctx, form),
+          postLogoutSuccessSource: (ctx) => signedOutOfAppPage(ctx),
+        },
+      },
+      interactions: {
+        policy,
+        url: (_ctx, interaction) =>
+          fillPath(OIDC_PATHS.interaction, { tenant: tenant.slug, uid: interaction.uid }),
+      },
+      ttl: {
+        ...OIDC_TTL,
+        Session: sessionTtl,
+        Grant: sessionTtl,
+      },
+      // Apps registered here are the organisation's own: no consent screen, the grant is what
+      // the app asked for among the scopes above.
+      loadExistingGrant: async (ctx) => {
+        const { oidc } = ctx;
+        const clientId = oidc.client!.clientId;
+        const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(clientId);
+        const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+        const asked = [...(oidc.requestParamScopes ?? new Set(['openid']))].join(' ');
+        const grant =
+          existing ??
+          new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
+        grant.addOIDCScope(asked);
+        await grant.save();
+        return grant;
+      },
+      findAccount: async (_ctx, sub) => {
+        if (!USER_ID.test(sub)) return undefined;
+        const user = await findSignedInUser(db, tenant.id, sub);
+        if (!user) return undefined;
+        return {
+          accountId: user.id,
+          claims: () => ({
+            sub: user.id,
+            email: user.emails[0],
+            email_verified: user.emails.length > 0 ? true : undefined,
+            name:
+              user.displayName ??
+              ([user.givenName, user.familyName].filter(Boolean).join(' ') || undefined),
+            given_name: user.givenName ?? undefined,
+            family_name: user.familyName ?? undefined,
+            preferred_username: user.userName,
+            groups: [...user.groups],
+          }),
+        };
+      },
+      renderError: (ctx, out, error) => providerErrorPage(ctx, out, error),
+    };
+
+    const provider = new Provider(issuer, configuration);
+    // The public base URL, not a client's headers, says whether the issuer is https (the
+    // mount in oidc.route.ts sets X-Forwarded-Proto from it).
+    provider.proxy = true;
+
+    // Hashed secrets: the presented secret is checked against its stored hash, in constant time.
+    provider.Client.prototype.compareClientSecret = function compareClientSecret(
+      this: { clientId: string },
+      presented: string,
+    ) {
+      return verifyOidcAppSecret(db, tenant.id, this.clientId, presented);
+    };
+    // Logout notices go through Roster's delivery queue (retried, at least once) when a Roster
+    // session ends, for every reason; the library's own single attempt is not used.
+    provider.Client.prototype.backchannelLogout = async function backchannelLogout() {};
+
+    // A full sign-out at the provider ends the Roster session behind it, and so every app's
+    // sign-in through it (each hears of it through the delivery queue).
+    provider.on('end_session.success', (ctx) => {
+      if (ctx.oidc.params?.logout && ctx.oidc.session?.uid)
+        (ctx.state as RosterState).signedOutProviderSession = ctx.oidc.session.uid;
+    });
+
+    provider.use(async (ctx, next) => {
+      await next();
+      const signedOut = (ctx.state as RosterState).signedOutProviderSession;
+      if (signedOut) {
+        await endProviderSession(db, tenant.id, signedOut);
+        return;
+      }
+      // An app signed in: remember through which Roster session, so its end reaches the app.
+      const { oidc } = ctx;
+      const code = oidc?.entities?.AuthorizationCode;
+      if (!code || !oidc.session?.uid || !oidc.client) return;
+      const clientId = oidc.client.clientId;
+      const recorded = await recordAppSignIn(db, tenant.id, {
+        providerSessionUid: oidc.session.uid,
+        clientId,
+        accountId: code.accountId!,
+        sid: oidc.session.sidFor(clientId) ?? code.sid ?? randomUUID(),
+        grantId: code.grantId,
+        sessionReference: rosterSessionOf(oidc.result),
+      });
+      if (recorded) return;
+      // No Roster session stands behind this provider session: take back what was issued.
+      if (code.grantId) await (await oidc.provider.Grant.find(code.grantId))?.destroy();
+      await code.destroy();
+      logger.error({ tenant: tenant.slug, clientId }, 'oidc.authorization.unbound_session');
+      ctx.remove('location');
+      ctx.status = 403;
+      providerErrorPage(ctx, { error: 'login_required' }, undefined);
+    });
+
+    provider.on('server_error', (ctx, error) => {
+      logger.error({ err: error, tenant: tenant.slug, route: ctx.oidc?.route }, 'oidc.server_error');
+    });
+    return provider;
+  }
+}
+
+/** What Roster keeps on a provider request between the library's event and the response. */
+interface RosterState {
+  signedOutProviderSession?: string;
+}
+
+/** Roster's user ids are UUIDs; anything else is no account (and never reaches a query). */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The Roster session a finished interaction carries (see `interaction-handoff.ts`). */
+function rosterSessionOf(result: unknown): string | undefined {
+  const roster = (result as { roster?: { session?: unknown } } | undefined)?.roster;
+  return typeof roster?.session === 'string' ? roster.session : undefined;
+}
+
+/**
+ * Cookie signing keys, derived from the tenant's signing keys (current first, so it signs; the
+ * others still verify through a rotation): nothing else to store or rotate.
+ */
+function cookieKeysOf(tenantId: string, keys: SigningKeySet): string[] {
+  return keys.keys.map((jwk) =>
+    Buffer.from(
+      hkdfSync('sha256', Buffer.from(String(jwk.d), 'base64url'), tenantId, 'roster oidc cookies', 32),
+    ).toString('base64url'),
+  );
+}
