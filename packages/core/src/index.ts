@@ -59,7 +59,14 @@ export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode } from './
 // storage
 export { openDatabase, type PoolStats, type RosterDatabase } from './db/create-db.js';
 export { migrateToLatest, MigrationError } from './db/migrate.js';
-export type { Database, LifecycleState, UserSource, ActorType } from './db/database.js';
+export type {
+  Database,
+  LifecycleState,
+  UserSource,
+  ActorType,
+  OidcAppKind,
+  SigningKeyStatus,
+} from './db/database.js';
 export type { Db } from './db/transaction.js';
 
 // who changes what
@@ -261,6 +268,36 @@ export {
 } from './sessions/session.js';
 export { serviceProviderUrls, tenantSsoPath, type ServiceProviderUrls } from './saml/sp-urls.js';
 
+// the OpenID Provider's registry: a tenant's apps (OAuth 2.0 clients) and signing keys
+export {
+  addOidcApp,
+  findOidcApp,
+  getOidcApp,
+  isInsecureAppUri,
+  listOidcApps,
+  MAX_OIDC_APP_NAME_LENGTH,
+  MAX_OIDC_REDIRECT_URIS,
+  MAX_OIDC_URI_LENGTH,
+  removeOidcApp,
+  rotateOidcAppSecret,
+  updateOidcApp,
+  verifyOidcAppSecret,
+  type OidcApp,
+  type OidcAppChange,
+  type OidcAppInput,
+} from './oidc/oidc-app.js';
+export {
+  listSigningKeys,
+  loadSigningKeys,
+  MAX_RETIRED_SIGNING_KEYS,
+  publicJwks,
+  rotateSigningKeys,
+  SIGNING_ALGORITHM,
+  SIGNING_KEY_BITS,
+  type SigningKeyInfo,
+  type SigningKeySet,
+} from './oidc/signing-keys.js';
+
 // the apps' public URL layouts: routes are mounted on them, and addresses built from them
 export {
   ADMIN_API_ROOT,
@@ -269,6 +306,7 @@ export {
   OIDC_PATHS,
   SCIM_PATHS,
   SSO_PATHS,
+  tenantDiscoveryUrl,
   tenantIssuerUrl,
   tenantScimUrl,
 } from './urls/url-layouts.js';

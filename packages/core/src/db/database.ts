@@ -205,6 +205,42 @@ export interface ScimRequestLogTable {
   response_body: ColumnType<unknown, unknown, never>;
 }
 
+export const OIDC_APP_KINDS = ['app', 'scim'] as const;
+export type OidcAppKind = (typeof OIDC_APP_KINDS)[number];
+
+/** A list of URIs in a jsonb column: written as its JSON text (node-pg would send an array). */
+type UriListColumn = JSONColumnType<string[], string | undefined, string>;
+
+export interface OidcAppTable {
+  id: Generated<string>;
+  tenant_id: string;
+  client_id: string;
+  kind: OidcAppKind;
+  name: string;
+  redirect_uris: UriListColumn;
+  post_logout_redirect_uris: UriListColumn;
+  is_public: boolean;
+  backchannel_logout_uri: string | null;
+  secret_hash: Buffer | null;
+  secret_rotated_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export const SIGNING_KEY_STATUSES = ['next', 'current', 'retired'] as const;
+export type SigningKeyStatus = (typeof SIGNING_KEY_STATUSES)[number];
+
+export interface OidcSigningKeyTable {
+  tenant_id: string;
+  kid: string;
+  status: SigningKeyStatus;
+  /** The private JWK (RFC 7517 §4), written as its JSON text. */
+  private_jwk: JSONColumnType<JsonObject, string, string>;
+  created_at: DefaultedTimestamp;
+  promoted_at: Timestamp | null;
+  retired_at: Timestamp | null;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -222,6 +258,8 @@ export interface Database {
   change_outbox: ChangeOutboxTable;
   directory_counts: DirectoryCountTable;
   scim_request_log: ScimRequestLogTable;
+  oidc_apps: OidcAppTable;
+  oidc_signing_keys: OidcSigningKeyTable;
   oidc_payloads: OidcPayloadTable;
   oidc_app_sessions: OidcAppSessionTable;
 }

@@ -52,6 +52,11 @@ export const ADMIN_PATHS = {
   scimLog: '/tenants/:slug/scim-log',
   idps: '/tenants/:slug/idps',
   idp: '/tenants/:slug/idps/:idp',
+  apps: '/tenants/:slug/apps',
+  app: '/tenants/:slug/apps/:clientId',
+  appSecretRotation: '/tenants/:slug/apps/:clientId/rotate-secret',
+  oidcKeys: '/tenants/:slug/oidc/keys',
+  oidcKeyRotation: '/tenants/:slug/oidc/rotate-keys',
   purge: '/jobs/purge',
 } as const;
 
@@ -91,4 +96,9 @@ export function tenantScimUrl(scimBaseUrl: string, slug: string): string {
 /** A tenant's OpenID Provider issuer under the SSO app's public base URL (SSO_BASE_URL). */
 export function tenantIssuerUrl(ssoBaseUrl: string, tenantSlug: string): string {
   return `${ssoBaseUrl}${fillPath(OIDC_PATHS.issuer, { tenant: tenantSlug })}`;
+}
+
+/** Where a tenant's OpenID Provider configuration is published (Discovery §4). */
+export function tenantDiscoveryUrl(ssoBaseUrl: string, tenantSlug: string): string {
+  return `${ssoBaseUrl}${fillPath(OIDC_PATHS.discovery, { tenant: tenantSlug })}`;
 }

@@ -4,6 +4,7 @@ import * as scimSearch from './202611230500_scim_search.js';
 import * as scimRequestLog from './202611230510_scim_request_log.js';
 import * as addSamlSsoDetails from './202611230520_add_saml_sso_details.js';
 import * as trimIdentityKeys from './202612030100_trim_identity_keys.js';
+import * as oidcRegistry from './202612030200_oidc_registry.js';
 import * as oidcProviderStorage from './202612030220_oidc_provider_storage.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '202611230510_scim_request_log': scimRequestLog,
   '202611230520_add_saml_sso_details': addSamlSsoDetails,
   '202612030100_trim_identity_keys': trimIdentityKeys,
+  '202612030200_oidc_registry': oidcRegistry,
   '202612030220_oidc_provider_storage': oidcProviderStorage,
 };
