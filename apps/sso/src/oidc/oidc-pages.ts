@@ -1,6 +1,6 @@
 // The pages the OpenID Provider shows a person: an error, the sign-out question, signed out.
 // Same look and headers as the SAML pages; never an internal message.
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { KoaContextWithOIDC } from './oidc-provider-lib.js';
 import { escapeHtml, pageHeaders, pageHtml } from '../http/pages.js';
 
 type Ctx = KoaContextWithOIDC;

@@ -4,7 +4,6 @@
 // Back from the IdP, the ACS hands the signed-in person to the waiting authorization
 // (`finishOidcInteraction`), which the provider then resumes.
 import { Router, type Request, type Response } from 'express';
-import type Provider from 'oidc-provider';
 import {
   connectionForLoginHint,
   fillPath,
@@ -18,6 +17,7 @@ import {
 import { HttpError } from '@roster/http';
 import { escapeHtml, pageHeaders, pageHtml } from '../http/pages.js';
 import { tenantOf, type SsoContext } from '../routes/context.js';
+import type { ProviderInstance } from './oidc-provider-lib.js';
 import type { TenantProviders } from './providers.js';
 
 /** oidc-provider's interaction and grant ids: nanoid, 21 URL-safe characters by default. */
@@ -30,7 +30,7 @@ export function oidcRouter(ctx: SsoContext, providers: TenantProviders): Router 
   const router = Router();
 
   /** The interaction the browser's cookie names, or a clear 400. */
-  async function interactionOf(req: Request, res: Response, provider: Provider) {
+  async function interactionOf(req: Request, res: Response, provider: ProviderInstance) {
     try {
       const details = await provider.interactionDetails(req, res);
       if (details.uid !== String(req.params.uid)) throw new Error('another interaction');

@@ -1,7 +1,7 @@
 // oidc-provider's storage (its Adapter interface) on Roster's database, one tenant per adapter:
 // every model in oidc_payloads, apps (the Client model) from the tenant's registered apps.
 import { sql } from 'kysely';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from './oidc-provider-lib.js';
 import { findOidcApp, type Db, type OidcApp } from '@roster/core';
 
 /** The models whose rows belong to a grant: revoking the grant deletes them (RFC 7009 §2.1). */
@@ -46,10 +46,12 @@ export const adapterFactory =
 
 /** Apps come from `roster app add`; dynamic registration is off, so only `find` is called. */
 class AppAdapter implements Adapter {
-  constructor(
-    private readonly db: Db,
-    private readonly tenantId: string,
-  ) {}
+  private readonly db: Db;
+  private readonly tenantId: string;
+  constructor(db: Db, tenantId: string) {
+    this.db = db;
+    this.tenantId = tenantId;
+  }
   async find(clientId: string): Promise<AdapterPayload | undefined> {
     const app = await findOidcApp(this.db, this.tenantId, clientId);
     return app && app.kind === 'app' ? clientMetadataOf(app) : undefined;
@@ -69,11 +71,14 @@ class AppAdapter implements Adapter {
 }
 
 class PayloadAdapter implements Adapter {
-  constructor(
-    private readonly db: Db,
-    private readonly tenantId: string,
-    private readonly model: string,
-  ) {}
+  private readonly db: Db;
+  private readonly tenantId: string;
+  private readonly model: string;
+  constructor(db: Db, tenantId: string, model: string) {
+    this.db = db;
+    this.tenantId = tenantId;
+    this.model = model;
+  }
 
   private rows() {
     return this.db

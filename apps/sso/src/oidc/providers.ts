@@ -3,8 +3,14 @@
 // change. The provider speaks the protocol; who may sign in is decided by the tenant's SAML
 // sign-in in core (the interaction step, `oidc.route.ts`), never here.
 import { hkdfSync, randomUUID } from 'node:crypto';
-import Provider, { interactionPolicy, type Configuration } from 'oidc-provider';
-import type { JWK } from 'oidc-provider';
+import {
+  interactionPolicy,
+  Provider,
+  type Configuration,
+  type JWK,
+  type KoaContextWithOIDC,
+  type ProviderInstance,
+} from './oidc-provider-lib.js';
 import {
   endProviderSession,
   findSignedInUser,
@@ -56,7 +62,7 @@ export interface TenantProvidersOptions {
 }
 
 interface Built {
-  readonly provider: Provider;
+  readonly provider: ProviderInstance;
   readonly keysVersion: string;
   checkedAt: number;
 }
@@ -66,10 +72,14 @@ export class TenantProviders {
   readonly #built = new Map<string, Built>();
   readonly #building = new Map<string, Promise<Built>>();
 
-  constructor(private readonly options: TenantProvidersOptions) {}
+  private readonly options: TenantProvidersOptions;
+
+  constructor(options: TenantProvidersOptions) {
+    this.options = options;
+  }
 
   /** The tenant's provider, with the signing keys of at most `KEY_RECHECK_INTERVAL_MS` ago. */
-  async forTenant(tenant: Tenant): Promise<Provider> {
+  async forTenant(tenant: Tenant): Promise<ProviderInstance> {
     const now = Date.now();
     const built = this.#built.get(tenant.id);
     if (built && now - built.checkedAt < KEY_RECHECK_INTERVAL_MS) return built.provider;
@@ -95,7 +105,7 @@ export class TenantProviders {
     return fresh;
   }
 
-  #build(tenant: Tenant, keys: SigningKeySet): Provider {
+  #build(tenant: Tenant, keys: SigningKeySet): ProviderInstance {
     const { db, clock, logger, baseUrl, sessionLifetimeMs } = this.options;
     const issuer = tenantIssuerUrl(baseUrl, tenant.slug);
     const issuerPath = new URL(issuer).pathname;
@@ -123,9 +133,10 @@ export class TenantProviders {
       jwks: { keys: keys.keys as JWK[] },
       cookies: {
         keys: cookieKeysOf(tenant.id, keys),
-        // One host serves every tenant: each tenant's cookies stay under its own issuer path.
+        // One host serves every tenant: the session cookie stays under its tenant's issuer path
+        // (the short-lived ones are scoped to one interaction's paths by the library).
         long: { path: issuerPath, httpOnly: true, sameSite: 'lax' },
-        short: { path: issuerPath, httpOnly: true, sameSite: 'lax' },
+        short: { httpOnly: true, sameSite: 'lax' },
       },
       pkce: { required: () => true },
       scopes: Object.keys(CLAIMS),
@@ -253,7 +264,7 @@ export class TenantProviders {
       logger.error({ tenant: tenant.slug, clientId }, 'oidc.authorization.unbound_session');
       ctx.remove('location');
       ctx.status = 403;
-      providerErrorPage(ctx, { error: 'login_required' }, undefined);
+      providerErrorPage(ctx as KoaContextWithOIDC, { error: 'login_required' }, undefined);
     });
 
     provider.on('server_error', (ctx, error) => {

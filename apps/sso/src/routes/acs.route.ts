@@ -93,7 +93,7 @@ export function acsRouter(ctx: SsoContext): Router {
       startSession(res, tenant, result.session);
       // Started by an app's authorization at the tenant's OpenID Provider: answer it; the
       // browser then resumes there (a top-level GET, so the provider's Lax cookies come along).
-      await finishOidcInteraction(ctx, ctx.providers, tenant, result.returnTo, {
+      await finishOidcInteraction(ctx, ctx.providers, tenant, result.returnTo ?? undefined, {
         userId: result.user.id,
         sessionToken: result.session.token,
       });

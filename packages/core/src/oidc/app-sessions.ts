@@ -113,7 +113,7 @@ export async function providerSessionIsLive(
     .where('a.tenant_id', '=', tenantId)
     .where('a.provider_session_uid', '=', providerSessionUid)
     .where('s.user_id', '=', accountId)
-    .where('u.state', '=', 'active')
+    .where('u.lifecycle_state', '=', 'active')
     .where('s.idle_expires_at', '>', now)
     .where('s.absolute_expires_at', '>', now)
     .limit(1)
