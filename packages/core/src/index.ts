@@ -194,11 +194,29 @@ export {
   type ScimRequestRecord,
   type ScimStatusFilter,
 } from './scim-log/scim-request-log.repository.js';
+// Calls Roster makes out: one guard (ROSTER_OUTBOUND_ALLOW_HOSTS) for every one of them
+export {
+  internalAddressKind,
+  MAX_OUTBOUND_ALLOW_ENTRIES,
+  OUTBOUND_FAILURE_REASONS,
+  OUTBOUND_RESPONSE_EXCERPT_BYTES,
+  OutboundError,
+  outboundPolicyFrom,
+  parseOutboundAllowHosts,
+  REFUSED_OUTBOUND_RANGES,
+  sendOutbound,
+  type OutboundFailureReason,
+  type OutboundOptions,
+  type OutboundPolicy,
+  type OutboundRequest,
+  type OutboundResponse,
+} from './outbound/outbound-policy.js';
 // SAML identity providers, the service provider's state, and SSO sessions
 export {
   describeCertificate,
   fetchIdpMetadata,
   IDP_METADATA_FETCH_TIMEOUT_MS,
+  IDP_METADATA_MAX_REDIRECTS,
   MAX_IDP_METADATA_BYTES,
   MAX_IDP_SIGNING_CERTIFICATES,
   parseIdpMetadata,
