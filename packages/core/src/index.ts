@@ -211,6 +211,36 @@ export {
   type OutboundRequest,
   type OutboundResponse,
 } from './outbound/outbound-policy.js';
+// The delivery queue: calls out sent from the database, at least once, with retries
+export {
+  DELIVERY_BATCH_SIZE,
+  DELIVERY_FIRST_RETRY_MS,
+  DELIVERY_GIVE_UP_AFTER_MS,
+  DELIVERY_LEASE_MARGIN_MS,
+  DELIVERY_MAX_RESPONSE_BYTES,
+  DELIVERY_MAX_RETRY_DELAY_MS,
+  DELIVERY_MIN_RETRY_DELAY_MS,
+  DELIVERY_POLL_INTERVAL_MS,
+  DELIVERY_RETENTION_MS,
+  DELIVERY_TIMEOUT_MS,
+  deliverDue,
+  enqueueDelivery,
+  listDeliveries,
+  listDeliveryAttempts,
+  MAX_DELIVERIES_LISTED,
+  MAX_DELIVERY_PAYLOAD_BYTES,
+  MAX_DELIVERY_TARGET_URL_LENGTH,
+  pruneDeliveries,
+  startDeliveryWorker,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryOptions,
+  type DeliveryRenderer,
+  type DeliverySummary,
+  type DeliveryWorker,
+  type PendingDelivery,
+} from './outbound/deliveries.js';
+export { DELIVERY_STATES, type DeliveryState } from './db/database.js';
 // SAML identity providers, the service provider's state, and SSO sessions
 export {
   describeCertificate,

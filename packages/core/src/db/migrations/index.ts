@@ -4,6 +4,7 @@ import * as scimSearch from './202611230500_scim_search.js';
 import * as scimRequestLog from './202611230510_scim_request_log.js';
 import * as addSamlSsoDetails from './202611230520_add_saml_sso_details.js';
 import * as trimIdentityKeys from './202612030100_trim_identity_keys.js';
+import * as outboundDeliveries from './202612030210_outbound_deliveries.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '202611230510_scim_request_log': scimRequestLog,
   '202611230520_add_saml_sso_details': addSamlSsoDetails,
   '202612030100_trim_identity_keys': trimIdentityKeys,
+  '202612030210_outbound_deliveries': outboundDeliveries,
 };
