@@ -20,6 +20,7 @@ import {
   type Clock,
   type Db,
   type IdpMetadataSource,
+  type OutboundPolicy,
   type SamlIdp,
   type SamlIdpSettings,
   ADMIN_PATHS,
@@ -84,11 +85,15 @@ function operatorContext(req: Request): ChangeContext {
 
 type Body = z.output<typeof settingsSchema>;
 
-function metadataSource(body: Body, required: boolean): IdpMetadataSource | undefined {
+function metadataSource(
+  body: Body,
+  required: boolean,
+  policy: OutboundPolicy,
+): IdpMetadataSource | undefined {
   if (body.metadataXml !== undefined && body.metadataUrl !== undefined)
     throw new HttpError(400, 'Invalid', 'give either metadataXml or metadataUrl, not both');
   if (body.metadataXml !== undefined) return { xml: body.metadataXml };
-  if (body.metadataUrl !== undefined) return { url: body.metadataUrl };
+  if (body.metadataUrl !== undefined) return { url: body.metadataUrl, policy };
   if (required)
     throw new HttpError(
       400,
@@ -103,11 +108,16 @@ function settingsOf(body: Body): SamlIdpSettings {
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
 }
 
-export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
+export function idpsRouter(
+  db: Db,
+  clock: Clock,
+  ssoBaseUrl: string,
+  outboundPolicy: OutboundPolicy,
+): Router {
   const router = Router();
 
   route(router, 'post', ADMIN_PATHS.idps, { body: settingsSchema }, async (req, res, { body }) => {
-    const source = metadataSource(body, true) as IdpMetadataSource;
+    const source = metadataSource(body, true, outboundPolicy) as IdpMetadataSource;
     const tenant = await getTenantBySlug(db, req.params.slug);
     const idp = await createSamlIdp(
       db,
@@ -135,7 +145,7 @@ export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
   });
 
   route(router, 'patch', ADMIN_PATHS.idp, { body: settingsSchema }, async (req, res, { body }) => {
-    const metadata = metadataSource(body, false);
+    const metadata = metadataSource(body, false, outboundPolicy);
     const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
     if (Object.keys(change).length === 0) throw new HttpError(400, 'Invalid', 'nothing to change');
     const tenant = await getTenantBySlug(db, req.params.slug);
