@@ -2,6 +2,8 @@
 // This launcher is the only module that imports all the apps (docs/adr/0005-one-process-launcher.md).
 import { createAdminApp } from '@roster/admin';
 import {
+  BACKCHANNEL_LOGOUT_DELIVERY,
+  backchannelLogoutRenderer,
   DELIVERY_POLL_INTERVAL_MS,
   ensureAdminTokenFile,
   removeServerInfo,
@@ -90,7 +92,10 @@ const stopMaintenance =
 // The delivery queue (calls out, with retries): every instance works on it (SKIP LOCKED). Each
 // kind of delivery registers its renderer here; a kind without one is left for an instance that
 // has it.
-const deliveryRenderers: Record<string, DeliveryRenderer> = {};
+const deliveryRenderers: Record<string, DeliveryRenderer> = {
+  // OpenID Connect Back-Channel Logout notices to apps, signed at delivery.
+  [BACKCHANNEL_LOGOUT_DELIVERY]: backchannelLogoutRenderer(database.db, config.sso.baseUrl),
+};
 const deliveryWorker = startDeliveryWorker(database.db, {
   renderers: deliveryRenderers,
   policy: runtime.outboundPolicy,
