@@ -84,7 +84,8 @@ describe('/v1/tenants/:slug/apps', () => {
     expect(shown.body.clientId).toBe(clientId);
     expect(shown.body).not.toHaveProperty('clientSecret');
     const listed = await call('get', '/v1/tenants/acme/apps');
-    expect(listed.body.apps.map((a: { clientId: string }) => a.clientId)).toContain(clientId);
+    const apps = listed.body.apps as { clientId: string }[];
+    expect(apps.map((a) => a.clientId)).toContain(clientId);
     expect(JSON.stringify(listed.body)).not.toContain('roster_cs_');
   });
 
@@ -315,12 +316,8 @@ describe('/v1/tenants/:slug/oidc', () => {
     expect(second.body.retired).toEqual([first.body.current, first.body.retired[0]]);
 
     const keys = await call('get', '/v1/tenants/globex/oidc/keys');
-    expect(keys.body.keys.map((k: { status: string }) => k.status)).toEqual([
-      'current',
-      'next',
-      'retired',
-      'retired',
-    ]);
+    const listedKeys = keys.body.keys as { status: string }[];
+    expect(listedKeys.map((k) => k.status)).toEqual(['current', 'next', 'retired', 'retired']);
     expect(keys.body.keys[0].kid).toBe(second.body.current);
     for (const key of keys.body.keys as { publicJwk: Record<string, unknown> }[]) {
       expect(Object.keys(key.publicJwk).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
