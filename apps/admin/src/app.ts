@@ -10,6 +10,7 @@ import {
 } from '@roster/core';
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
+import { appsRouter } from './routes/apps.route.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
@@ -58,6 +59,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
       deps.ssoBaseUrl,
       deps.outboundPolicy ?? outboundPolicyFrom(undefined),
     ),
+    appsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
   );
   return finishApp(app);
 }
