@@ -73,7 +73,9 @@ export async function oidcBackchannelLogout({ quick, report }) {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       const token = new URLSearchParams(body).get('logout_token') ?? '';
-      const sub = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}').sub;
+      const sub = JSON.parse(
+        Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}',
+      ).sub;
       arrivals.get(sub)?.(performance.now());
       res.writeHead(200).end();
     });
@@ -140,9 +142,14 @@ export async function oidcBackchannelLogout({ quick, report }) {
       emails: [{ value: userName, primary: true }],
     });
     const pending = await startAppSignIn(config);
-    const end = await signInThroughIdp({ baseUrl: ssoUrl, idp }, new FlowBrowser(), pending.authorizationUrl, {
-      nameId: userName,
-    });
+    const end = await signInThroughIdp(
+      { baseUrl: ssoUrl, idp },
+      new FlowBrowser(),
+      pending.authorizationUrl,
+      {
+        nameId: userName,
+      },
+    );
     await finishAppSignIn(config, pending, end.url);
     const arrived = new Promise((resolve) => arrivals.set(user.id, resolve));
     const sent = performance.now();

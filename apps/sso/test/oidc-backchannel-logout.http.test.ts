@@ -121,7 +121,13 @@ describe('back-channel logout', () => {
     received.length = 0;
     failuresToAnswer = 1;
     const { tokens } = await signIn('bob@example.com');
-    await deactivateUser(stack.database.db, stack.tenant.id, tokens.claims()!.sub, operator, systemClock);
+    await deactivateUser(
+      stack.database.db,
+      stack.tenant.id,
+      tokens.claims()!.sub,
+      operator,
+      systemClock,
+    );
     // The first attempt got a 503; the retry comes after the first backoff (about 5 s at most).
     for (let i = 0; i < 600 && received.length < 1; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));

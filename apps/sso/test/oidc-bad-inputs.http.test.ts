@@ -97,8 +97,16 @@ describe('the authorization endpoint', () => {
   it.each([
     ['an unknown client', { client_id: 'app_unknown' }, 'invalid_client'],
     ["another tenant's client", { client_id: '<other>' }, 'invalid_client'],
-    ['an unregistered redirect_uri', { redirect_uri: 'http://app.example.test/elsewhere' }, 'invalid_redirect_uri'],
-    ['a registered redirect_uri with something added', { redirect_uri: `${APP_CALLBACK}?next=/admin` }, 'invalid_redirect_uri'],
+    [
+      'an unregistered redirect_uri',
+      { redirect_uri: 'http://app.example.test/elsewhere' },
+      'invalid_redirect_uri',
+    ],
+    [
+      'a registered redirect_uri with something added',
+      { redirect_uri: `${APP_CALLBACK}?next=/admin` },
+      'invalid_redirect_uri',
+    ],
   ])('refuses %s on a page, never redirecting', async (_case, change, error) => {
     const before = await providerRows();
     const params = { ...valid(), ...change };
@@ -134,12 +142,30 @@ describe('the authorization endpoint', () => {
 
 describe('the token endpoint', () => {
   it.each<[string, () => string | undefined, Record<string, string>, number, string]>([
-    ['a wrong secret', () => basic(stack.app.clientId, 'roster_cs_wrong'), {}, 401, 'invalid_client'],
+    [
+      'a wrong secret',
+      () => basic(stack.app.clientId, 'roster_cs_wrong'),
+      {},
+      401,
+      'invalid_client',
+    ],
     ['an unknown client', () => basic('app_unknown', 'x'), {}, 401, 'invalid_client'],
     ['no client authentication', () => undefined, {}, 400, 'invalid_request'],
-    ['a wrong PKCE verifier', acmeAuth, { code_verifier: client.randomPKCECodeVerifier() }, 400, 'invalid_grant'],
+    [
+      'a wrong PKCE verifier',
+      acmeAuth,
+      { code_verifier: client.randomPKCECodeVerifier() },
+      400,
+      'invalid_grant',
+    ],
     ['no PKCE verifier', acmeAuth, { code_verifier: '' }, 400, 'invalid_grant'],
-    ['another redirect_uri', acmeAuth, { redirect_uri: 'http://app.example.test/elsewhere' }, 400, 'invalid_grant'],
+    [
+      'another redirect_uri',
+      acmeAuth,
+      { redirect_uri: 'http://app.example.test/elsewhere' },
+      400,
+      'invalid_grant',
+    ],
     ['a code that was never issued', acmeAuth, { code: 'not-a-code' }, 400, 'invalid_grant'],
   ])('refuses %s and writes nothing', async (_case, auth, change, status, error) => {
     const { pending, code } = await freshCode();
@@ -173,7 +199,11 @@ describe('the token endpoint', () => {
       basic(other.app.clientId, other.clientSecret),
     );
     expect(elsewhere).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    const wrongClient = await tokenRequest(stack.issuer, redeem(pending, code), basic(other.app.clientId, other.clientSecret));
+    const wrongClient = await tokenRequest(
+      stack.issuer,
+      redeem(pending, code),
+      basic(other.app.clientId, other.clientSecret),
+    );
     expect(wrongClient).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
   });
 
@@ -198,7 +228,11 @@ describe('the token endpoint', () => {
 describe('RP-initiated logout', () => {
   it('refuses a tampered id_token_hint with a page, and ends nothing', async () => {
     const { pending, code } = await freshCode();
-    const tokens = await tokenRequest(stack.issuer, redeem(pending, code), basic(stack.app.clientId, stack.clientSecret));
+    const tokens = await tokenRequest(
+      stack.issuer,
+      redeem(pending, code),
+      basic(stack.app.clientId, stack.clientSecret),
+    );
     const idToken = (tokens.body as { id_token?: string }).id_token!;
     const tampered = `${idToken.slice(0, -6)}AAAAAA`;
     const before = await providerRows();

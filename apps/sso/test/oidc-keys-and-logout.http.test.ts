@@ -42,7 +42,8 @@ describe('signing keys', () => {
     expect(keys.length).toBeGreaterThanOrEqual(2);
     for (const key of keys) {
       expect(key).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
-      for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(secret);
+      for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+        expect(key).not.toHaveProperty(secret);
     }
   });
 

@@ -108,7 +108,9 @@ describe('the OpenID Provider never answers 5xx', () => {
     const auth = () =>
       fc.oneof(
         fc.constant(undefined),
-        fc.constant(`Basic ${Buffer.from(`${stack.app.clientId}:${stack.clientSecret}`).toString('base64')}`),
+        fc.constant(
+          `Basic ${Buffer.from(`${stack.app.clientId}:${stack.clientSecret}`).toString('base64')}`,
+        ),
         fc.string({ maxLength: 60 }).map((s) => `Basic ${s}`),
         fc.string({ maxLength: 60 }).map((s) => `Bearer ${s}`),
       );
@@ -125,7 +127,10 @@ describe('the OpenID Provider never answers 5xx', () => {
           await check(endpoint, `${stack.issuer}/${endpoint}`, {
             method: 'POST',
             headers,
-            body: type === 'application/json' ? JSON.stringify(Object.fromEntries(pairs)) : encode(pairs),
+            body:
+              type === 'application/json'
+                ? JSON.stringify(Object.fromEntries(pairs))
+                : encode(pairs),
           });
         },
       ),
@@ -135,7 +140,19 @@ describe('the OpenID Provider never answers 5xx', () => {
 
   it('to any path, bearer token or interaction id under the issuer', async () => {
     const segment = fc.oneof(
-      fc.constantFrom('auth', 'me', 'jwks', 'interaction', 'session', 'end', 'connection', '.well-known', '%FF', '..', ''),
+      fc.constantFrom(
+        'auth',
+        'me',
+        'jwks',
+        'interaction',
+        'session',
+        'end',
+        'connection',
+        '.well-known',
+        '%FF',
+        '..',
+        '',
+      ),
       fc.string({ maxLength: 30 }).map(encodeURIComponent),
     );
     await fc.assert(
@@ -145,7 +162,8 @@ describe('the OpenID Provider never answers 5xx', () => {
         fc.option(fc.string({ maxLength: 80 }), { nil: undefined }),
         async (segments, method, bearer) => {
           const headers: Record<string, string> = {};
-          if (bearer !== undefined) headers.authorization = `Bearer ${bearer.replace(/[^\t\x20-\x7e]/g, '')}`;
+          if (bearer !== undefined)
+            headers.authorization = `Bearer ${bearer.replace(/[^\t\x20-\x7e]/g, '')}`;
           await check(`${method} ${segments.join('/')}`, `${stack.issuer}/${segments.join('/')}`, {
             method,
             headers,

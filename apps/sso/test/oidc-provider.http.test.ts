@@ -82,7 +82,11 @@ describe('an app signs a person in through Roster', () => {
     const { user, outcome } = await createUserFromScim(
       stack.database.db,
       stack.tenant.id,
-      { userName: 'bob@example.com', active: true, emails: [{ value: 'bob@example.com', primary: true }] },
+      {
+        userName: 'bob@example.com',
+        active: true,
+        emails: [{ value: 'bob@example.com', primary: true }],
+      },
       scim,
       systemClock,
     );

@@ -12,7 +12,8 @@ const ERROR_MESSAGES: Record<string, string> = {
   invalid_request: 'The app sent a sign-in request that is not valid.',
   invalid_request_uri: 'The app sent a sign-in request that is not valid.',
   login_required: 'You need to sign in again. Go back to the app and start over.',
-  session_not_found: 'This sign-in has expired or was started in another browser. Go back to the app and sign in again.',
+  session_not_found:
+    'This sign-in has expired or was started in another browser. Go back to the app and sign in again.',
   access_denied: 'This sign-in was refused.',
 };
 

@@ -53,9 +53,15 @@ export function oidcRouter(ctx: SsoContext, providers: TenantProviders): Router 
     const details = await interactionOf(req, res, provider);
     const idps = await listSamlIdps(ctx.db, tenant.id);
     if (idps.length === 0)
-      throw new HttpError(409, 'NoConnection', 'No identity provider is set up for this organisation yet.');
-    const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
-    const hinted = idps.length > 1 ? await connectionForLoginHint(ctx.db, tenant.id, hint) : undefined;
+      throw new HttpError(
+        409,
+        'NoConnection',
+        'No identity provider is set up for this organisation yet.',
+      );
+    const hint =
+      typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
+    const hinted =
+      idps.length > 1 ? await connectionForLoginHint(ctx.db, tenant.id, hint) : undefined;
     const chosen = idps.length === 1 ? idps[0] : idps.find((idp) => idp.id === hinted);
     if (chosen) return toIdp(res, tenant, chosen, details.returnTo);
     const choices = idps

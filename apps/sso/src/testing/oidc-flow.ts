@@ -38,7 +38,9 @@ export class FlowBrowser {
       const value = pair.slice(at + 1);
       const path =
         attributes.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? url.pathname;
-      this.jar = this.jar.filter((c) => !(c.name === name && c.host === url.host && c.path === path));
+      this.jar = this.jar.filter(
+        (c) => !(c.name === name && c.host === url.host && c.path === path),
+      );
       const expired =
         value === '' ||
         attributes.some((a) => /^expires=thu, 01 jan 1970/i.test(a) || /^max-age=0$/i.test(a));
@@ -75,7 +77,8 @@ export class FlowBrowser {
     let at = url;
     for (let hops = 0; hops < 20; hops++) {
       const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) return { url: at, response };
+      if (response.status < 300 || response.status >= 400 || !location)
+        return { url: at, response };
       at = new URL(location, at).href;
       if (new URL(at).origin !== origin) return { url: at };
       response = await this.request(at);
