@@ -8,6 +8,7 @@ import {
 } from '@roster/core';
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
+import { appsRouter } from './routes/apps.route.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
@@ -49,6 +50,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     tenantsRouter(deps.database.db, deps.clock, urls),
     scimLogRouter(deps.database.db),
     idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
+    appsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
   );
   return finishApp(app);
 }

@@ -1,6 +1,6 @@
 // /v1/tenants/:slug/idps…: a tenant's SAML identity providers (`roster idp …`). Each handler is
 // one core call; the answer carries the SP values an IdP admin pastes into the IdP.
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import {
   createSamlIdp,
@@ -16,7 +16,6 @@ import {
   SAML_ATTRIBUTE_FIELDS,
   serviceProviderUrls,
   updateSamlIdp,
-  type ChangeContext,
   type Clock,
   type Db,
   type IdpMetadataSource,
@@ -27,6 +26,7 @@ import {
   fillPath,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
+import { operatorContext } from '../operator-context.js';
 import { route } from '../validation.js';
 
 const settingsSchema = z.strictObject({
@@ -74,12 +74,6 @@ export function presentIdp(idp: SamlIdp, slug: string, ssoBaseUrl: string) {
     createdAt: idp.createdAt.toISOString(),
     updatedAt: idp.updatedAt.toISOString(),
   };
-}
-
-function operatorContext(req: Request): ChangeContext {
-  const name = req.get('x-roster-operator');
-  const id = name && /^[\w.@-]{1,64}$/.test(name) ? name : 'admin-api';
-  return { actor: { type: 'operator', id }, requestId: req.id };
 }
 
 type Body = z.output<typeof settingsSchema>;
