@@ -6,6 +6,7 @@ import * as addSamlSsoDetails from './202611230520_add_saml_sso_details.js';
 import * as trimIdentityKeys from './202612030100_trim_identity_keys.js';
 import * as oidcRegistry from './202612030200_oidc_registry.js';
 import * as oidcProviderStorage from './202612030220_oidc_provider_storage.js';
+import * as scimClientTokenLifetime from './202612031700_scim_client_token_lifetime.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '202612030100_trim_identity_keys': trimIdentityKeys,
   '202612030200_oidc_registry': oidcRegistry,
   '202612030220_oidc_provider_storage': oidcProviderStorage,
+  '202612031700_scim_client_token_lifetime': scimClientTokenLifetime,
 };
