@@ -28,6 +28,7 @@ import {
   type Tenant,
 } from '@roster/core';
 import { adapterFactory } from './provider-storage.js';
+import { withScimClients } from './scim-clients.js';
 import { providerErrorPage, signOutConfirmPage, signedOutOfAppPage } from './oidc-pages.js';
 
 /** How long a provider trusts the signing keys it was built with before it looks again. */
@@ -59,6 +60,8 @@ export interface TenantProvidersOptions {
   readonly baseUrl: string;
   /** The longest a Roster session lives: the provider's sessions and grants live no longer. */
   readonly sessionLifetimeMs: number;
+  /** Public base URL of the SCIM app (SCIM_BASE_URL): the audience of SCIM clients' tokens. */
+  readonly scimBaseUrl?: string | undefined;
 }
 
 interface Built {
@@ -106,7 +109,7 @@ export class TenantProviders {
   }
 
   #build(tenant: Tenant, keys: SigningKeySet): ProviderInstance {
-    const { db, clock, logger, baseUrl, sessionLifetimeMs } = this.options;
+    const { db, clock, logger, baseUrl, sessionLifetimeMs, scimBaseUrl } = this.options;
     const issuer = tenantIssuerUrl(baseUrl, tenant.slug);
     const issuerPath = new URL(issuer).pathname;
     const sessionTtl = Math.floor(sessionLifetimeMs / 1000);
@@ -123,13 +126,19 @@ export class TenantProviders {
         async (ctx) => {
           const { session, result } = ctx.oidc;
           if (result?.login || !session?.accountId) return false;
-          return !(await providerSessionIsLive(db, tenant.id, session.uid, session.accountId, clock));
+          return !(await providerSessionIsLive(
+            db,
+            tenant.id,
+            session.uid,
+            session.accountId,
+            clock,
+          ));
         },
       ),
     );
 
     const configuration: Configuration = {
-      adapter: adapterFactory(db, tenant.id),
+      adapter: adapterFactory(db, tenant.id, { scimClients: scimBaseUrl !== undefined }),
       jwks: { keys: keys.keys as JWK[] },
       cookies: {
         keys: cookieKeysOf(tenant.id, keys),
@@ -185,8 +194,7 @@ export class TenantProviders {
         const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
         const asked = [...(oidc.requestParamScopes ?? new Set(['openid']))].join(' ');
         const grant =
-          existing ??
-          new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
+          existing ?? new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
         grant.addOIDCScope(asked);
         await grant.save();
         return grant;
@@ -214,7 +222,10 @@ export class TenantProviders {
       renderError: (ctx, out, error) => providerErrorPage(ctx, out, error),
     };
 
-    const provider = new Provider(issuer, configuration);
+    const provider = new Provider(
+      issuer,
+      withScimClients(configuration, { db, tenant, scimBaseUrl }),
+    );
     // The public base URL, not a client's headers, says whether the issuer is https (the
     // mount in oidc.route.ts sets X-Forwarded-Proto from it).
     provider.proxy = true;
@@ -268,7 +279,10 @@ export class TenantProviders {
     });
 
     provider.on('server_error', (ctx, error) => {
-      logger.error({ err: error, tenant: tenant.slug, route: ctx.oidc?.route }, 'oidc.server_error');
+      logger.error(
+        { err: error, tenant: tenant.slug, route: ctx.oidc?.route },
+        'oidc.server_error',
+      );
     });
     return provider;
   }
@@ -295,7 +309,13 @@ function rosterSessionOf(result: unknown): string | undefined {
 function cookieKeysOf(tenantId: string, keys: SigningKeySet): string[] {
   return keys.keys.map((jwk) =>
     Buffer.from(
-      hkdfSync('sha256', Buffer.from(String(jwk.d), 'base64url'), tenantId, 'roster oidc cookies', 32),
+      hkdfSync(
+        'sha256',
+        Buffer.from(String(jwk.d), 'base64url'),
+        tenantId,
+        'roster oidc cookies',
+        32,
+      ),
     ).toString('base64url'),
   );
 }
