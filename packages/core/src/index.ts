@@ -303,6 +303,7 @@ export {
   addScimClient,
   DEFAULT_SCIM_TOKEN_LIFETIME_MINUTES,
   findScimClient,
+  getScimClient,
   listScimClients,
   MAX_SCIM_TOKEN_LIFETIME_MINUTES,
   MIN_SCIM_TOKEN_LIFETIME_MINUTES,
@@ -333,6 +334,7 @@ export {
   tenantDiscoveryUrl,
   tenantIssuerUrl,
   tenantScimUrl,
+  tenantTokenUrl,
 } from './urls/url-layouts.js';
 
 // apps signed in over OpenID Connect: which Roster session each rides on, and its end

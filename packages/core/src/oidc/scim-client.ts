@@ -5,7 +5,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import type { Db, Tx } from '../db/transaction.js';
-import { invalid } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
 import {
   checkName,
   findOidcApp,
@@ -125,6 +125,18 @@ export async function findScimClient(
 ): Promise<ScimClient | undefined> {
   const app = await findOidcApp(db, tenantId, clientId);
   return app && isScimClient(app) ? toScimClient(app) : undefined;
+}
+
+/** Like {@link findScimClient}, but a missing SCIM client is a `NotFound` error. */
+export async function getScimClient(
+  db: Db | Tx,
+  tenantId: string,
+  clientId: string,
+): Promise<ScimClient> {
+  const client = await findScimClient(db, tenantId, clientId);
+  if (!client)
+    throw notFound(`SCIM client "${clientId.slice(0, 100)}" does not exist in this tenant`);
+  return client;
 }
 
 /** Removes a SCIM client: its secret and every access token it got stop working at once. */
