@@ -25,19 +25,13 @@ export function clientMetadataOf(app: OidcApp): AdapterPayload {
     client_name: app.name,
     ...(app.isPublic
       ? { token_endpoint_auth_method: 'none' }
-      : {
-          client_secret: HASHED_SECRET_PLACEHOLDER,
-          token_endpoint_auth_method: 'client_secret_basic',
-        }),
+      : { client_secret: HASHED_SECRET_PLACEHOLDER, token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: [...app.redirectUris],
     post_logout_redirect_uris: [...app.postLogoutRedirectUris],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     ...(app.backchannelLogoutUri
-      ? {
-          backchannel_logout_uri: app.backchannelLogoutUri,
-          backchannel_logout_session_required: true,
-        }
+      ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),
   };
 }
@@ -106,9 +100,7 @@ class PayloadAdapter implements Adapter {
       .select(['payload', 'consumed_at'])
       .where('tenant_id', '=', this.tenantId)
       .where('model', '=', this.model)
-      .where((eb) =>
-        eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]),
-      );
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {

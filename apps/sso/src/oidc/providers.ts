@@ -126,13 +126,7 @@ export class TenantProviders {
         async (ctx) => {
           const { session, result } = ctx.oidc;
           if (result?.login || !session?.accountId) return false;
-          return !(await providerSessionIsLive(
-            db,
-            tenant.id,
-            session.uid,
-            session.accountId,
-            clock,
-          ));
+          return !(await providerSessionIsLive(db, tenant.id, session.uid, session.accountId, clock));
         },
       ),
     );
@@ -194,7 +188,8 @@ export class TenantProviders {
         const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
         const asked = [...(oidc.requestParamScopes ?? new Set(['openid']))].join(' ');
         const grant =
-          existing ?? new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
+          existing ??
+          new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
         grant.addOIDCScope(asked);
         await grant.save();
         return grant;
@@ -279,10 +274,7 @@ export class TenantProviders {
     });
 
     provider.on('server_error', (ctx, error) => {
-      logger.error(
-        { err: error, tenant: tenant.slug, route: ctx.oidc?.route },
-        'oidc.server_error',
-      );
+      logger.error({ err: error, tenant: tenant.slug, route: ctx.oidc?.route }, 'oidc.server_error');
     });
     return provider;
   }
@@ -309,13 +301,7 @@ function rosterSessionOf(result: unknown): string | undefined {
 function cookieKeysOf(tenantId: string, keys: SigningKeySet): string[] {
   return keys.keys.map((jwk) =>
     Buffer.from(
-      hkdfSync(
-        'sha256',
-        Buffer.from(String(jwk.d), 'base64url'),
-        tenantId,
-        'roster oidc cookies',
-        32,
-      ),
+      hkdfSync('sha256', Buffer.from(String(jwk.d), 'base64url'), tenantId, 'roster oidc cookies', 32),
     ).toString('base64url'),
   );
 }
