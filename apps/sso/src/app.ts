@@ -50,6 +50,7 @@ export function createSsoApp(deps: SsoAppDeps): Express {
       logger: deps.logger,
       baseUrl: deps.baseUrl,
       sessionLifetimeMs: settings.sessionAbsoluteTimeoutMs,
+      keyRecheckIntervalMs: settings.oidcKeyRecheckIntervalMs,
       scimBaseUrl: deps.scimBaseUrl,
     }),
   };
