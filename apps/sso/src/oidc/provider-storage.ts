@@ -35,13 +35,19 @@ export function clientMetadataOf(app: OidcApp): AdapterPayload {
     client_name: app.name,
     ...(app.isPublic
       ? { token_endpoint_auth_method: 'none' }
-      : { client_secret: HASHED_SECRET_PLACEHOLDER, token_endpoint_auth_method: 'client_secret_basic' }),
+      : {
+          client_secret: HASHED_SECRET_PLACEHOLDER,
+          token_endpoint_auth_method: 'client_secret_basic',
+        }),
     redirect_uris: [...app.redirectUris],
     post_logout_redirect_uris: [...app.postLogoutRedirectUris],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     ...(app.backchannelLogoutUri
-      ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true }
+      ? {
+          backchannel_logout_uri: app.backchannelLogoutUri,
+          backchannel_logout_session_required: true,
+        }
       : {}),
   };
 }

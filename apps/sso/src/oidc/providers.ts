@@ -125,7 +125,13 @@ export class TenantProviders {
         async (ctx) => {
           const { session, result } = ctx.oidc;
           if (result?.login || !session?.accountId) return false;
-          return !(await providerSessionIsLive(db, tenant.id, session.uid, session.accountId, clock));
+          return !(await providerSessionIsLive(
+            db,
+            tenant.id,
+            session.uid,
+            session.accountId,
+            clock,
+          ));
         },
       ),
     );
@@ -187,8 +193,7 @@ export class TenantProviders {
         const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
         const asked = [...(oidc.requestParamScopes ?? new Set(['openid']))].join(' ');
         const grant =
-          existing ??
-          new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
+          existing ?? new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
         grant.addOIDCScope(asked);
         await grant.save();
         return grant;
@@ -214,6 +219,10 @@ export class TenantProviders {
         };
       },
       renderError: (ctx, out, error) => providerErrorPage(ctx, out, error),
+      // The provider never calls out: apps are registered without jwks_uri, sector identifiers
+      // or metadata documents, and logout notices go through Roster's delivery queue under
+      // ROSTER_OUTBOUND_ALLOW_HOSTS. Should a future option make it try, it is refused here.
+      fetch: () => Promise.reject(new Error('the OpenID Provider makes no outbound calls')),
     };
 
     const provider = new Provider(
@@ -273,7 +282,10 @@ export class TenantProviders {
     });
 
     provider.on('server_error', (ctx, error) => {
-      logger.error({ err: error, tenant: tenant.slug, route: ctx.oidc?.route }, 'oidc.server_error');
+      logger.error(
+        { err: error, tenant: tenant.slug, route: ctx.oidc?.route },
+        'oidc.server_error',
+      );
     });
     return provider;
   }
@@ -300,7 +312,13 @@ function rosterSessionOf(result: unknown): string | undefined {
 function cookieKeysOf(tenantId: string, keys: SigningKeySet): string[] {
   return keys.keys.map((jwk) =>
     Buffer.from(
-      hkdfSync('sha256', Buffer.from(String(jwk.d), 'base64url'), tenantId, 'roster oidc cookies', 32),
+      hkdfSync(
+        'sha256',
+        Buffer.from(String(jwk.d), 'base64url'),
+        tenantId,
+        'roster oidc cookies',
+        32,
+      ),
     ).toString('base64url'),
   );
 }
