@@ -1,12 +1,7 @@
 // Checks an access token a SCIM client got from the tenant's token endpoint (client credentials
 // grant): a JWT access token (RFC 9068) signed with the tenant's keys, read here from the
 // database, so the SCIM app never calls the SSO app.
-import {
-  createLocalJWKSet,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import { findTenantBySlug } from '../tenants/tenant.repository.js';
@@ -123,7 +118,8 @@ export function scimAccessTokenVerifier(
     if (!client) return { ok: false, reason: 'unknown_client' };
     // Tokens from before a secret rotation die with the old secret (iat has whole seconds).
     const rotatedAt = client.secretRotatedAt?.getTime() ?? 0;
-    if (payload.iat! < Math.floor(rotatedAt / 1000)) return { ok: false, reason: 'secret_rotated' };
+    if (Number(payload.iat) < Math.floor(rotatedAt / 1000))
+      return { ok: false, reason: 'secret_rotated' };
     return { ok: true, tenant, clientId };
   };
 }

@@ -49,12 +49,16 @@ async function codeOf(work: Promise<unknown>): Promise<string | undefined> {
 }
 
 /** An access token as the tenant's token endpoint makes one, signed with its current key. */
-async function forge(tenant: Tenant, claims: Record<string, unknown>, options: { typ?: string } = {}) {
-  const [current] = (await loadSigningKeys(db, tenant.id)).keys as (JWK & { kid: string })[];
-  const key = await importJWK(current!, 'RS256');
+async function forge(
+  tenant: Tenant,
+  claims: Record<string, unknown>,
+  options: { typ?: string } = {},
+) {
+  const current = (await loadSigningKeys(db, tenant.id)).keys[0] as JWK & { kid: string };
+  const key = await importJWK(current, 'RS256');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ scope: 'scim', iat: now, exp: now + 3600, ...claims })
-    .setProtectedHeader({ alg: 'RS256', kid: current!.kid, typ: options.typ ?? 'at+jwt' })
+    .setProtectedHeader({ alg: 'RS256', kid: current.kid, typ: options.typ ?? 'at+jwt' })
     .setIssuer(tenantIssuerUrl(urls.ssoBaseUrl, tenant.slug))
     .setAudience(tenantScimUrl(urls.scimBaseUrl, tenant.slug))
     .sign(key);
@@ -141,21 +145,27 @@ describe('SCIM access tokens', () => {
     const token = await forge(acme, claims);
     expect(await check('globex', token)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(await check('nobody', token)).toEqual({ ok: false, reason: 'unknown_tenant' });
-    const [header, payload, signature] = token.split('.');
+    const [header, payload = '', signature] = token.split('.');
     const changed = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), exp: 2e9 }),
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), exp: 2e9 }),
     ).toString('base64url');
     expect(await check('acme', `${header}.${changed}.${signature}`)).toEqual({
       ok: false,
       reason: 'bad_signature',
     });
     const past = Math.floor(Date.now() / 1000) - 7200;
-    expect(await check('acme', await forge(acme, { ...claims, iat: past, exp: past + 3600 }))).toEqual({
+    expect(
+      await check('acme', await forge(acme, { ...claims, iat: past, exp: past + 3600 })),
+    ).toEqual({
       ok: false,
       reason: 'expired',
     });
     // A fixed clock past the expiry refuses a token that is fresh now.
-    const later = scimAccessTokenVerifier(db, urls, fixedClock(new Date(Date.now() + 2 * 3600_000)));
+    const later = scimAccessTokenVerifier(
+      db,
+      urls,
+      fixedClock(new Date(Date.now() + 2 * 3600_000)),
+    );
     expect(await later('acme', token)).toEqual({ ok: false, reason: 'expired' });
     const otherAudience = scimAccessTokenVerifier(
       db,

@@ -109,7 +109,8 @@ export async function addScimClient(
     context,
     clock,
   );
-  return { client: toScimClient(app), clientSecret: clientSecret! };
+  if (clientSecret === null) throw new Error('a confidential client always gets a secret');
+  return { client: toScimClient(app), clientSecret };
 }
 
 /** The tenant's SCIM clients, oldest first. */
