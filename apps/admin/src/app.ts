@@ -11,6 +11,7 @@ import {
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { appsRouter } from './routes/apps.route.js';
+import { scimClientsRouter } from './routes/scim-clients.route.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
@@ -60,6 +61,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
       deps.outboundPolicy ?? outboundPolicyFrom(undefined),
     ),
     appsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
+    scimClientsRouter(deps.database.db, deps.clock, deps),
   );
   return finishApp(app);
 }

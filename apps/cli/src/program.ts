@@ -4,6 +4,7 @@ import { callAdmin, resolveConnection } from './client.js';
 import { addScimLogCommand } from './commands/scim-log.command.js';
 import { addAppCommands, addOidcCommands } from './app-commands.js';
 import { addIdpCommands } from './idp-commands.js';
+import { addScimClientCommands } from './scim-client-commands.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
@@ -295,5 +296,6 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
   addIdpCommands(program, api);
   addAppCommands(program, api);
   addOidcCommands(program, api);
+  addScimClientCommands(program, api);
   return program;
 }

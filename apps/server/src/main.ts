@@ -34,11 +34,15 @@ if (!adminToken && embedded) {
 
 const [scim, sso, admin] = await Promise.all([
   listen(
-    createScimApp({ ...runtime, baseUrl: config.scim.baseUrl }),
+    createScimApp({ ...runtime, baseUrl: config.scim.baseUrl, ssoBaseUrl: config.sso.baseUrl }),
     config.host,
     config.scim.port,
   ),
-  listen(createSsoApp({ ...runtime, baseUrl: config.sso.baseUrl }), config.host, config.sso.port),
+  listen(
+    createSsoApp({ ...runtime, baseUrl: config.sso.baseUrl, scimBaseUrl: config.scim.baseUrl }),
+    config.host,
+    config.sso.port,
+  ),
   listen(
     createAdminApp({
       ...runtime,

@@ -17,6 +17,8 @@ export interface SsoAppDeps {
   readonly lifecycle: Lifecycle;
   /** Public base URL of this server (SSO_BASE_URL). */
   readonly baseUrl: string;
+  /** Public base URL of the SCIM app (SCIM_BASE_URL); absent: no SCIM clients on OAuth. */
+  readonly scimBaseUrl?: string;
   /** The process configuration (SAML checks, session timeouts, SP key files). */
   readonly config?: Pick<SsoConfig, 'sso'>;
   /** Settings given directly (tests, benchmarks); win over `config`. */
@@ -49,6 +51,7 @@ export function createSsoApp(deps: SsoAppDeps): Express {
       baseUrl: deps.baseUrl,
       sessionLifetimeMs: settings.sessionAbsoluteTimeoutMs,
       keyRecheckIntervalMs: settings.oidcKeyRecheckIntervalMs,
+      scimBaseUrl: deps.scimBaseUrl,
     }),
   };
   const warning = crossSiteSignInWarning(deps.baseUrl);

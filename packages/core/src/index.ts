@@ -346,6 +346,31 @@ export {
   type SigningKeySet,
 } from './oidc/signing-keys.js';
 
+// SCIM clients on OAuth: client credentials access tokens for a tenant's SCIM endpoint
+export {
+  addScimClient,
+  DEFAULT_SCIM_TOKEN_LIFETIME_MINUTES,
+  findScimClient,
+  getScimClient,
+  listScimClients,
+  MAX_SCIM_TOKEN_LIFETIME_MINUTES,
+  MIN_SCIM_TOKEN_LIFETIME_MINUTES,
+  removeScimClient,
+  rotateScimClientSecret,
+  SCIM_TOKEN_SCOPE,
+  type ScimClient,
+  type ScimClientInput,
+} from './oidc/scim-client.js';
+export {
+  isJwtShaped,
+  MAX_SCIM_ACCESS_TOKEN_LENGTH,
+  SCIM_KEY_CACHE_MS,
+  scimAccessTokenVerifier,
+  type ScimAccessTokenAuthentication,
+  type ScimAccessTokenRefusal,
+  type ScimAccessTokenVerifier,
+} from './oidc/scim-access-token.js';
+
 // the apps' public URL layouts: routes are mounted on them, and addresses built from them
 export {
   ADMIN_API_ROOT,
@@ -357,6 +382,7 @@ export {
   tenantDiscoveryUrl,
   tenantIssuerUrl,
   tenantScimUrl,
+  tenantTokenUrl,
 } from './urls/url-layouts.js';
 
 // apps signed in over OpenID Connect: which Roster session each rides on, and its end

@@ -13,6 +13,7 @@ import {
   type OidcApp,
   type ProviderPayload,
 } from '@roster/core';
+import { scimClientMetadataOf } from './scim-clients.js';
 
 /** The models whose rows belong to a grant: revoking the grant deletes them (RFC 7009 §2.1). */
 const GRANT_BOUND = new Set([
@@ -54,23 +55,36 @@ export function clientMetadataOf(app: OidcApp): AdapterPayload {
 /** Stands in for the client secret in client metadata; never compared (see `providers.ts`). */
 export const HASHED_SECRET_PLACEHOLDER = 'stored-hashed';
 
-/** One adapter per (tenant, model), as oidc-provider asks for them. */
+/**
+ * One adapter per (tenant, model), as oidc-provider asks for them. SCIM clients are clients
+ * only when `withScimClients` (the client credentials grant) is on.
+ */
 export const adapterFactory =
-  (db: Db, tenantId: string) =>
+  (db: Db, tenantId: string, options: { scimClients?: boolean } = {}) =>
   (model: string): Adapter =>
-    model === 'Client' ? new AppAdapter(db, tenantId) : new PayloadAdapter(db, tenantId, model);
+    model === 'Client'
+      ? new AppAdapter(db, tenantId, options.scimClients ?? false)
+      : new PayloadAdapter(db, tenantId, model);
 
-/** Apps come from `roster app add`; dynamic registration is off, so only `find` is called. */
+/**
+ * Apps come from `roster app add`, SCIM clients from `roster scim-client add`; dynamic
+ * registration is off, so only `find` is called.
+ */
 class AppAdapter implements Adapter {
   private readonly db: Db;
   private readonly tenantId: string;
-  constructor(db: Db, tenantId: string) {
+  private readonly scimClients: boolean;
+  constructor(db: Db, tenantId: string, scimClients: boolean) {
     this.db = db;
     this.tenantId = tenantId;
+    this.scimClients = scimClients;
   }
   async find(clientId: string): Promise<AdapterPayload | undefined> {
     const app = await findOidcApp(this.db, this.tenantId, clientId);
-    return app && app.kind === 'app' ? clientMetadataOf(app) : undefined;
+    if (app?.kind === 'app') return clientMetadataOf(app);
+    if (app?.kind === 'scim' && this.scimClients)
+      return scimClientMetadataOf(app, HASHED_SECRET_PLACEHOLDER);
+    return undefined;
   }
   async upsert(): Promise<void> {
     throw new Error('apps are registered with `roster app add`');

@@ -28,6 +28,7 @@ import {
   type Tenant,
 } from '@roster/core';
 import { adapterFactory } from './provider-storage.js';
+import { withScimClients } from './scim-clients.js';
 import { providerErrorPage, signOutConfirmPage, signedOutOfAppPage } from './oidc-pages.js';
 
 /** Lifetimes of what the provider issues, in seconds (README "Sign people in to your app"). */
@@ -58,6 +59,8 @@ export interface TenantProvidersOptions {
   readonly sessionLifetimeMs: number;
   /** How long a built provider trusts its signing keys before it looks for a rotation. */
   readonly keyRecheckIntervalMs: number;
+  /** Public base URL of the SCIM app (SCIM_BASE_URL): the audience of SCIM clients' tokens. */
+  readonly scimBaseUrl?: string | undefined;
 }
 
 interface Built {
@@ -105,7 +108,7 @@ export class TenantProviders {
   }
 
   #build(tenant: Tenant, keys: SigningKeySet): ProviderInstance {
-    const { db, clock, logger, baseUrl, sessionLifetimeMs } = this.options;
+    const { db, clock, logger, baseUrl, sessionLifetimeMs, scimBaseUrl } = this.options;
     const issuer = tenantIssuerUrl(baseUrl, tenant.slug);
     const issuerPath = new URL(issuer).pathname;
     const sessionTtl = Math.floor(sessionLifetimeMs / 1000);
@@ -134,7 +137,7 @@ export class TenantProviders {
     );
 
     const configuration: Configuration = {
-      adapter: adapterFactory(db, tenant.id),
+      adapter: adapterFactory(db, tenant.id, { scimClients: scimBaseUrl !== undefined }),
       jwks: { keys: keys.keys as JWK[] },
       cookies: {
         keys: cookieKeysOf(tenant.id, keys),
@@ -222,7 +225,10 @@ export class TenantProviders {
       fetch: () => Promise.reject(new Error('the OpenID Provider makes no outbound calls')),
     };
 
-    const provider = new Provider(issuer, configuration);
+    const provider = new Provider(
+      issuer,
+      withScimClients(configuration, { db, tenant, scimBaseUrl }),
+    );
     // The public base URL, not a client's headers, says whether the issuer is https (the
     // mount in oidc.route.ts sets X-Forwarded-Proto from it).
     provider.proxy = true;

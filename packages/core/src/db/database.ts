@@ -225,6 +225,8 @@ export interface OidcAppTable {
   secret_rotated_at: Timestamp | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** Lifetime of a SCIM client's access tokens (kind 'scim' only; null for an app). */
+  token_lifetime_minutes: Generated<number | null>;
 }
 
 export const SIGNING_KEY_STATUSES = ['next', 'current', 'retired'] as const;

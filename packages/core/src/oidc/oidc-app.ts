@@ -30,6 +30,8 @@ export interface OidcApp {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly secretRotatedAt: Date | null;
+  /** How long a SCIM client's access tokens live (kind 'scim'); null for an app. */
+  readonly tokenLifetimeMinutes: number | null;
 }
 
 /** What an operator gives to register an app. */
@@ -74,10 +76,11 @@ function parseUrl(text: string): URL | null {
   }
 }
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
+/** SHA-256 of a client secret: what is stored and compared. */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 const newClientId = () =>
   `${CLIENT_ID_PREFIX}${randomBytes(16).toString('base64url').slice(0, 22)}`;
-const newClientSecret = () =>
+export const newClientSecret = () =>
   `${CLIENT_SECRET_PREFIX}${randomBytes(CLIENT_SECRET_BYTES).toString('base64url')}`;
 
 /**
@@ -123,7 +126,8 @@ function checkUriList(uris: unknown, field: string, min: number): string[] {
   return unique;
 }
 
-function checkName(name: unknown): string {
+/** Checks an app's (or SCIM client's) name: not blank, bounded, storable. */
+export function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.trim().length === 0)
     throw invalid('name must not be empty', { field: 'name' });
   if (name.length > MAX_OIDC_APP_NAME_LENGTH)
@@ -151,6 +155,7 @@ function toOidcApp(row: Selectable<OidcAppTable>): OidcApp {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     secretRotatedAt: row.secret_rotated_at,
+    tokenLifetimeMinutes: row.token_lifetime_minutes,
   };
 }
 
@@ -163,6 +168,7 @@ const auditView = (app: OidcApp) => ({
   postLogoutRedirectUris: app.postLogoutRedirectUris,
   isPublic: app.isPublic,
   backchannelLogoutUri: app.backchannelLogoutUri,
+  ...(app.tokenLifetimeMinutes === null ? {} : { tokenLifetimeMinutes: app.tokenLifetimeMinutes }),
 });
 
 /** A tenant that does not exist is a `NotFound`, not a foreign key error. */
@@ -196,7 +202,38 @@ export async function addOidcApp(
   const isPublic = input.isPublic ?? false;
   if (typeof isPublic !== 'boolean')
     throw invalid('isPublic must be true or false', { field: 'isPublic' });
-  const clientSecret = isPublic ? null : newClientSecret();
+  return insertOidcApp(
+    db,
+    tenantId,
+    { kind: 'app', name, redirectUris, postLogoutRedirectUris, isPublic, backchannelLogoutUri },
+    context,
+    clock,
+  );
+}
+
+/** The checked fields of a new app row, of either kind. */
+export interface NewOidcApp {
+  readonly kind: OidcAppKind;
+  readonly name: string;
+  readonly redirectUris: string[];
+  readonly postLogoutRedirectUris: string[];
+  readonly isPublic: boolean;
+  readonly backchannelLogoutUri: string | null;
+  readonly tokenLifetimeMinutes?: number;
+}
+
+/**
+ * Inserts an app whose fields are already checked, with a fresh client id and (unless public) a
+ * fresh secret, and audits it. Shared by the kinds' own add functions.
+ */
+export async function insertOidcApp(
+  db: Db,
+  tenantId: string,
+  fields: NewOidcApp,
+  context: ChangeContext,
+  clock: Clock,
+): Promise<{ app: OidcApp; clientSecret: string | null }> {
+  const clientSecret = fields.isPublic ? null : newClientSecret();
   const now = clock.now();
   try {
     return await inTransaction(db, async (tx) => {
@@ -205,14 +242,15 @@ export async function addOidcApp(
         .values({
           tenant_id: tenantId,
           client_id: newClientId(),
-          kind: 'app',
-          name,
-          redirect_uris: JSON.stringify(redirectUris),
-          post_logout_redirect_uris: JSON.stringify(postLogoutRedirectUris),
-          is_public: isPublic,
-          backchannel_logout_uri: backchannelLogoutUri,
+          kind: fields.kind,
+          name: fields.name,
+          redirect_uris: JSON.stringify(fields.redirectUris),
+          post_logout_redirect_uris: JSON.stringify(fields.postLogoutRedirectUris),
+          is_public: fields.isPublic,
+          backchannel_logout_uri: fields.backchannelLogoutUri,
           secret_hash: clientSecret === null ? null : hashSecret(clientSecret),
           secret_rotated_at: clientSecret === null ? null : now,
+          token_lifetime_minutes: fields.tokenLifetimeMinutes ?? null,
           created_at: now,
           updated_at: now,
         })
@@ -267,8 +305,10 @@ export async function findOidcApp(
   return row && toOidcApp(row);
 }
 
-const appNotFound = (clientId: string) =>
-  notFound(`app "${clientId.slice(0, 100)}" does not exist in this tenant`);
+const appNotFound = (clientId: string, kind?: OidcAppKind) =>
+  notFound(
+    `${kind === 'scim' ? 'SCIM client' : 'app'} "${clientId.slice(0, 100)}" does not exist in this tenant`,
+  );
 
 /** Like {@link findOidcApp}, but a missing app is a `NotFound` error. */
 export async function getOidcApp(
@@ -281,9 +321,10 @@ export async function getOidcApp(
   return app;
 }
 
-async function lockApp(tx: Tx, tenantId: string, clientId: string) {
+/** Locks the app's row; a missing one, or one of another kind than `kind`, is `NotFound`. */
+async function lockApp(tx: Tx, tenantId: string, clientId: string, kind?: OidcAppKind) {
   const row = await findAppRow(tx, tenantId, clientId, true);
-  if (!row) throw appNotFound(clientId);
+  if (!row || (kind !== undefined && row.kind !== kind)) throw appNotFound(clientId, kind);
   return row;
 }
 
@@ -341,15 +382,16 @@ export async function updateOidcApp(
   });
 }
 
-/** Removes an app: its secret stops working at once. */
+/** Removes an app (only one of `kind`, when given): its secret stops working at once. */
 export async function removeOidcApp(
   db: Db,
   tenantId: string,
   clientId: string,
   context: ChangeContext,
+  kind?: OidcAppKind,
 ): Promise<OidcApp> {
   return inTransaction(db, async (tx) => {
-    const app = toOidcApp(await lockApp(tx, tenantId, clientId));
+    const app = toOidcApp(await lockApp(tx, tenantId, clientId, kind));
     await tx
       .deleteFrom('oidc_apps')
       .where('tenant_id', '=', tenantId)
@@ -365,8 +407,8 @@ export async function removeOidcApp(
 }
 
 /**
- * Gives a confidential app a new secret; the old one stops working at once. A public app has
- * no secret to rotate (`Invalid`).
+ * Gives a confidential app (only one of `kind`, when given) a new secret; the old one stops
+ * working at once. A public app has no secret to rotate (`Invalid`).
  */
 export async function rotateOidcAppSecret(
   db: Db,
@@ -374,10 +416,11 @@ export async function rotateOidcAppSecret(
   clientId: string,
   context: ChangeContext,
   clock: Clock = systemClock,
+  kind?: OidcAppKind,
 ): Promise<{ app: OidcApp; clientSecret: string }> {
   const clientSecret = newClientSecret();
   return inTransaction(db, async (tx) => {
-    const before = await lockApp(tx, tenantId, clientId);
+    const before = await lockApp(tx, tenantId, clientId, kind);
     if (before.is_public)
       throw invalid(`app "${clientId}" is public: it has no secret to rotate`, {
         field: 'clientId',

@@ -57,6 +57,9 @@ export const ADMIN_PATHS = {
   appSecretRotation: '/tenants/:slug/apps/:clientId/rotate-secret',
   oidcKeys: '/tenants/:slug/oidc/keys',
   oidcKeyRotation: '/tenants/:slug/oidc/rotate-keys',
+  scimClients: '/tenants/:slug/scim-clients',
+  scimClient: '/tenants/:slug/scim-clients/:clientId',
+  scimClientSecretRotation: '/tenants/:slug/scim-clients/:clientId/rotate-secret',
   purge: '/jobs/purge',
 } as const;
 
@@ -91,6 +94,11 @@ export function fillPath<T extends string>(
 /** A tenant's SCIM endpoint under the SCIM app's public base URL (SCIM_BASE_URL). */
 export function tenantScimUrl(scimBaseUrl: string, slug: string): string {
   return `${scimBaseUrl}${fillPath(SCIM_PATHS.tenantBase, { tenant: slug })}`;
+}
+
+/** A tenant's token endpoint, where SCIM clients get access tokens (client credentials grant). */
+export function tenantTokenUrl(ssoBaseUrl: string, tenantSlug: string): string {
+  return `${tenantIssuerUrl(ssoBaseUrl, tenantSlug)}/token`;
 }
 
 /** A tenant's OpenID Provider issuer under the SSO app's public base URL (SSO_BASE_URL). */
