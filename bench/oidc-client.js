@@ -1,4 +1,4 @@
-/* global Buffer, performance */
+/* global Buffer, performance, URL, URLSearchParams */
 // The load generator of oidc.login and oidc.token, one of several worker threads (like wrk beside
 // the server): each runs `clients` closed loops over keep-alive HTTP, every iteration a fresh
 // browser (its own cookie jar). It also plays the IdP, so it signs each SAMLResponse itself, for
@@ -38,8 +38,7 @@ class CookieJar {
     return [...this.cookies.values()]
       .filter(
         (c) =>
-          pathname === c.path ||
-          pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
+          pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
       )
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');
@@ -116,7 +115,9 @@ async function leaveSso(jar, url, init) {
   let answer = await send(jar, url, init);
   for (let hops = 0; hops < 10; hops++) {
     if (answer.status < 300 || answer.status >= 400 || !answer.location) {
-      throw new Error(`${new URL(url).pathname} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+      throw new Error(
+        `${new URL(url).pathname} answered ${answer.status}: ${answer.body.slice(0, 200)}`,
+      );
     }
     if (new URL(answer.location).origin !== origin) return answer.location;
     url = answer.location;
@@ -182,12 +183,20 @@ async function authorizationCode(user) {
 async function exchange({ code, verifier, nonce }) {
   const answer = await send(undefined, tokenEndpoint, {
     method: 'POST',
-    form: { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier },
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    },
     headers: { authorization: basicAuth, accept: 'application/json' },
   });
-  if (answer.status !== 200) throw new Error(`token endpoint answered ${answer.status}: ${answer.body}`);
+  if (answer.status !== 200)
+    throw new Error(`token endpoint answered ${answer.status}: ${answer.body}`);
   const idToken = JSON.parse(answer.body).id_token;
-  const claims = JSON.parse(Buffer.from(String(idToken).split('.')[1] ?? '', 'base64url').toString());
+  const claims = JSON.parse(
+    Buffer.from(String(idToken).split('.')[1] ?? '', 'base64url').toString(),
+  );
   if (claims.nonce !== nonce) throw new Error('the ID token does not carry the nonce');
 }
 

@@ -1,4 +1,4 @@
-/* global console, performance, process, URL */
+/* global console, process, URL */
 // oidc.login and oidc.token: an app signing people in through the tenant's OpenID Provider, over
 // HTTP against the real SSO app in this process (its main thread, as the server has).
 //
@@ -11,7 +11,7 @@
 //
 // The load generator (oidc-client.js) runs on worker threads and plays the IdP: both sign-ins pay
 // its signing of the SAMLResponse alike, on threads other than the server's.
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import express from 'express';
 import {
@@ -135,11 +135,12 @@ async function alternating(generator, modes, { seconds, rounds = 4, before, item
   return modes.map((_, index) => done[index] / (ms[index] / 1000));
 }
 
-export async function oidcBench({ quick, seconds, report, clients = 4, threads = 2 }) {
-  const database = process.env.DATABASE_URL
-    ? await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL, poolMax: 10 })
-    : await openDatabase({ kind: 'pglite-memory' });
-  await migrateToLatest(database);
+/**
+ * The world of an OIDC bench on `database`: the SSO bench's tenant and IdP, and one confidential
+ * app registered there; `startGenerator` starts the load generator against an SSO app (base URL
+ * BASE_URL) listening on `port`.
+ */
+export async function setUpOidcBench(database) {
   const bench = await setUpSsoBench(database);
   const { app, clientSecret } = await addOidcApp(
     database.db,
@@ -147,6 +148,38 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
     { name: 'Bench app', redirectUris: [CALLBACK] },
     { actor: { type: 'system' } },
   );
+  return {
+    bench,
+    async startGenerator({ port, helloPort = 0, users, threads = 2, clients = 4 }) {
+      const issuer = new URL(tenantIssuerUrl(BASE_URL, bench.slug));
+      const discovery = await getJson(port, `${issuer.pathname}/.well-known/openid-configuration`);
+      return startGenerator({
+        threads,
+        clients,
+        port,
+        helloPort,
+        baseUrl: BASE_URL,
+        ...idpIdentity(bench),
+        groups: GROUPS,
+        users,
+        loginUrl: bench.sp.loginUrl,
+        authorizationEndpoint: discovery.authorization_endpoint,
+        tokenEndpoint: discovery.token_endpoint,
+        clientId: app.clientId,
+        clientSecret,
+        redirectUri: CALLBACK,
+      });
+    },
+    remove: () => bench.remove(),
+  };
+}
+
+export async function oidcBench({ quick, seconds, report, clients = 4, threads = 2 }) {
+  const database = process.env.DATABASE_URL
+    ? await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL, poolMax: 10 })
+    : await openDatabase({ kind: 'pglite-memory' });
+  await migrateToLatest(database);
+  const world = await setUpOidcBench(database);
   const hello = express();
   hello.get('/', (_req, res) => {
     res.json({ hello: 'world' });
@@ -161,27 +194,16 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
   });
   const server = await listen(sso, '127.0.0.1', 0);
   const port = server.address().port;
-  const issuer = tenantIssuerUrl(BASE_URL, bench.slug);
-  const discovery = await getJson(port, `${new URL(issuer).pathname}/.well-known/openid-configuration`);
   const users = quick ? 100 : 200;
-  const generator = startGenerator({
-    threads,
-    clients,
+  const generator = await world.startGenerator({
     port,
     helloPort: helloServer.address().port,
-    baseUrl: BASE_URL,
-    ...idpIdentity(bench),
-    groups: GROUPS,
     users,
-    loginUrl: bench.sp.loginUrl,
-    authorizationEndpoint: discovery.authorization_endpoint,
-    tokenEndpoint: discovery.token_endpoint,
-    clientId: app.clientId,
-    clientSecret,
-    redirectUri: CALLBACK,
+    threads,
+    clients,
   });
   try {
-    // Every user signs in once first (JIT-created), untimed; then a warm-up of each flow.
+    // Every user signs in once first (JIT-created), untimed; then a warm-up of the whole flow.
     await generator.run('saml', { limit: users });
     await generator.run('oidc', { limit: 20 });
     const [samlRate, oidcRate] = await alternating(generator, ['saml', 'oidc'], { seconds });
@@ -195,22 +217,26 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
     );
 
     // Codes for each token slice, prepared by whole flows just before it (untimed): as many as
-    // the last slice redeemed and half again (a slice that runs out of codes ends early).
+    // the last slice redeemed and half again, at least `leastCodes` (a slice that runs out of
+    // codes ends early; its rate stands).
     let codes = [];
+    const leastCodes = quick ? 30 : 100;
     let wanted = quick ? 60 : 200;
     await generator.run('hello', { limit: 20 });
     const [helloRate, tokenRate] = await alternating(generator, ['hello', 'token'], {
       seconds,
       before: async (mode) => {
-        if (mode === 'token') codes = (
+        if (mode === 'token')
+          codes = (
             await generator.run('codes', { limit: wanted, seconds: MAX_CODE_PREPARATION_SECONDS })
           ).codes;
       },
       items: (mode) => (mode === 'token' ? codes : []),
       after: (mode, slice) => {
         if (mode !== 'token') return;
-        if (slice.done >= codes.length) console.log(`  oidc.token: a slice used all ${codes.length} codes`);
-        wanted = Math.min(MAX_CODES_PER_SLICE, Math.ceil(slice.done * 1.5));
+        if (slice.done >= codes.length)
+          console.log(`  oidc.token: a slice used all ${codes.length} codes`);
+        wanted = Math.min(MAX_CODES_PER_SLICE, Math.max(leastCodes, Math.ceil(slice.done * 1.5)));
       },
     });
     report(`oidc.token.${database.engine}`, tokenRate, 'ops/s', helloRate, 'express hello');
@@ -219,7 +245,7 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
     server.closeAllConnections?.();
     await new Promise((resolve) => server.close(resolve));
     await new Promise((resolve) => helloServer.close(resolve));
-    await bench.remove();
+    await world.remove();
     await database.close();
   }
 }
