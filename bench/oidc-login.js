@@ -13,7 +13,6 @@
 // its signing of the SAMLResponse alike, on threads other than the server's.
 import { request } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import express from 'express';
 import {
   addOidcApp,
   createLogger,
@@ -24,6 +23,7 @@ import {
 } from '@roster/core';
 import { createLifecycle, listen } from '@roster/http';
 import { createSsoApp } from '@roster/sso';
+import { startHelloServer } from './scim/environment.js';
 import { GROUPS, idpIdentity, setUpSsoBench } from './sso-login.js';
 
 /** Whole OpenID Connect sign-ins at least this share of SAML-only sign-ins. */
@@ -180,11 +180,7 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
     : await openDatabase({ kind: 'pglite-memory' });
   await migrateToLatest(database);
   const world = await setUpOidcBench(database);
-  const hello = express();
-  hello.get('/', (_req, res) => {
-    res.json({ hello: 'world' });
-  });
-  const helloServer = await listen(hello, '127.0.0.1', 0);
+  const hello = await startHelloServer();
   const sso = createSsoApp({
     database,
     logger: createLogger({ level: 'silent' }),
@@ -197,7 +193,7 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
   const users = quick ? 100 : 200;
   const generator = await world.startGenerator({
     port,
-    helloPort: helloServer.address().port,
+    helloPort: hello.port,
     users,
     threads,
     clients,
@@ -244,7 +240,7 @@ export async function oidcBench({ quick, seconds, report, clients = 4, threads =
     await generator.close();
     server.closeAllConnections?.();
     await new Promise((resolve) => server.close(resolve));
-    await new Promise((resolve) => helloServer.close(resolve));
+    await hello.close();
     await world.remove();
     await database.close();
   }
