@@ -69,7 +69,9 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   });
 
   const cookieOf = (req: Request) => readCookie(req.headers.cookie, SESSION_COOKIE);
-  const startSession = (res: Response, data: SessionData) =>
+  /** A new session under a new id (the old one, if any, ends): never reuse an id across sign-ins. */
+  const replaceSession = (req: Request, res: Response, data: SessionData) => {
+    sessions.delete(cookieOf(req));
     res.cookie(SESSION_COOKIE, sessions.create(data), {
       httpOnly: true,
       // Lax: the cookie rides on the top-level redirect back from Roster, never on another
@@ -78,6 +80,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       secure: appBaseUrl.startsWith('https:'),
       path: '/',
     });
+  };
   const endSession = (req: Request, res: Response) => {
     sessions.delete(cookieOf(req));
     res.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -100,8 +103,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       state,
       nonce,
     });
-    endSession(req, res);
-    startSession(res, { pending: { codeVerifier, state, nonce } });
+    replaceSession(req, res, { pending: { codeVerifier, state, nonce } });
     res.redirect(303, authorizationUrl.href);
   });
 
@@ -133,8 +135,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     const claims = tokens.claims();
     if (!claims || !tokens.id_token) throw new Error('no ID token');
     // A new session id once signed in: an id planted before sign-in is worth nothing after it.
-    endSession(req, res);
-    startSession(res, {
+    replaceSession(req, res, {
       user: {
         sub: claims.sub,
         email: typeof claims.email === 'string' ? claims.email : undefined,

@@ -1,0 +1,160 @@
+// The example app against the real thing: Roster's SSO app and a SAML IdP behind it. A person
+// signs in and sees who they are; a logout token from Roster ends exactly the sessions it names;
+// a bad one is refused and ends nothing.
+import * as jose from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPostBinding } from '@roster/sso/testing';
+import { PATHS } from '../src/index.js';
+import { Browser, visibleText } from './support/browser.js';
+import { logoutToken, sidOf, startStack, type Stack } from './support/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const person = (name: string) => ({
+  nameId: `${name.toLowerCase()}@example.com`,
+  attributes: {
+    email: `${name.toLowerCase()}@example.com`,
+    firstName: name,
+    lastName: 'Lee',
+    displayName: `${name} Lee`,
+    groups: ['eng', 'ops'],
+  },
+});
+
+/** Clicks "Sign in" in the app, answers at the IdP, and returns the page the app shows. */
+async function signIn(browser: Browser, name: string) {
+  const atIdp = await browser.visit(`${stack.appUrl}${PATHS.signIn}`, {
+    stopAt: stack.idp.ssoUrl,
+  });
+  expect(atIdp.url.startsWith(stack.idp.ssoUrl)).toBe(true);
+  const request = stack.idp.readAuthnRequest(atIdp.url);
+  const { xml } = await stack.idp.response({
+    acsUrl: request.acsUrl,
+    audience: request.issuer,
+    inResponseTo: request.id,
+    ...person(name),
+  });
+  const landed = await browser.visit(request.acsUrl, {
+    form: { SAMLResponse: toPostBinding(xml) },
+  });
+  return { url: landed.url, text: visibleText(landed.text) };
+}
+
+async function homeOf(browser: Browser): Promise<string> {
+  return visibleText((await browser.visit(`${stack.appUrl}${PATHS.home}`)).text);
+}
+
+async function userIdOf(name: string): Promise<string> {
+  const row = await stack.database.db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', stack.tenant.id)
+    .where('user_name', '=', `${name.toLowerCase()}@example.com`)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function postLogoutToken(body: Record<string, string>) {
+  return fetch(`${stack.appUrl}${PATHS.backchannelLogout}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body).toString(),
+  });
+}
+
+describe('signing in to the example app through Roster', () => {
+  it('lands on the app signed in, showing sub, email, name and groups from the ID token', async () => {
+    const browser = new Browser();
+    expect(await homeOf(browser)).toContain('You are not signed in.');
+    const landed = await signIn(browser, 'Ann');
+    expect(landed.url).toBe(`${stack.appUrl}${PATHS.home}`);
+    expect(landed.text).toContain('Signed in as Ann Lee');
+    expect(landed.text).toContain(`sub ${await userIdOf('Ann')}`);
+    expect(landed.text).toContain('email ann@example.com');
+    expect(landed.text).toContain('groups eng, ops');
+    expect(await homeOf(browser)).toContain('Signed in as Ann Lee');
+  });
+
+  it('keeps its session cookie HttpOnly and SameSite=Lax, and refuses a callback it did not start', async () => {
+    const login = await fetch(`${stack.appUrl}${PATHS.signIn}`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('example_session='));
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    const location = new URL(String(login.headers.get('location')));
+    expect(location.href.startsWith(stack.issuer)).toBe(true);
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(location.searchParams.get('state')).toBeTruthy();
+    expect(location.searchParams.get('nonce')).toBeTruthy();
+
+    const stray = new Browser();
+    const callback = await stray.visit(`${stack.appUrl}${PATHS.callback}?code=x&state=y`);
+    expect(callback.response?.status).toBe(400);
+    expect(visibleText(callback.text)).toContain('This sign-in has expired');
+  });
+});
+
+describe('back-channel logout', () => {
+  it('ends the session a logout token names by sid, and no one else’s', async () => {
+    const ann = new Browser();
+    const bob = new Browser();
+    await signIn(ann, 'Ann');
+    await signIn(bob, 'Bob');
+    const sub = await userIdOf('Ann');
+    const answer = await postLogoutToken({
+      logout_token: await logoutToken(stack, { sub, sid: await sidOf(stack, sub) }),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(await homeOf(ann)).toContain('You are not signed in.');
+    expect(await homeOf(bob)).toContain('Signed in as Bob Lee');
+  });
+
+  it('ends every session of the person when the token names only sub', async () => {
+    const laptop = new Browser();
+    const phone = new Browser();
+    await signIn(laptop, 'Cy');
+    await signIn(phone, 'Cy');
+    const answer = await postLogoutToken({
+      logout_token: await logoutToken(stack, { sub: await userIdOf('Cy') }, { typ: 'JWT' }),
+    });
+    expect(answer.status).toBe(200);
+    expect(await homeOf(laptop)).toContain('You are not signed in.');
+    expect(await homeOf(phone)).toContain('You are not signed in.');
+  });
+
+  it('refuses a bad logout token with 400 and a reason, and ends nothing', async () => {
+    const browser = new Browser();
+    await signIn(browser, 'Dee');
+    const sub = await userIdOf('Dee');
+    const sid = await sidOf(stack, sub);
+    const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+    const strangerKey = { ...(await jose.exportJWK(privateKey)), kid: 'stranger' };
+    const cases: [string, Promise<string> | string][] = [
+      ['no token', ''],
+      ['not a JWT', 'not-a-jwt'],
+      ['signed with another key', logoutToken(stack, { sub, sid }, { key: strangerKey })],
+      ['for another app', logoutToken(stack, { sub, sid, aud: 'app_someone_else' })],
+      ['from another issuer', logoutToken(stack, { sub, sid, iss: `${stack.issuer}x` })],
+      ['without the logout event', logoutToken(stack, { sub, sid, events: undefined })],
+      ['with a nonce', logoutToken(stack, { sub, sid, nonce: 'n' })],
+      ['naming no one', logoutToken(stack, {})],
+      ['of another type', logoutToken(stack, { sub, sid }, { typ: 'at+jwt' })],
+      ['an hour old', logoutToken(stack, { sub, sid, iat: Math.floor(Date.now() / 1000) - 3600 })],
+    ];
+    for (const [label, token] of cases) {
+      const answer = await postLogoutToken({ logout_token: await token });
+      expect({ label, status: answer.status }).toEqual({ label, status: 400 });
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(await answer.json()).toMatchObject({ error: 'invalid_request' });
+    }
+    expect(await homeOf(browser)).toContain('Signed in as Dee Lee');
+  });
+});
