@@ -48,6 +48,7 @@ export function createSsoApp(deps: SsoAppDeps): Express {
       logger: deps.logger,
       baseUrl: deps.baseUrl,
       sessionLifetimeMs: settings.sessionAbsoluteTimeoutMs,
+      keyRecheckIntervalMs: settings.oidcKeyRecheckIntervalMs,
     }),
   };
   const warning = crossSiteSignInWarning(deps.baseUrl);

@@ -30,9 +30,6 @@ import {
 import { adapterFactory } from './provider-storage.js';
 import { providerErrorPage, signOutConfirmPage, signedOutOfAppPage } from './oidc-pages.js';
 
-/** How long a provider trusts the signing keys it was built with before it looks again. */
-export const KEY_RECHECK_INTERVAL_MS = 10_000;
-
 /** Lifetimes of what the provider issues, in seconds (README "Sign people in to your app"). */
 export const OIDC_TTL = {
   /** An authorization code: redeemed at once by the app's back end (RFC 6749 §4.1.2). */
@@ -59,6 +56,8 @@ export interface TenantProvidersOptions {
   readonly baseUrl: string;
   /** The longest a Roster session lives: the provider's sessions and grants live no longer. */
   readonly sessionLifetimeMs: number;
+  /** How long a built provider trusts its signing keys before it looks for a rotation. */
+  readonly keyRecheckIntervalMs: number;
 }
 
 interface Built {
@@ -78,11 +77,11 @@ export class TenantProviders {
     this.options = options;
   }
 
-  /** The tenant's provider, with the signing keys of at most `KEY_RECHECK_INTERVAL_MS` ago. */
+  /** The tenant's provider, with signing keys at most `keyRecheckIntervalMs` old. */
   async forTenant(tenant: Tenant): Promise<ProviderInstance> {
     const now = Date.now();
     const built = this.#built.get(tenant.id);
-    if (built && now - built.checkedAt < KEY_RECHECK_INTERVAL_MS) return built.provider;
+    if (built && now - built.checkedAt < this.options.keyRecheckIntervalMs) return built.provider;
     const pending = this.#building.get(tenant.id);
     if (pending) return (await pending).provider;
     const next = this.#refresh(tenant, built, now).finally(() => this.#building.delete(tenant.id));
