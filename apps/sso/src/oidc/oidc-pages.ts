@@ -12,13 +12,14 @@ const ERROR_MESSAGES: Record<string, string> = {
   invalid_request: 'The app sent a sign-in request that is not valid.',
   invalid_request_uri: 'The app sent a sign-in request that is not valid.',
   login_required: 'You need to sign in again. Go back to the app and start over.',
-  session_not_found: 'This sign-in has expired or was started in another browser. Go back to the app and sign in again.',
+  session_not_found:
+    'This sign-in has expired or was started in another browser. Go back to the app and sign in again.',
   access_denied: 'This sign-in was refused.',
 };
 
-function send(ctx: Ctx, title: string, body: string): void {
+function send(ctx: Ctx, title: string, body: string, formTargets: readonly string[] = []): void {
   ctx.type = 'html';
-  ctx.set(pageHeaders());
+  ctx.set(pageHeaders(formTargets));
   ctx.body = pageHtml(title, body);
 }
 
@@ -46,6 +47,10 @@ export function providerErrorPage(
  */
 export function signOutConfirmPage(ctx: Ctx, form: string): void {
   const app = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
+  // Either answer ends at the app's post-logout URI (already checked against its registered
+  // ones by the library): Chromium blocks that redirect unless form-action lists its origin.
+  const returnTo = ctx.oidc.params?.post_logout_redirect_uri;
+  const formTargets = typeof returnTo === 'string' ? [new URL(returnTo).origin] : [];
   send(
     ctx,
     'Sign out?',
@@ -53,6 +58,7 @@ export function signOutConfirmPage(ctx: Ctx, form: string): void {
 <p>${app ? `${escapeHtml(String(app))} asks to sign you out.` : 'Sign out of every app you signed in to here?'}</p>
 <p><button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout">Sign out</button>
 <button type="submit" form="op.logoutForm" id="stay">Stay signed in</button></p>`,
+    formTargets,
   );
 }
 
