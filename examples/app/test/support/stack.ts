@@ -46,10 +46,15 @@ async function listen(server: Server): Promise<number> {
 
 /**
  * Starts Roster and the example app. `appHost` is the example's host name (a browser maps it to
- * 127.0.0.1); `idp` gives the IdP's URLs when a test serves it over HTTP.
+ * 127.0.0.1); `idp` gives the IdP's URLs when a test serves it over HTTP; `backchannelLogout:
+ * false` registers the app without a back-channel logout URI.
  */
 export async function startStack(
-  options: { appHost?: string; idp?: { entityId: string; ssoUrl: string } } = {},
+  options: {
+    appHost?: string;
+    idp?: { entityId: string; ssoUrl: string };
+    backchannelLogout?: boolean;
+  } = {},
 ): Promise<Stack> {
   const database = await createTestDatabase();
   const operator = { actor: { type: 'operator' as const, id: 'example-app-test' } };
@@ -87,7 +92,8 @@ export async function startStack(
       name: 'Example app',
       redirectUris: [`${appUrl}${PATHS.callback}`],
       postLogoutRedirectUris: [`${appUrl}${PATHS.signedOut}`],
-      backchannelLogoutUri: `${appUrl}${PATHS.backchannelLogout}`,
+      backchannelLogoutUri:
+        options.backchannelLogout === false ? null : `${appUrl}${PATHS.backchannelLogout}`,
     },
     operator,
   );
