@@ -35,8 +35,13 @@ async function freshCode(): Promise<{ pending: PendingSignIn; code: string }> {
   return { pending, code };
 }
 
-const basic = (id: string, secret: string) =>
+const basic = (id: string, secret: string): string =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** The acme app's own credentials. */
+function acmeAuth(): string {
+  return basic(stack.app.clientId, stack.clientSecret);
+}
 
 /** A raw token request, as a hostile or broken client would send it. */
 async function tokenRequest(
@@ -128,17 +133,15 @@ describe('the authorization endpoint', () => {
 });
 
 describe('the token endpoint', () => {
-  const acme = () => basic(stack.app.clientId, stack.clientSecret);
-
-  it.each([
+  it.each<[string, () => string | undefined, Record<string, string>, number, string]>([
     ['a wrong secret', () => basic(stack.app.clientId, 'roster_cs_wrong'), {}, 401, 'invalid_client'],
     ['an unknown client', () => basic('app_unknown', 'x'), {}, 401, 'invalid_client'],
     ['no client authentication', () => undefined, {}, 400, 'invalid_request'],
-    ['a wrong PKCE verifier', acme, { code_verifier: client.randomPKCECodeVerifier() }, 400, 'invalid_grant'],
-    ['no PKCE verifier', acme, { code_verifier: '' }, 400, 'invalid_grant'],
-    ['another redirect_uri', acme, { redirect_uri: 'http://app.example.test/elsewhere' }, 400, 'invalid_grant'],
-    ['a code that was never issued', acme, { code: 'not-a-code' }, 400, 'invalid_grant'],
-  ] as const)('refuses %s and writes nothing', async (_case, auth, change, status, error) => {
+    ['a wrong PKCE verifier', acmeAuth, { code_verifier: client.randomPKCECodeVerifier() }, 400, 'invalid_grant'],
+    ['no PKCE verifier', acmeAuth, { code_verifier: '' }, 400, 'invalid_grant'],
+    ['another redirect_uri', acmeAuth, { redirect_uri: 'http://app.example.test/elsewhere' }, 400, 'invalid_grant'],
+    ['a code that was never issued', acmeAuth, { code: 'not-a-code' }, 400, 'invalid_grant'],
+  ])('refuses %s and writes nothing', async (_case, auth, change, status, error) => {
     const { pending, code } = await freshCode();
     const before = await providerRows();
     const form: Record<string, string> = { ...redeem(pending, code), ...change };
@@ -147,7 +150,7 @@ describe('the token endpoint', () => {
     expect(answer).toMatchObject({ status, body: { error } });
     expect(await providerRows()).toBe(before);
     // The code is still good for its rightful app: the refused attempt used nothing up.
-    const good = await tokenRequest(stack.issuer, redeem(pending, code), acme());
+    const good = await tokenRequest(stack.issuer, redeem(pending, code), acmeAuth());
     expect(good.status).toBe(200);
   });
 
@@ -158,7 +161,7 @@ describe('the token endpoint', () => {
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('model', '=', 'AuthorizationCode')
       .execute();
-    const answer = await tokenRequest(stack.issuer, redeem(pending, code), acme());
+    const answer = await tokenRequest(stack.issuer, redeem(pending, code), acmeAuth());
     expect(answer).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
@@ -177,8 +180,8 @@ describe('the token endpoint', () => {
   it('lets exactly one of two concurrent redemptions of a code win, and revokes what it got', async () => {
     const { pending, code } = await freshCode();
     const answers = await Promise.all([
-      tokenRequest(stack.issuer, redeem(pending, code), acme()),
-      tokenRequest(stack.issuer, redeem(pending, code), acme()),
+      tokenRequest(stack.issuer, redeem(pending, code), acmeAuth()),
+      tokenRequest(stack.issuer, redeem(pending, code), acmeAuth()),
     ]);
     const won = answers.filter((a) => a.status === 200);
     const lost = answers.filter((a) => a.status !== 200);

@@ -322,3 +322,14 @@ export {
   type BackchannelLogoutPayload,
   type SessionEndReason,
 } from './oidc/app-sessions.js';
+export {
+  consumeProviderRecord,
+  deleteProviderGrantRecords,
+  deleteProviderRecord,
+  findProviderRecord,
+  findProviderRecordByUid,
+  saveProviderRecord,
+  type ProviderPayload,
+  type ProviderRecord,
+} from './oidc/provider-state.js';
+export { backchannelLogoutRenderer, LOGOUT_TOKEN_LIFETIME_SECONDS } from './oidc/backchannel-logout.js';

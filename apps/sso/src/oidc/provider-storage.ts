@@ -1,8 +1,18 @@
-// oidc-provider's storage (its Adapter interface) on Roster's database, one tenant per adapter:
-// every model in oidc_payloads, apps (the Client model) from the tenant's registered apps.
-import { sql } from 'kysely';
+// oidc-provider's storage (its Adapter interface), one tenant per adapter: every model through
+// core's oidc/provider-state.ts, apps (the Client model) from the tenant's registered apps.
 import { errors, type Adapter, type AdapterPayload } from './oidc-provider-lib.js';
-import { findOidcApp, type Db, type OidcApp } from '@roster/core';
+import {
+  consumeProviderRecord,
+  deleteProviderGrantRecords,
+  deleteProviderRecord,
+  findOidcApp,
+  findProviderRecord,
+  findProviderRecordByUid,
+  saveProviderRecord,
+  type Db,
+  type OidcApp,
+  type ProviderPayload,
+} from '@roster/core';
 
 /** The models whose rows belong to a grant: revoking the grant deletes them (RFC 7009 §2.1). */
 const GRANT_BOUND = new Set([
@@ -80,49 +90,26 @@ class PayloadAdapter implements Adapter {
     this.model = model;
   }
 
-  private rows() {
-    return this.db
-      .selectFrom('oidc_payloads')
-      .select(['payload', 'consumed_at'])
-      .where('tenant_id', '=', this.tenantId)
-      .where('model', '=', this.model)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
-  }
-
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const grantId =
       this.model === 'Grant' ? id : GRANT_BOUND.has(this.model) ? (payload.grantId ?? null) : null;
-    const row = {
-      tenant_id: this.tenantId,
+    await saveProviderRecord(this.db, this.tenantId, {
       model: this.model,
       id,
-      payload: payload as Record<string, unknown>,
-      grant_id: grantId,
+      payload: payload as ProviderPayload,
+      grantId,
       uid: this.model === 'Session' ? (payload.uid ?? null) : null,
-      account_id: payload.accountId ?? null,
-      expires_at: expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null,
-    };
-    await this.db
-      .insertInto('oidc_payloads')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          uid: row.uid,
-          account_id: row.account_id,
-          expires_at: row.expires_at,
-        }),
-      )
-      .execute();
+      accountId: payload.accountId ?? null,
+      expiresAt: expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : undefined,
+    });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return payloadOf(await this.rows().where('id', '=', id).executeTakeFirst());
+    return findProviderRecord(this.db, this.tenantId, this.model, id);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return payloadOf(await this.rows().where('uid', '=', uid).executeTakeFirst());
+    return findProviderRecordByUid(this.db, this.tenantId, this.model, uid);
   }
 
   async findByUserCode(): Promise<undefined> {
@@ -130,64 +117,19 @@ class PayloadAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db
-      .deleteFrom('oidc_payloads')
-      .where('tenant_id', '=', this.tenantId)
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .execute();
+    await deleteProviderRecord(this.db, this.tenantId, this.model, id);
   }
 
   /**
-   * Marks a code used, atomically. oidc-provider checks `consumed` on what it read and then
-   * consumes; two concurrent redemptions can both pass that check. Here only one UPDATE wins;
-   * the other finds the row consumed, revokes the whole grant (what the first redemption issued
-   * stops working, RFC 6749 §4.1.2) and fails.
+   * oidc-provider checks `consumed` on what it read and then consumes: two concurrent
+   * redemptions can both pass its check. Core's consume lets one win; the other fails here.
    */
   async consume(id: string): Promise<void> {
-    const won = await this.db
-      .updateTable('oidc_payloads')
-      .set({ consumed_at: sql<Date>`now()` })
-      .where('tenant_id', '=', this.tenantId)
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .returning('grant_id')
-      .executeTakeFirst();
-    if (won) return;
-    const lost = await this.db
-      .selectFrom('oidc_payloads')
-      .select('grant_id')
-      .where('tenant_id', '=', this.tenantId)
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (lost?.grant_id) {
-      await this.db
-        .deleteFrom('oidc_payloads')
-        .where('tenant_id', '=', this.tenantId)
-        .where('grant_id', '=', lost.grant_id)
-        .execute();
-    }
-    throw new errors.InvalidGrant('grant request is invalid');
+    const outcome = await consumeProviderRecord(this.db, this.tenantId, this.model, id);
+    if (outcome === 'already_consumed') throw new errors.InvalidGrant('grant request is invalid');
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db
-      .deleteFrom('oidc_payloads')
-      .where('tenant_id', '=', this.tenantId)
-      .where('model', '=', this.model)
-      .where('grant_id', '=', grantId)
-      .execute();
+    await deleteProviderGrantRecords(this.db, this.tenantId, this.model, grantId);
   }
-}
-
-function payloadOf(
-  row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined,
-): AdapterPayload | undefined {
-  if (!row) return undefined;
-  const payload = row.payload as AdapterPayload;
-  return row.consumed_at
-    ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) }
-    : payload;
 }

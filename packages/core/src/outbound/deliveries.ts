@@ -6,3 +6,15 @@ export async function enqueueDelivery(
 ): Promise<void> {
   throw new Error('delivery queue not merged yet');
 }
+export interface PendingDelivery {
+  id: string;
+  tenantId: string;
+  kind: string;
+  targetUrl: string;
+  payload: unknown;
+  attempts: number;
+  createdAt: Date;
+}
+export type DeliveryRenderer = (
+  delivery: PendingDelivery,
+) => Promise<{ headers: Record<string, string>; body: string }>;
