@@ -3,9 +3,8 @@
 // a bad one is refused and ends nothing.
 import * as jose from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toPostBinding } from '@roster/sso/testing';
+import { FlowBrowser, signInThroughIdp } from '@roster/sso/testing/oidc';
 import { PATHS } from '../src/index.js';
-import { Browser, visibleText } from './support/browser.js';
 import { logoutToken, sidOf, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
@@ -28,27 +27,41 @@ const person = (name: string) => ({
   },
 });
 
-/** Clicks "Sign in" in the app, answers at the IdP, and returns the page the app shows. */
-async function signIn(browser: Browser, name: string) {
-  const atIdp = await browser.visit(`${stack.appUrl}${PATHS.signIn}`, {
-    stopAt: stack.idp.ssoUrl,
-  });
-  expect(atIdp.url.startsWith(stack.idp.ssoUrl)).toBe(true);
-  const request = stack.idp.readAuthnRequest(atIdp.url);
-  const { xml } = await stack.idp.response({
-    acsUrl: request.acsUrl,
-    audience: request.issuer,
-    inResponseTo: request.id,
-    ...person(name),
-  });
-  const landed = await browser.visit(request.acsUrl, {
-    form: { SAMLResponse: toPostBinding(xml) },
-  });
-  return { url: landed.url, text: visibleText(landed.text) };
+/** A page's visible text, roughly: tags dropped, whitespace folded. */
+const visibleText = (html: string): string =>
+  html
+    .replace(/<title>[\s\S]*?<\/title>/i, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/** Opens a page of the app, following its redirects; what the person sees there. */
+async function open(browser: FlowBrowser, url: string) {
+  const landed = await browser.follow(url, stack.appUrl);
+  return {
+    url: landed.url,
+    status: landed.response?.status,
+    text: visibleText((await landed.response?.text()) ?? ''),
+  };
 }
 
-async function homeOf(browser: Browser): Promise<string> {
-  return visibleText((await browser.visit(`${stack.appUrl}${PATHS.home}`)).text);
+/** Clicks "Sign in" in the app, answers at the IdP, and returns the page the app shows. */
+async function signIn(browser: FlowBrowser, name: string) {
+  const toRoster = await browser.follow(`${stack.appUrl}${PATHS.signIn}`, stack.appUrl);
+  expect(toRoster.url.startsWith(stack.issuer)).toBe(true);
+  const back = await signInThroughIdp(
+    { baseUrl: stack.rosterUrl, idp: stack.idp },
+    browser,
+    toRoster.url,
+    person(name),
+  );
+  expect(back.url.startsWith(`${stack.appUrl}${PATHS.callback}?`)).toBe(true);
+  return open(browser, back.url);
+}
+
+async function homeOf(browser: FlowBrowser): Promise<string> {
+  return (await open(browser, `${stack.appUrl}${PATHS.home}`)).text;
 }
 
 async function userIdOf(name: string): Promise<string> {
@@ -71,7 +84,7 @@ async function postLogoutToken(body: Record<string, string>) {
 
 describe('signing in to the example app through Roster', () => {
   it('lands on the app signed in, showing sub, email, name and groups from the ID token', async () => {
-    const browser = new Browser();
+    const browser = new FlowBrowser();
     expect(await homeOf(browser)).toContain('You are not signed in.');
     const landed = await signIn(browser, 'Ann');
     expect(landed.url).toBe(`${stack.appUrl}${PATHS.home}`);
@@ -94,17 +107,19 @@ describe('signing in to the example app through Roster', () => {
     expect(location.searchParams.get('state')).toBeTruthy();
     expect(location.searchParams.get('nonce')).toBeTruthy();
 
-    const stray = new Browser();
-    const callback = await stray.visit(`${stack.appUrl}${PATHS.callback}?code=x&state=y`);
-    expect(callback.response?.status).toBe(400);
-    expect(visibleText(callback.text)).toContain('This sign-in has expired');
+    const callback = await open(
+      new FlowBrowser(),
+      `${stack.appUrl}${PATHS.callback}?code=x&state=y`,
+    );
+    expect(callback.status).toBe(400);
+    expect(callback.text).toContain('This sign-in has expired');
   });
 });
 
 describe('back-channel logout', () => {
   it('ends the session a logout token names by sid, and no one else’s', async () => {
-    const ann = new Browser();
-    const bob = new Browser();
+    const ann = new FlowBrowser();
+    const bob = new FlowBrowser();
     await signIn(ann, 'Ann');
     await signIn(bob, 'Bob');
     const sub = await userIdOf('Ann');
@@ -118,8 +133,8 @@ describe('back-channel logout', () => {
   });
 
   it('ends every session of the person when the token names only sub', async () => {
-    const laptop = new Browser();
-    const phone = new Browser();
+    const laptop = new FlowBrowser();
+    const phone = new FlowBrowser();
     await signIn(laptop, 'Cy');
     await signIn(phone, 'Cy');
     const answer = await postLogoutToken({
@@ -131,7 +146,7 @@ describe('back-channel logout', () => {
   });
 
   it('refuses a bad logout token with 400 and a reason, and ends nothing', async () => {
-    const browser = new Browser();
+    const browser = new FlowBrowser();
     await signIn(browser, 'Dee');
     const sub = await userIdOf('Dee');
     const sid = await sidOf(stack, sub);
