@@ -6,11 +6,11 @@
 // of the redirect chain crosses sites and carries only the cookies a browser sends across sites.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import chromium from '@sparticuz/chromium';
-import { chromium as playwright, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeGracefully } from '@roster/http';
 import { toPostBinding } from '@roster/sso/testing';
+import { launchChromium } from '@roster/sso/testing/chromium';
 import { startStack, type Stack } from './support/stack.js';
 
 const APP_HOST = 'app.example.test';
@@ -64,21 +64,7 @@ beforeAll(async () => {
     backchannelLogout: false,
   });
 
-  browser = await playwright.launch({
-    executablePath: await chromium.executablePath(),
-    headless: true,
-    args: [
-      // One process per browser context (--single-process takes the browser down with one).
-      ...chromium.args.filter((arg) => arg !== '--single-process'),
-      // No background networking: this machine's network is closed.
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      `--host-resolver-rules=MAP ${APP_HOST} 127.0.0.1, MAP ${IDP_HOST} 127.0.0.1, MAP localhost 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium([APP_HOST, IDP_HOST]);
 });
 
 afterAll(async () => {
