@@ -2,10 +2,15 @@
 // This launcher is the only module that imports all the apps (docs/adr/0005-one-process-launcher.md).
 import { createAdminApp } from '@roster/admin';
 import {
+  BACKCHANNEL_LOGOUT_DELIVERY,
+  backchannelLogoutRenderer,
+  DELIVERY_POLL_INTERVAL_MS,
   ensureAdminTokenFile,
   removeServerInfo,
   scheduleMaintenance,
+  startDeliveryWorker,
   writeServerInfo,
+  type DeliveryRenderer,
 } from '@roster/core';
 import { exitOnSignals, listen, startRuntime } from '@roster/http';
 import { createScimApp } from '@roster/scim';
@@ -84,11 +89,27 @@ const stopMaintenance =
       })
     : () => Promise.resolve();
 
+// The delivery queue (calls out, with retries): every instance works on it (SKIP LOCKED). Each
+// kind of delivery registers its renderer here; a kind without one is left for an instance that
+// has it.
+const deliveryRenderers: Record<string, DeliveryRenderer> = {
+  // OpenID Connect Back-Channel Logout notices to apps, signed at delivery.
+  [BACKCHANNEL_LOGOUT_DELIVERY]: backchannelLogoutRenderer(database.db, config.sso.baseUrl),
+};
+const deliveryWorker = startDeliveryWorker(database.db, {
+  renderers: deliveryRenderers,
+  policy: runtime.outboundPolicy,
+  clock: runtime.clock,
+  logger,
+  intervalMs: DELIVERY_POLL_INTERVAL_MS,
+});
+
 exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
     await stopMaintenance();
+    await deliveryWorker.stop();
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();
   },

@@ -241,6 +241,36 @@ export interface OidcSigningKeyTable {
   retired_at: Timestamp | null;
 }
 
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface OutboundDeliveryTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string;
+  kind: string;
+  target_url: string;
+  /** Any JSON: written as text cast to jsonb, read parsed; never updated. */
+  payload: ColumnType<unknown, unknown, never>;
+  state: Generated<DeliveryState>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_attempt_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: DefaultedTimestamp;
+  delivered_at: Timestamp | null;
+}
+
+export interface OutboundDeliveryAttemptTable {
+  delivery_id: number;
+  attempt: number;
+  attempted_at: Timestamp;
+  status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -258,6 +288,8 @@ export interface Database {
   change_outbox: ChangeOutboxTable;
   directory_counts: DirectoryCountTable;
   scim_request_log: ScimRequestLogTable;
+  outbound_deliveries: OutboundDeliveryTable;
+  outbound_delivery_attempts: OutboundDeliveryAttemptTable;
   oidc_apps: OidcAppTable;
   oidc_signing_keys: OidcSigningKeyTable;
   oidc_payloads: OidcPayloadTable;

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
+import { pruneDeliveries } from '../outbound/deliveries.js';
 import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
 import { pruneProviderState } from '../oidc/app-sessions.js';
 import { pruneSamlState } from '../saml/saml-state.js';
@@ -13,7 +14,8 @@ export interface MaintenanceOptions {
 }
 
 /**
- * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes the SCIM request log, every
+ * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes finished outbound deliveries
+ * and the SCIM request log, every
  * `intervalMs`, starting one interval after the call. Safe on every instance at once: each
  * piece of work is taken with SKIP LOCKED.
  *
@@ -42,6 +44,12 @@ export function scheduleMaintenance(
       logger.error({ err: error }, 'jobs.maintenance.failed');
     }
     // Separate from the rules' work: a failure of one never skips the other.
+    try {
+      const { deleted } = await pruneDeliveries(db, clock);
+      if (deleted > 0) logger.info({ deleted }, 'jobs.delivery_prune.done');
+    } catch (error) {
+      logger.error({ err: error }, 'jobs.delivery_prune.failed');
+    }
     if (retentionDays > 0) {
       try {
         const { deleted, more } = await pruneScimRequestLog(db, clock, {

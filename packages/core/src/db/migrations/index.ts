@@ -5,6 +5,7 @@ import * as scimRequestLog from './202611230510_scim_request_log.js';
 import * as addSamlSsoDetails from './202611230520_add_saml_sso_details.js';
 import * as trimIdentityKeys from './202612030100_trim_identity_keys.js';
 import * as oidcRegistry from './202612030200_oidc_registry.js';
+import * as outboundDeliveries from './202612030210_outbound_deliveries.js';
 import * as oidcProviderStorage from './202612030220_oidc_provider_storage.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '202611230520_add_saml_sso_details': addSamlSsoDetails,
   '202612030100_trim_identity_keys': trimIdentityKeys,
   '202612030200_oidc_registry': oidcRegistry,
+  '202612030210_outbound_deliveries': outboundDeliveries,
   '202612030220_oidc_provider_storage': oidcProviderStorage,
 };
