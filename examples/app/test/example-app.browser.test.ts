@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deactivateUser, systemClock } from '@roster/core';
 import { closeGracefully } from '@roster/http';
 import { toPostBinding } from '@roster/sso/testing';
 import { launchChromium } from '@roster/sso/testing/chromium';
@@ -59,9 +60,6 @@ beforeAll(async () => {
   stack = await startStack({
     appHost: APP_HOST,
     idp: { entityId: `${idpBase}/metadata`, ssoUrl: `${idpBase}/sso` },
-    // Roster's delivery of logout tokens is not in this branch yet: sign-out here is the
-    // browser's redirects only (example-app.e2e.test.ts covers the logout token).
-    backchannelLogout: false,
   });
 
   browser = await launchChromium([APP_HOST, IDP_HOST]);
@@ -109,6 +107,41 @@ describe('a person in a browser, with the app, Roster and the IdP on three sites
     await page.click('#sign-in');
     await page.waitForURL((url) => url.hostname === IDP_HOST);
     expect(await page.title()).toBe('Test IdP');
+    await context.close();
+  });
+
+  it('is signed out of the app when Roster ends the session behind it (back-channel logout)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(stack.appUrl);
+    await page.click('#sign-in');
+    await page.click('#continue');
+    await page.waitForURL(`${stack.appUrl}/`);
+    expect(await page.textContent('#status')).toContain('Signed in as Ann Lee');
+
+    // Roster ends Ann's session (an operator deactivates her); its logout token reaches the app.
+    const user = await stack.database.db
+      .selectFrom('users')
+      .select('id')
+      .where('tenant_id', '=', stack.tenant.id)
+      .where('user_name', '=', 'ann@example.com')
+      .executeTakeFirstOrThrow();
+    await deactivateUser(
+      stack.database.db,
+      stack.tenant.id,
+      user.id,
+      { actor: { type: 'operator', id: 'example-app-test' } },
+      systemClock,
+    );
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.textContent('#status');
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toContain('You are not signed in.');
     await context.close();
   });
 });

@@ -1,8 +1,9 @@
-// The example app against the real thing: Roster's SSO app and a SAML IdP behind it. A person
-// signs in and sees who they are; a logout token from Roster ends exactly the sessions it names;
-// a bad one is refused and ends nothing.
+// The example app against the real thing: Roster's SSO app, a SAML IdP behind it, and Roster's
+// delivery worker. A person signs in and sees who they are; when Roster ends their session, its
+// logout token ends theirs in the app and no one else's; a bad token is refused and ends nothing.
 import * as jose from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deactivateUser, systemClock } from '@roster/core';
 import { FlowBrowser, signInThroughIdp } from '@roster/sso/testing/oidc';
 import { PATHS } from '../src/index.js';
 import { logoutToken, sidOf, startStack, type Stack } from './support/stack.js';
@@ -117,19 +118,52 @@ describe('signing in to the example app through Roster', () => {
 });
 
 describe('back-channel logout', () => {
-  it('ends the session a logout token names by sid, and no one else’s', async () => {
-    const ann = new FlowBrowser();
-    const bob = new FlowBrowser();
-    await signIn(ann, 'Ann');
-    await signIn(bob, 'Bob');
-    const sub = await userIdOf('Ann');
+  it('ends the person’s session here when Roster ends theirs, and no one else’s', async () => {
+    const fay = new FlowBrowser();
+    const gus = new FlowBrowser();
+    await signIn(fay, 'Fay');
+    await signIn(gus, 'Gus');
+    // An operator deactivates Fay: Roster ends her session and queues a logout token for every
+    // app she signed in to, which its delivery worker posts to the app's back-channel endpoint.
+    await deactivateUser(
+      stack.database.db,
+      stack.tenant.id,
+      await userIdOf('Fay'),
+      { actor: { type: 'operator', id: 'example-app-test' } },
+      systemClock,
+    );
+    // Delivery is asynchronous: the page says so within seconds.
+    await expect
+      .poll(() => homeOf(fay), { timeout: 10_000, interval: 50 })
+      .toContain('You are not signed in.');
+    expect(await homeOf(gus)).toContain('Signed in as Gus Lee');
+    // The app took the token: one notice, answered 200 by the example's endpoint (recorded by
+    // the worker once the answer is in).
+    const deliveries = () =>
+      stack.database.db
+        .selectFrom('outbound_deliveries')
+        .select(['state', 'last_status', 'target_url'])
+        .where('tenant_id', '=', stack.tenant.id)
+        .execute();
+    await expect.poll(deliveries, { timeout: 10_000, interval: 50 }).toEqual([
+      {
+        state: 'delivered',
+        last_status: 200,
+        target_url: expect.stringMatching(/\/backchannel-logout$/),
+      },
+    ]);
+  });
+
+  it('ends the session a logout token names by sid, and answers 200 with no-store', async () => {
+    const browser = new FlowBrowser();
+    await signIn(browser, 'Eve');
+    const sub = await userIdOf('Eve');
     const answer = await postLogoutToken({
       logout_token: await logoutToken(stack, { sub, sid: await sidOf(stack, sub) }),
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(await homeOf(ann)).toContain('You are not signed in.');
-    expect(await homeOf(bob)).toContain('Signed in as Bob Lee');
+    expect(await homeOf(browser)).toContain('You are not signed in.');
   });
 
   it('ends every session of the person when the token names only sub', async () => {

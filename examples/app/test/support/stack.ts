@@ -1,15 +1,20 @@
 // What the example's tests run against: Roster's real SSO app on a loopback port (one tenant, one
-// SAML IdP made at test time, the example registered as a confidential app) and the example app
-// on its own port, both real HTTP servers over a real database.
+// SAML IdP made at test time, the example registered as a confidential app), Roster's delivery
+// worker (it posts the logout tokens), and the example app on its own port, all over real HTTP
+// and a real database.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
 import {
   addOidcApp,
+  BACKCHANNEL_LOGOUT_DELIVERY,
+  backchannelLogoutRenderer,
   createLogger,
   createSamlIdp,
   createTenant,
   loadSigningKeys,
+  outboundPolicyFrom,
+  startDeliveryWorker,
   systemClock,
   tenantIssuerUrl,
   type OidcApp,
@@ -44,17 +49,16 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** How often the test's delivery worker looks for logout tokens to send. */
+const DELIVERY_INTERVAL_MS = 20;
+
 /**
- * Starts Roster and the example app. `appHost` is the example's host name (a browser maps it to
- * 127.0.0.1); `idp` gives the IdP's URLs when a test serves it over HTTP; `backchannelLogout:
- * false` registers the app without a back-channel logout URI.
+ * Starts Roster and the example app. `appHost` is the example's host name in the browser (which
+ * maps it to 127.0.0.1); Roster reaches the app's back-channel endpoint at 127.0.0.1, the one
+ * loopback address it is allowed to call. `idp` gives the IdP's URLs when a test serves it.
  */
 export async function startStack(
-  options: {
-    appHost?: string;
-    idp?: { entityId: string; ssoUrl: string };
-    backchannelLogout?: boolean;
-  } = {},
+  options: { appHost?: string; idp?: { entityId: string; ssoUrl: string } } = {},
 ): Promise<Stack> {
   const database = await createTestDatabase();
   const operator = { actor: { type: 'operator' as const, id: 'example-app-test' } };
@@ -82,7 +86,8 @@ export async function startStack(
   );
 
   const exampleServer = createServer();
-  const appUrl = `http://${options.appHost ?? '127.0.0.1'}:${await listen(exampleServer)}`;
+  const appPort = await listen(exampleServer);
+  const appUrl = `http://${options.appHost ?? '127.0.0.1'}:${appPort}`;
   // What `roster app add` does: the app's callback, where it may return after signing out,
   // and where Roster tells it of a session's end.
   const { app, clientSecret } = await addOidcApp(
@@ -92,8 +97,7 @@ export async function startStack(
       name: 'Example app',
       redirectUris: [`${appUrl}${PATHS.callback}`],
       postLogoutRedirectUris: [`${appUrl}${PATHS.signedOut}`],
-      backchannelLogoutUri:
-        options.backchannelLogout === false ? null : `${appUrl}${PATHS.backchannelLogout}`,
+      backchannelLogoutUri: `http://127.0.0.1:${appPort}${PATHS.backchannelLogout}`,
     },
     operator,
   );
@@ -104,6 +108,16 @@ export async function startStack(
     clientSecret: String(clientSecret),
   });
   exampleServer.on('request', createExampleApp({ oidc, appBaseUrl: appUrl }));
+  const deliveries = startDeliveryWorker(database.db, {
+    renderers: {
+      [BACKCHANNEL_LOGOUT_DELIVERY]: backchannelLogoutRenderer(database.db, rosterUrl),
+    },
+    // What ROSTER_OUTBOUND_ALLOW_HOSTS=127.0.0.1 allows: the app on this machine.
+    policy: outboundPolicyFrom('127.0.0.1'),
+    clock: systemClock,
+    logger: createLogger({ level: 'silent' }),
+    intervalMs: DELIVERY_INTERVAL_MS,
+  });
 
   return {
     database,
@@ -114,6 +128,7 @@ export async function startStack(
     rosterUrl,
     appUrl,
     close: async () => {
+      await deliveries.stop();
       await closeGracefully(exampleServer, 2_000);
       await closeGracefully(roster, 2_000);
       await database.close();
