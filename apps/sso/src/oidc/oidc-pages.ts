@@ -17,9 +17,9 @@ const ERROR_MESSAGES: Record<string, string> = {
   access_denied: 'This sign-in was refused.',
 };
 
-function send(ctx: Ctx, title: string, body: string): void {
+function send(ctx: Ctx, title: string, body: string, formTargets: readonly string[] = []): void {
   ctx.type = 'html';
-  ctx.set(pageHeaders());
+  ctx.set(pageHeaders(formTargets));
   ctx.body = pageHtml(title, body);
 }
 
@@ -47,6 +47,10 @@ export function providerErrorPage(
  */
 export function signOutConfirmPage(ctx: Ctx, form: string): void {
   const app = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
+  // Either answer ends at the app's post-logout URI (already checked against its registered
+  // ones by the library): Chromium blocks that redirect unless form-action lists its origin.
+  const returnTo = ctx.oidc.params?.post_logout_redirect_uri;
+  const formTargets = typeof returnTo === 'string' ? [new URL(returnTo).origin] : [];
   send(
     ctx,
     'Sign out?',
@@ -54,6 +58,7 @@ export function signOutConfirmPage(ctx: Ctx, form: string): void {
 <p>${app ? `${escapeHtml(String(app))} asks to sign you out.` : 'Sign out of every app you signed in to here?'}</p>
 <p><button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout">Sign out</button>
 <button type="submit" form="op.logoutForm" id="stay">Stay signed in</button></p>`,
+    formTargets,
   );
 }
 
