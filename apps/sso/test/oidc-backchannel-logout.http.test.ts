@@ -20,6 +20,7 @@ import {
   APP_CALLBACK,
   finishAppSignIn,
   FlowBrowser,
+  present,
   signInThroughIdp,
   startAppSignIn,
   startOidcStack,
@@ -92,14 +93,14 @@ async function signIn(nameId: string, browser = new FlowBrowser()) {
 describe('back-channel logout', () => {
   it('tells the app when the person is deactivated, with a token it can verify', async () => {
     const { tokens, browser } = await signIn('ann@example.com');
-    const idToken = tokens.claims()!;
+    const idToken = present(tokens.claims(), 'ID token claims');
     await deactivateUser(stack.database.db, stack.tenant.id, idToken.sub, operator, systemClock);
     await noticesArrive(1);
-    const [notice] = received;
-    expect(notice!.contentType).toBe('application/x-www-form-urlencoded');
+    const notice = present(received[0], 'a notice');
+    expect(notice.contentType).toBe('application/x-www-form-urlencoded');
     const { payload, protectedHeader } = await jose.jwtVerify(
-      notice!.token,
-      jose.createRemoteJWKSet(new URL(stack.client.serverMetadata().jwks_uri!)),
+      notice.token,
+      jose.createRemoteJWKSet(new URL(present(stack.client.serverMetadata().jwks_uri, 'jwks_uri'))),
       { issuer: stack.issuer, audience: stack.app.clientId, typ: 'logout+jwt', maxTokenAge: 300 },
     );
     expect(protectedHeader.alg).toBe('RS256');
@@ -124,7 +125,7 @@ describe('back-channel logout', () => {
     await deactivateUser(
       stack.database.db,
       stack.tenant.id,
-      tokens.claims()!.sub,
+      present(tokens.claims(), 'ID token claims').sub,
       operator,
       systemClock,
     );

@@ -6,6 +6,7 @@ import {
   addTenant,
   APP_CALLBACK,
   FlowBrowser,
+  present,
   signInThroughIdp,
   startAppSignIn,
   startOidcStack,
@@ -129,7 +130,7 @@ describe('the authorization endpoint', () => {
     for (const [key, value] of Object.entries(params)) if (value === '') delete params[key];
     const answer = await authorize(params);
     expect(answer.status).toBe(303);
-    const back = new URL(answer.location!);
+    const back = new URL(present(answer.location, 'a Location'));
     expect(`${back.origin}${back.pathname}`).toBe(APP_CALLBACK);
     // Errors come back in the query, or in the fragment for the implicit response types
     // (OAuth 2.0 Multiple Response Type Encoding Practices §5).
@@ -219,7 +220,10 @@ describe('the token endpoint', () => {
     expect(lost.length).toBeGreaterThanOrEqual(1);
     for (const answer of lost) expect(answer.body.error).toBe('invalid_grant');
     for (const answer of won) {
-      const introspected = await client.tokenIntrospection(stack.client, answer.body.access_token!);
+      const introspected = await client.tokenIntrospection(
+        stack.client,
+        present(answer.body.access_token, 'an access token'),
+      );
       expect(introspected.active).toBe(false);
     }
   });
@@ -233,7 +237,7 @@ describe('RP-initiated logout', () => {
       redeem(pending, code),
       basic(stack.app.clientId, stack.clientSecret),
     );
-    const idToken = (tokens.body as { id_token?: string }).id_token!;
+    const idToken = present((tokens.body as { id_token?: string }).id_token, 'an ID token');
     const tampered = `${idToken.slice(0, -6)}AAAAAA`;
     const before = await providerRows();
     const url = client.buildEndSessionUrl(stack.client, {

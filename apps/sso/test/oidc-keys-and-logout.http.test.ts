@@ -8,6 +8,7 @@ import {
   APP_SIGNED_OUT,
   finishAppSignIn,
   FlowBrowser,
+  present,
   signInThroughIdp,
   startAppSignIn,
   startOidcStack,
@@ -32,7 +33,7 @@ async function signIn(browser = new FlowBrowser()) {
 }
 
 const jwks = async () =>
-  (await (await fetch(stack.client.serverMetadata().jwks_uri!)).json()) as {
+  (await (await fetch(present(stack.client.serverMetadata().jwks_uri, 'jwks_uri'))).json()) as {
     keys: Record<string, unknown>[];
   };
 
@@ -48,13 +49,13 @@ describe('signing keys', () => {
   });
 
   it('signs with the next key after a rotation; tokens signed before still verify', async () => {
-    const before = (await signIn()).id_token!;
+    const before = present((await signIn()).id_token, 'an ID token');
     const oldKid = jose.decodeProtectedHeader(before).kid;
     const rotated = await rotateSigningKeys(stack.database.db, stack.tenant.id, operator);
     expect(rotated.retired).toContain(oldKid);
-    const after = (await signIn()).id_token!;
+    const after = present((await signIn()).id_token, 'an ID token');
     expect(jose.decodeProtectedHeader(after).kid).toBe(rotated.current);
-    const keySet = jose.createLocalJWKSet((await jwks()) as jose.JSONWebKeySet);
+    const keySet = jose.createLocalJWKSet(await jwks());
     const expected = { issuer: stack.issuer, audience: stack.app.clientId };
     await expect(jose.jwtVerify(before, keySet, expected)).resolves.toBeTruthy();
     await expect(jose.jwtVerify(after, keySet, expected)).resolves.toBeTruthy();
@@ -72,7 +73,7 @@ describe("an app's RP-initiated logout", () => {
       .execute();
 
     const logout = client.buildEndSessionUrl(stack.client, {
-      id_token_hint: tokens.id_token!,
+      id_token_hint: present(tokens.id_token, 'an ID token'),
       post_logout_redirect_uri: APP_SIGNED_OUT,
       state: 'bye',
     });
@@ -80,8 +81,8 @@ describe("an app's RP-initiated logout", () => {
     expect(question.status).toBe(200);
     const page = await question.text();
     expect(page).toContain('Billing asks to sign you out.');
-    const action = page.match(/action="([^"]+)"/)![1]!;
-    const xsrf = page.match(/name="xsrf" value="([^"]+)"/)![1]!;
+    const action = present(/action="([^"]+)"/.exec(page)?.[1], 'the form action');
+    const xsrf = present(/name="xsrf" value="([^"]+)"/.exec(page)?.[1], 'the xsrf field');
     const done = await browser.request(new URL(action, stack.baseUrl).href, {
       form: { xsrf, logout: 'yes' },
     });

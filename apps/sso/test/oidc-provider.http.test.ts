@@ -13,6 +13,7 @@ import {
 import {
   finishAppSignIn,
   FlowBrowser,
+  present,
   signInThroughIdp,
   startAppSignIn,
   startOidcStack,
@@ -56,8 +57,8 @@ describe('an app signs a person in through Roster', () => {
     const tokens = await finishAppSignIn(stack.client, pending, end.url);
     const metadata = stack.client.serverMetadata();
     const { payload, protectedHeader } = await jose.jwtVerify(
-      tokens.id_token!,
-      jose.createRemoteJWKSet(new URL(metadata.jwks_uri!)),
+      present(tokens.id_token, 'an ID token'),
+      jose.createRemoteJWKSet(new URL(present(metadata.jwks_uri, 'jwks_uri'))),
       { issuer: stack.issuer, audience: stack.app.clientId },
     );
     expect(protectedHeader.alg).toBe('RS256');
@@ -78,7 +79,10 @@ describe('an app signs a person in through Roster', () => {
 
   it('keeps sub through SCIM adopting the JIT user', async () => {
     const first = await signIn(new FlowBrowser(), { ...ann, nameId: 'bob@example.com' });
-    const before = (await finishAppSignIn(stack.client, first.pending, first.end.url)).claims()!;
+    const before = present(
+      (await finishAppSignIn(stack.client, first.pending, first.end.url)).claims(),
+      'claims',
+    );
     const { user, outcome } = await createUserFromScim(
       stack.database.db,
       stack.tenant.id,
@@ -93,7 +97,10 @@ describe('an app signs a person in through Roster', () => {
     expect(outcome).toBe('adopted');
     expect(user.id).toBe(before.sub);
     const again = await signIn(new FlowBrowser(), { ...ann, nameId: 'bob@example.com' });
-    const after = (await finishAppSignIn(stack.client, again.pending, again.end.url)).claims()!;
+    const after = present(
+      (await finishAppSignIn(stack.client, again.pending, again.end.url)).claims(),
+      'claims',
+    );
     expect(after.sub).toBe(before.sub);
   });
 
@@ -102,8 +109,11 @@ describe('an app signs a person in through Roster', () => {
       ...ann,
       nameId: 'cy@example.com',
     });
-    const sub = (await finishAppSignIn(stack.client, pending, end.url)).claims()!.sub;
-    const user = (await findUser(stack.database.db, stack.tenant.id, sub))!;
+    const sub = present(
+      (await finishAppSignIn(stack.client, pending, end.url)).claims(),
+      'claims',
+    ).sub;
+    const user = present(await findUser(stack.database.db, stack.tenant.id, sub), 'the user');
     await deactivateUser(stack.database.db, stack.tenant.id, user.id, operator, systemClock);
 
     // Same browser: the provider's session died with the Roster session, so the app's next

@@ -23,6 +23,7 @@ import {
   APP_CALLBACK,
   finishAppSignIn,
   FlowBrowser,
+  present,
   signInThroughIdp,
   startAppSignIn,
 } from '@roster/sso/testing/oidc';
@@ -69,7 +70,7 @@ beforeAll(async () => {
     new URL(tenantIssuerUrl(stack.ssoUrl, acme.slug)),
     app.clientId,
     undefined,
-    client.ClientSecretBasic(clientSecret!),
+    client.ClientSecretBasic(present(clientSecret, 'the client secret')),
     { execute: [client.allowInsecureRequests] },
   );
   worker = startDeliveryWorker(stack.database.db, {
@@ -105,7 +106,10 @@ describe('journey: an app signs people in through Roster over OpenID Connect', (
   it('keeps sub through adoption, and logs the app out when SCIM deactivates the person', async () => {
     const browser = new FlowBrowser();
     const first = await appSignIn(browser);
-    const jit = (await finishAppSignIn(config, first.pending, first.end.url)).claims()!;
+    const jit = present(
+      (await finishAppSignIn(config, first.pending, first.end.url)).claims(),
+      'claims',
+    );
 
     const adopted = await acme.scim.post('/Users', scimUser(nameId));
     expect(adopted.status).toBe(201);
@@ -113,7 +117,7 @@ describe('journey: an app signs people in through Roster over OpenID Connect', (
 
     const second = await appSignIn(browser);
     const tokens = await finishAppSignIn(config, second.pending, second.end.url);
-    const claims = tokens.claims()!;
+    const claims = present(tokens.claims(), 'claims');
     expect(claims.sub).toBe(jit.sub);
 
     const deactivated = await acme.scim.patch(`/Users/${String(adopted.body.id)}`, {
@@ -125,7 +129,9 @@ describe('journey: an app signs people in through Roster over OpenID Connect', (
     for (let i = 0; i < 500 && logoutTokens.length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(logoutTokens.length).toBeGreaterThanOrEqual(1);
-    const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
+    const jwks = jose.createRemoteJWKSet(
+      new URL(present(config.serverMetadata().jwks_uri, 'jwks_uri')),
+    );
     const verified = await Promise.all(
       logoutTokens.map((token) =>
         jose.jwtVerify(token, jwks, {

@@ -11,7 +11,6 @@ import {
   saveProviderRecord,
   type Db,
   type OidcApp,
-  type ProviderPayload,
 } from '@roster/core';
 import { scimClientMetadataOf } from './scim-clients.js';
 
@@ -86,18 +85,24 @@ class AppAdapter implements Adapter {
       return scimClientMetadataOf(app, HASHED_SECRET_PLACEHOLDER);
     return undefined;
   }
-  async upsert(): Promise<void> {
-    throw new Error('apps are registered with `roster app add`');
+  upsert(): Promise<void> {
+    return Promise.reject(new Error('apps are registered with `roster app add`'));
   }
-  async findByUid(): Promise<undefined> {
-    return undefined;
+  findByUid(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
-  async findByUserCode(): Promise<undefined> {
-    return undefined;
+  findByUserCode(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
-  async destroy(): Promise<void> {}
-  async consume(): Promise<void> {}
-  async revokeByGrantId(): Promise<void> {}
+  destroy(): Promise<void> {
+    return Promise.resolve();
+  }
+  consume(): Promise<void> {
+    return Promise.resolve();
+  }
+  revokeByGrantId(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 class PayloadAdapter implements Adapter {
@@ -116,7 +121,7 @@ class PayloadAdapter implements Adapter {
     await saveProviderRecord(this.db, this.tenantId, {
       model: this.model,
       id,
-      payload: payload as ProviderPayload,
+      payload: payload,
       grantId,
       uid: this.model === 'Session' ? (payload.uid ?? null) : null,
       accountId: payload.accountId ?? null,
@@ -132,8 +137,8 @@ class PayloadAdapter implements Adapter {
     return findProviderRecordByUid(this.db, this.tenantId, this.model, uid);
   }
 
-  async findByUserCode(): Promise<undefined> {
-    return undefined; // the device flow is off
+  findByUserCode(): Promise<undefined> {
+    return Promise.resolve(undefined); // the device flow is off
   }
 
   async destroy(id: string): Promise<void> {

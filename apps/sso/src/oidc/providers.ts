@@ -7,7 +7,6 @@ import {
   interactionPolicy,
   Provider,
   type Configuration,
-  type JWK,
   type KoaContextWithOIDC,
   type ProviderInstance,
 } from './oidc-provider-lib.js';
@@ -138,7 +137,7 @@ export class TenantProviders {
 
     const configuration: Configuration = {
       adapter: adapterFactory(db, tenant.id, { scimClients: scimBaseUrl !== undefined }),
-      jwks: { keys: keys.keys as JWK[] },
+      jwks: { keys: keys.keys },
       cookies: {
         keys: cookieKeysOf(tenant.id, keys),
         // One host serves every tenant: the session cookie stays under its tenant's issuer path
@@ -188,12 +187,15 @@ export class TenantProviders {
       // the app asked for among the scopes above.
       loadExistingGrant: async (ctx) => {
         const { oidc } = ctx;
-        const clientId = oidc.client!.clientId;
-        const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(clientId);
+        const { client, session } = oidc;
+        // Called with an account in a session only (oidc-provider's loadGrant).
+        if (!client || !session?.accountId) return undefined;
+        const clientId = client.clientId;
+        const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(clientId);
         const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
         const asked = [...(oidc.requestParamScopes ?? new Set(['openid']))].join(' ');
         const grant =
-          existing ?? new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId! });
+          existing ?? new oidc.provider.Grant({ clientId, accountId: session.accountId });
         grant.addOIDCScope(asked);
         await grant.save();
         return grant;
@@ -251,23 +253,26 @@ export class TenantProviders {
         (ctx.state as RosterState).signedOutProviderSession = ctx.oidc.session.uid;
     });
 
-    provider.use(async (ctx, next) => {
+    provider.use(async (koa, next) => {
       await next();
+      const ctx = koa as KoaContextWithOIDC;
       const signedOut = (ctx.state as RosterState).signedOutProviderSession;
       if (signedOut) {
         await endProviderSession(db, tenant.id, signedOut);
         return;
       }
       // An app signed in: remember through which Roster session, so its end reaches the app.
-      const { oidc } = ctx;
-      const code = oidc?.entities?.AuthorizationCode;
-      if (!code || !oidc.session?.uid || !oidc.client) return;
-      const clientId = oidc.client.clientId;
+      const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined;
+      const code = oidc?.entities.AuthorizationCode;
+      const session = oidc?.session;
+      const client = oidc?.client;
+      if (!oidc || !code?.accountId || !session?.uid || !client) return;
+      const clientId = client.clientId;
       const recorded = await recordAppSignIn(db, tenant.id, {
-        providerSessionUid: oidc.session.uid,
+        providerSessionUid: session.uid,
         clientId,
-        accountId: code.accountId!,
-        sid: oidc.session.sidFor(clientId) ?? code.sid ?? randomUUID(),
+        accountId: code.accountId,
+        sid: session.sidFor(clientId) ?? code.sid ?? randomUUID(),
         grantId: code.grantId,
         sessionReference: rosterSessionOf(oidc.result),
       });
@@ -278,7 +283,7 @@ export class TenantProviders {
       logger.error({ tenant: tenant.slug, clientId }, 'oidc.authorization.unbound_session');
       ctx.remove('location');
       ctx.status = 403;
-      providerErrorPage(ctx as KoaContextWithOIDC, { error: 'login_required' }, undefined);
+      providerErrorPage(ctx, { error: 'login_required' }, undefined);
     });
 
     provider.on('server_error', (ctx, error) => {

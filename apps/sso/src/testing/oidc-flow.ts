@@ -151,3 +151,9 @@ export async function finishAppSignIn(
     expectedNonce: pending.nonce,
   });
 }
+
+/** `value`, or a failure naming what was missing (tests read optional protocol fields with it). */
+export function present<T>(value: T | null | undefined, what: string): T {
+  if (value === undefined || value === null) throw new Error(`expected ${what}`);
+  return value;
+}

@@ -18,7 +18,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
 import { closeGracefully, createLifecycle } from '@roster/http';
 import { createSsoApp, type SsoSettings } from '../../src/index.js';
-import { APP_CALLBACK, APP_SIGNED_OUT } from '../../src/testing/oidc-flow.js';
+import { APP_CALLBACK, APP_SIGNED_OUT, present } from '../../src/testing/oidc-flow.js';
 import { TestIdp } from '../../src/testing/test-idp.js';
 
 export * from '../../src/testing/oidc-flow.js';
@@ -85,7 +85,7 @@ export async function addTenant(
     operator,
     systemClock,
   );
-  const { app, clientSecret } = await addOidcApp(
+  const { app, clientSecret: issuedSecret } = await addOidcApp(
     database.db,
     tenant.id,
     {
@@ -96,14 +96,14 @@ export async function addTenant(
     },
     operator,
   );
+  const clientSecret = present(issuedSecret, 'the client secret');
   const issuer = tenantIssuerUrl(baseUrl, slug);
   const discovered = await client.discovery(
     new URL(issuer),
     app.clientId,
     undefined,
-    client.ClientSecretBasic(clientSecret!),
+    client.ClientSecretBasic(clientSecret),
     { execute: [client.allowInsecureRequests] },
   );
-  return { tenant, idp, idpConfig, app, clientSecret: clientSecret!, issuer, client: discovered };
+  return { tenant, idp, idpConfig, app, clientSecret, issuer, client: discovered };
 }
-

@@ -222,10 +222,11 @@ export async function pruneProviderState(db: Db, now: Date): Promise<number> {
     .executeTakeFirst();
   const orphaned = await db
     .deleteFrom('oidc_app_sessions as a')
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('sessions as s')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('sessions as s')
             .select(sql.lit(1).as('one'))
             .whereRef('s.tenant_id', '=', 'a.tenant_id')
             .whereRef('s.id_hash', '=', 'a.session_id_hash'),

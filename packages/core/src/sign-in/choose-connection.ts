@@ -57,5 +57,6 @@ export async function connectionForLoginHint(
     .where('u.user_name_key', 'like', `%@${domain}`)
     .limit(2)
     .execute();
-  return byDomain.length === 1 ? byDomain[0]!.idp_id : undefined;
+  const [only, another] = byDomain;
+  return only && !another ? only.idp_id : undefined;
 }
