@@ -4,6 +4,7 @@ import { createAdminApp } from '@roster/admin';
 import {
   BACKCHANNEL_LOGOUT_DELIVERY,
   backchannelLogoutRenderer,
+  DELIVERIES_CHANNEL,
   DELIVERY_POLL_INTERVAL_MS,
   ensureAdminTokenFile,
   removeServerInfo,
@@ -107,12 +108,17 @@ const deliveryWorker = startDeliveryWorker(database.db, {
   logger,
   intervalMs: DELIVERY_POLL_INTERVAL_MS,
 });
+// A commit that queued a delivery wakes every instance's worker at once (LISTEN/NOTIFY).
+const stopListeningForDeliveries = await database.listen(DELIVERIES_CHANNEL, () =>
+  deliveryWorker.wake(),
+);
 
 exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
     await stopMaintenance();
+    await stopListeningForDeliveries();
     await deliveryWorker.stop();
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();

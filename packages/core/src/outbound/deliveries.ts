@@ -40,6 +40,11 @@ export const DELIVERY_MIN_RETRY_DELAY_MS = 1_000;
 export const DELIVERY_GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 /** How often the worker looks for due deliveries when nothing wakes it. */
 export const DELIVERY_POLL_INTERVAL_MS = 1_000;
+/**
+ * The LISTEN/NOTIFY channel a commit that queued a delivery notifies: every instance's worker
+ * wakes at once instead of at its next poll (the poll stays, in case a notification is lost).
+ */
+export const DELIVERIES_CHANNEL = 'roster_deliveries';
 /** Longest delivery kind (`backchannel_logout`, `webhook`, ...). */
 export const MAX_DELIVERY_KIND_LENGTH = 64;
 /** Longest target URL. */
@@ -141,6 +146,8 @@ export async function enqueueDelivery(
       created_at: now,
     })
     .execute();
+  // Delivered at commit, dropped on rollback; several in one transaction are folded into one.
+  await sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.execute(db);
 }
 
 function checkTargetUrl(targetUrl: string): void {
