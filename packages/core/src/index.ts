@@ -407,4 +407,7 @@ export {
   type ProviderPayload,
   type ProviderRecord,
 } from './oidc/provider-state.js';
-export { backchannelLogoutRenderer, LOGOUT_TOKEN_LIFETIME_SECONDS } from './oidc/backchannel-logout.js';
+export {
+  backchannelLogoutRenderer,
+  LOGOUT_TOKEN_LIFETIME_SECONDS,
+} from './oidc/backchannel-logout.js';

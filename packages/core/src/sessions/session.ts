@@ -240,7 +240,12 @@ export async function endSessionsBySamlLogout(
       .where('name_id', '=', nameId);
     if (sessionIndex !== undefined) query = query.where('session_index', '=', sessionIndex);
     const ended = await query.returning('id_hash').execute();
-    await endAppSessions(tx, tenantId, ended.map((row) => row.id_hash), 'idp_logout');
+    await endAppSessions(
+      tx,
+      tenantId,
+      ended.map((row) => row.id_hash),
+      'idp_logout',
+    );
     return ended.length;
   });
 }
@@ -256,7 +261,12 @@ export async function endUserSessions(tx: Tx, tenantId: string, userId: string):
     .where('user_id', '=', userId)
     .returning('id_hash')
     .execute();
-  await endAppSessions(tx, tenantId, ended.map((row) => row.id_hash), 'user_ended');
+  await endAppSessions(
+    tx,
+    tenantId,
+    ended.map((row) => row.id_hash),
+    'user_ended',
+  );
   await endAccountGrants(tx, tenantId, userId);
   return ended.length;
 }
@@ -282,6 +292,11 @@ export async function endConnectionSessions(
     .where('idp_id', '=', connectionId)
     .returning('id_hash')
     .execute();
-  await endAppSessions(tx, tenantId, ended.map((row) => row.id_hash), 'connection_removed');
+  await endAppSessions(
+    tx,
+    tenantId,
+    ended.map((row) => row.id_hash),
+    'connection_removed',
+  );
   return ended.length;
 }

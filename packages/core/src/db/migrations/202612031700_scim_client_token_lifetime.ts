@@ -21,6 +21,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql.raw(`alter table oidc_apps drop constraint if exists oidc_apps_scim_token_lifetime`).execute(db);
+  await sql
+    .raw(`alter table oidc_apps drop constraint if exists oidc_apps_scim_token_lifetime`)
+    .execute(db);
   await sql.raw(`alter table oidc_apps drop column if exists token_lifetime_minutes`).execute(db);
 }
