@@ -269,12 +269,17 @@ export async function insertOidcApp(
   }
 }
 
-/** The tenant's apps, oldest first. */
-export async function listOidcApps(db: Db, tenantId: string): Promise<OidcApp[]> {
+/** The tenant's apps (or SCIM clients, with `kind` 'scim'), oldest first. */
+export async function listOidcApps(
+  db: Db,
+  tenantId: string,
+  kind: OidcAppKind = 'app',
+): Promise<OidcApp[]> {
   const rows = await db
     .selectFrom('oidc_apps')
     .selectAll()
     .where('tenant_id', '=', tenantId)
+    .where('kind', '=', kind)
     .orderBy('created_at')
     .orderBy('client_id')
     .execute();
@@ -310,21 +315,22 @@ const appNotFound = (clientId: string, kind?: OidcAppKind) =>
     `${kind === 'scim' ? 'SCIM client' : 'app'} "${clientId.slice(0, 100)}" does not exist in this tenant`,
   );
 
-/** Like {@link findOidcApp}, but a missing app is a `NotFound` error. */
+/** Like {@link findOidcApp}, but a missing app, or one of another kind, is a `NotFound` error. */
 export async function getOidcApp(
   db: Db | Tx,
   tenantId: string,
   clientId: string,
+  kind: OidcAppKind = 'app',
 ): Promise<OidcApp> {
   const app = await findOidcApp(db, tenantId, clientId);
-  if (!app) throw appNotFound(clientId);
+  if (app?.kind !== kind) throw appNotFound(clientId, kind);
   return app;
 }
 
-/** Locks the app's row; a missing one, or one of another kind than `kind`, is `NotFound`. */
-async function lockApp(tx: Tx, tenantId: string, clientId: string, kind?: OidcAppKind) {
+/** Locks the app's row; a missing one, or one of another kind, is `NotFound`. */
+async function lockApp(tx: Tx, tenantId: string, clientId: string, kind: OidcAppKind) {
   const row = await findAppRow(tx, tenantId, clientId, true);
-  if (!row || (kind !== undefined && row.kind !== kind)) throw appNotFound(clientId, kind);
+  if (row?.kind !== kind) throw appNotFound(clientId, kind);
   return row;
 }
 
@@ -354,7 +360,8 @@ export async function updateOidcApp(
       ? undefined
       : checkBackchannelLogoutUri(changes.backchannelLogoutUri);
   return inTransaction(db, async (tx) => {
-    const before = toOidcApp(await lockApp(tx, tenantId, clientId));
+    // Only apps have the URIs changed here; a SCIM client is not found as one.
+    const before = toOidcApp(await lockApp(tx, tenantId, clientId, 'app'));
     const row = await tx
       .updateTable('oidc_apps')
       .set({
@@ -382,13 +389,13 @@ export async function updateOidcApp(
   });
 }
 
-/** Removes an app (only one of `kind`, when given): its secret stops working at once. */
+/** Removes an app (or a SCIM client, with `kind` 'scim'): its secret stops working at once. */
 export async function removeOidcApp(
   db: Db,
   tenantId: string,
   clientId: string,
   context: ChangeContext,
-  kind?: OidcAppKind,
+  kind: OidcAppKind = 'app',
 ): Promise<OidcApp> {
   return inTransaction(db, async (tx) => {
     const app = toOidcApp(await lockApp(tx, tenantId, clientId, kind));
@@ -407,7 +414,7 @@ export async function removeOidcApp(
 }
 
 /**
- * Gives a confidential app (only one of `kind`, when given) a new secret; the old one stops
+ * Gives a confidential app (or a SCIM client, with `kind` 'scim') a new secret; the old one stops
  * working at once. A public app has no secret to rotate (`Invalid`).
  */
 export async function rotateOidcAppSecret(
@@ -416,7 +423,7 @@ export async function rotateOidcAppSecret(
   clientId: string,
   context: ChangeContext,
   clock: Clock = systemClock,
-  kind?: OidcAppKind,
+  kind: OidcAppKind = 'app',
 ): Promise<{ app: OidcApp; clientSecret: string }> {
   const clientSecret = newClientSecret();
   return inTransaction(db, async (tx) => {

@@ -9,7 +9,15 @@ import { createTenant } from '../tenants/tenant.repository.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { tenantIssuerUrl, tenantScimUrl } from '../urls/url-layouts.js';
-import { addOidcApp, findOidcApp } from './oidc-app.js';
+import {
+  addOidcApp,
+  findOidcApp,
+  getOidcApp,
+  listOidcApps,
+  removeOidcApp,
+  rotateOidcAppSecret,
+  updateOidcApp,
+} from './oidc-app.js';
 import { scimAccessTokenVerifier } from './scim-access-token.js';
 import {
   addScimClient,
@@ -201,5 +209,37 @@ describe('SCIM access tokens', () => {
       ok: false,
       reason: 'unknown_client',
     });
+  });
+});
+
+describe('apps and SCIM clients stay apart', () => {
+  it("a SCIM client is no app to the app commands, and an app no SCIM client to the SCIM's", async () => {
+    const { client } = await addScimClient(db, acme.id, { name: 'Entra' }, operator);
+    const { app } = await addOidcApp(
+      db,
+      acme.id,
+      { name: 'Wiki', redirectUris: ['https://wiki.example.com/cb'] },
+      operator,
+    );
+    expect((await listOidcApps(db, acme.id)).map((a) => a.clientId)).not.toContain(client.clientId);
+    expect((await listScimClients(db, acme.id)).map((c) => c.clientId)).not.toContain(app.clientId);
+    expect(await codeOf(getOidcApp(db, acme.id, client.clientId))).toBe('NotFound');
+    expect(
+      await codeOf(
+        updateOidcApp(
+          db,
+          acme.id,
+          client.clientId,
+          { redirectUris: ['https://x.example/cb'] },
+          operator,
+        ),
+      ),
+    ).toBe('NotFound');
+    expect(await codeOf(removeOidcApp(db, acme.id, client.clientId, operator))).toBe('NotFound');
+    expect(await codeOf(rotateOidcAppSecret(db, acme.id, client.clientId, operator))).toBe(
+      'NotFound',
+    );
+    expect(await codeOf(removeScimClient(db, acme.id, app.clientId, operator))).toBe('NotFound');
+    expect(await findScimClient(db, acme.id, client.clientId)).toBeDefined();
   });
 });

@@ -115,7 +115,7 @@ export async function addScimClient(
 
 /** The tenant's SCIM clients, oldest first. */
 export async function listScimClients(db: Db, tenantId: string): Promise<ScimClient[]> {
-  return (await listOidcApps(db, tenantId)).filter(isScimClient).map(toScimClient);
+  return (await listOidcApps(db, tenantId, 'scim')).filter(isScimClient).map(toScimClient);
 }
 
 /** A SCIM client of the tenant by client id; undefined when there is none (or it is an app). */
