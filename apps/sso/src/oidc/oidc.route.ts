@@ -16,7 +16,7 @@ import {
 } from '@roster/core';
 import { HttpError } from '@roster/http';
 import { escapeHtml, pageHeaders, pageHtml } from '../http/pages.js';
-import { tenantOf, type SsoContext } from '../routes/context.js';
+import type { SsoContext } from '../routes/context.js';
 import type { ProviderInstance } from './oidc-provider-lib.js';
 import type { TenantProviders } from './providers.js';
 
@@ -28,6 +28,13 @@ const SIGN_IN_EXPIRED =
 
 export function oidcRouter(ctx: SsoContext, providers: TenantProviders): Router {
   const router = Router();
+
+  /** The tenant named in the path (remembered briefly: every hop of a sign-in names it). */
+  async function tenantOf(req: Request): Promise<Tenant> {
+    const tenant = await providers.tenantOf(String(req.params.tenant));
+    if (!tenant) throw new HttpError(404, 'NotFound', 'There is no such organisation here.');
+    return tenant;
+  }
 
   /** The interaction the browser's cookie names, or a clear 400. */
   async function interactionOf(req: Request, res: Response, provider: ProviderInstance) {
@@ -48,7 +55,7 @@ export function oidcRouter(ctx: SsoContext, providers: TenantProviders): Router 
   }
 
   router.get(OIDC_PATHS.interaction, async (req, res) => {
-    const tenant = await tenantOf(ctx, req);
+    const tenant = await tenantOf(req);
     const provider = await providers.forTenant(tenant);
     const details = await interactionOf(req, res, provider);
     const idps = await listSamlIdps(ctx.db, tenant.id);
@@ -82,7 +89,7 @@ export function oidcRouter(ctx: SsoContext, providers: TenantProviders): Router 
   });
 
   router.get(OIDC_PATHS.interactionConnection, async (req, res) => {
-    const tenant = await tenantOf(ctx, req);
+    const tenant = await tenantOf(req);
     const provider = await providers.forTenant(tenant);
     const details = await interactionOf(req, res, provider);
     const idps = await listSamlIdps(ctx.db, tenant.id);
@@ -95,7 +102,7 @@ export function oidcRouter(ctx: SsoContext, providers: TenantProviders): Router 
   // public base URL is https, whatever a client claims in X-Forwarded-* headers.
   const publicProtocol = new URL(ctx.baseUrl).protocol.replace(':', '');
   router.use(OIDC_PATHS.issuer, async (req, res) => {
-    const tenant = await tenantOf(ctx, req);
+    const tenant = await tenantOf(req);
     const provider = await providers.forTenant(tenant);
     for (const header of ['x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-for'])
       delete req.headers[header];

@@ -55,6 +55,15 @@ export function clientMetadataOf(app: OidcApp): AdapterPayload {
 export const HASHED_SECRET_PLACEHOLDER = 'stored-hashed';
 
 /**
+ * How long a provider trusts an app's registration: a change or removal (`roster app update`,
+ * `remove`) reaches the authorization endpoint within this time. Secrets are always checked
+ * against the database (`verifyOidcAppSecret`), so a removed confidential app redeems no code.
+ */
+export const APP_CACHE_MS = 10_000;
+/** Apps remembered per tenant at most (only found ones: unknown ids are never kept). */
+const MAX_CACHED_APPS = 1000;
+
+/**
  * One adapter per (tenant, model), as oidc-provider asks for them. SCIM clients are clients
  * only when `withScimClients` (the client credentials grant) is on.
  */
@@ -78,7 +87,21 @@ class AppAdapter implements Adapter {
     this.tenantId = tenantId;
     this.scimClients = scimClients;
   }
+  /** Found apps, for `APP_CACHE_MS`: the provider looks its client up several times a flow. */
+  private readonly found = new Map<string, { metadata: AdapterPayload; at: number }>();
+
   async find(clientId: string): Promise<AdapterPayload | undefined> {
+    const cached = this.found.get(clientId);
+    if (cached && Date.now() - cached.at < APP_CACHE_MS) return cached.metadata;
+    const metadata = await this.load(clientId);
+    if (metadata) {
+      if (this.found.size >= MAX_CACHED_APPS) this.found.clear();
+      this.found.set(clientId, { metadata, at: Date.now() });
+    }
+    return metadata;
+  }
+
+  private async load(clientId: string): Promise<AdapterPayload | undefined> {
     const app = await findOidcApp(this.db, this.tenantId, clientId);
     if (app?.kind === 'app') return clientMetadataOf(app);
     if (app?.kind === 'scim' && this.scimClients)

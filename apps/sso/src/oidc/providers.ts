@@ -13,6 +13,7 @@ import {
 import {
   endProviderSession,
   findSignedInUser,
+  findTenantBySlug,
   fillPath,
   loadSigningKeys,
   OIDC_PATHS,
@@ -77,6 +78,23 @@ export class TenantProviders {
 
   constructor(options: TenantProvidersOptions) {
     this.options = options;
+  }
+
+  readonly #tenants = new Map<string, { tenant: Tenant; at: number }>();
+
+  /**
+   * The tenant of a slug, remembered for `keyRecheckIntervalMs` (every request of a sign-in names
+   * it; tenants are never deleted, and the provider uses only their id and slug).
+   */
+  async tenantOf(slug: string): Promise<Tenant | undefined> {
+    const cached = this.#tenants.get(slug);
+    if (cached && Date.now() - cached.at < this.options.keyRecheckIntervalMs) return cached.tenant;
+    const tenant = await findTenantBySlug(this.options.db, slug);
+    if (tenant) {
+      if (this.#tenants.size >= MAX_CACHED_TENANTS) this.#tenants.clear();
+      this.#tenants.set(slug, { tenant, at: Date.now() });
+    }
+    return tenant;
   }
 
   /** The tenant's provider, with signing keys at most `keyRecheckIntervalMs` old. */
@@ -300,6 +318,9 @@ export class TenantProviders {
 interface RosterState {
   signedOutProviderSession?: string;
 }
+
+/** Tenants remembered at most (only existing ones: an unknown slug is never kept). */
+const MAX_CACHED_TENANTS = 10_000;
 
 /** Roster's user ids are UUIDs; anything else is no account (and never reaches a query). */
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
