@@ -22,11 +22,13 @@ import { rate as measureRate, pairedRates, Reporter } from './lib/measure.js';
 import { benchCreatePglite } from './scim/create-pglite.js';
 import { runScimBenchmarks } from './scim/index.js';
 import { ssoLogin } from './sso-login.js';
+import { oidcBackchannelLogout } from './oidc-backchannel.js';
+import { oidcBench } from './oidc-login.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 1 : 4;
 const concurrency = 8;
-// --only=scim (or storage, discovery, sso) runs one part, for iterating on it.
+// --only=scim (or storage, discovery, sso, oidc) runs one part, for iterating on it.
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const wanted = (part) => only === undefined || only === part;
 const reporter = new Reporter();
@@ -169,5 +171,9 @@ if (!wanted('scim')) {
   console.log('scim.create, .filter, .list, .group-patch, .initial-sync: PostgreSQL only, skipped');
 }
 if (wanted('sso')) await ssoLogin({ quick, seconds, report });
+if (wanted('oidc')) {
+  await oidcBench({ quick, seconds, report });
+  await oidcBackchannelLogout({ quick, report });
+}
 await reporter.write(new URL('../bench-results.json', import.meta.url));
 console.log('written to bench-results.json');

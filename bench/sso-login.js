@@ -23,7 +23,7 @@ import { createSsoApp } from '@roster/sso';
 import { postToAcs } from './lib/acs-post.js';
 import { TestIdp, toPostBinding } from '@roster/sso/testing';
 
-const GROUPS = Array.from({ length: 10 }, (_, i) => `group-${i}`);
+export const GROUPS = Array.from({ length: 10 }, (_, i) => `group-${i}`);
 
 /** Sign-ins at least this share of bare node-saml validation of the same responses. */
 export const SSO_GOAL = { min: 0.85 };
@@ -108,6 +108,9 @@ export async function setUpSsoBench(database) {
   return {
     slug,
     tenant,
+    idp,
+    idpConfig: config,
+    sp,
     acsPath,
     cookie,
     prepare,
@@ -119,6 +122,12 @@ export async function setUpSsoBench(database) {
     },
   };
 }
+
+/** The test IdP's signing keys and entity id, for a load generator that plays the IdP. */
+export const idpIdentity = (bench) => ({
+  idpKeys: { privateKey: bench.idp.keys.privateKey, certificate: bench.idp.keys.certificate },
+  idpEntityId: bench.idp.entityId,
+});
 
 /** ACS sign-ins per second over `bodies` from a load generator on its own thread (as with wrk). */
 export function acsRate({ port, acsPath, cookie, bodies, workers, seconds }) {

@@ -1,13 +1,17 @@
 import express, { type Express } from 'express';
 import {
   ADMIN_API_ROOT,
+  outboundPolicyFrom,
   tenantScimUrl,
   type Clock,
   type Logger,
+  type OutboundPolicy,
   type RosterDatabase,
 } from '@roster/core';
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
+import { appsRouter } from './routes/apps.route.js';
+import { scimClientsRouter } from './routes/scim-clients.route.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
 import { tenantsRouter } from './routes/tenants.route.js';
@@ -23,6 +27,8 @@ export interface AdminAppDeps {
   /** Public base URLs, to tell operators where each tenant's endpoints are. */
   readonly scimBaseUrl: string;
   readonly ssoBaseUrl: string;
+  /** Where IdP metadata URLs may point (ROSTER_OUTBOUND_ALLOW_HOSTS); unset: public addresses only. */
+  readonly outboundPolicy?: OutboundPolicy;
 }
 
 /** Largest admin request body (IdP metadata, later, is the biggest thing sent here). */
@@ -48,7 +54,14 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     refuseUnstorableJson,
     tenantsRouter(deps.database.db, deps.clock, urls),
     scimLogRouter(deps.database.db),
-    idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
+    idpsRouter(
+      deps.database.db,
+      deps.clock,
+      deps.ssoBaseUrl,
+      deps.outboundPolicy ?? outboundPolicyFrom(undefined),
+    ),
+    appsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
+    scimClientsRouter(deps.database.db, deps.clock, deps),
   );
   return finishApp(app);
 }

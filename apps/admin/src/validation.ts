@@ -70,3 +70,7 @@ export function route<
     await handler(req, res, { query, body });
   });
 }
+
+/** The fields of a parsed body that were given (an optional field left out is not a change). */
+export const without = <T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, systemClock } from '@roster/core';
+import { createLogger, outboundPolicyFrom, systemClock } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
 import { createLifecycle } from '@roster/http';
 import { TestIdp, createTestKeyPair } from '@roster/sso/testing';
@@ -27,6 +27,8 @@ beforeAll(async () => {
     adminToken: ADMIN_TOKEN,
     scimBaseUrl: 'https://scim.roster.test',
     ssoBaseUrl: SSO,
+    // The metadata server of these tests listens on loopback.
+    outboundPolicy: outboundPolicyFrom('127.0.0.1'),
   });
   okta = await TestIdp.create({ entityId: 'http://www.okta.com/exk1' });
   const served = await TestIdp.create({ entityId: 'https://served.example/idp' });
@@ -77,6 +79,27 @@ describe('/v1/tenants/:slug/idps', () => {
     const res = await call('post', '/v1/tenants/acme/idps', { metadataUrl, name: 'served' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.idp).toMatchObject({ entityId: 'https://served.example/idp', metadataUrl });
+  });
+
+  it('refuses a metadata URL on loopback unless ROSTER_OUTBOUND_ALLOW_HOSTS lists it', async () => {
+    const strict = createAdminApp({
+      database,
+      logger: createLogger({ level: 'silent' }),
+      clock: systemClock,
+      lifecycle: createLifecycle(),
+      adminToken: ADMIN_TOKEN,
+      scimBaseUrl: 'https://scim.roster.test',
+      ssoBaseUrl: SSO,
+    });
+    const res = await request(strict)
+      .post('/v1/tenants/acme/idps')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ metadataUrl, name: 'internal' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(
+      /127\.0\.0\.1 is a loopback address; list it in ROSTER_OUTBOUND_ALLOW_HOSTS/,
+    );
+    expect((await call('get', '/v1/tenants/acme/idps/internal')).status).toBe(404);
   });
 
   it('refuses bad metadata with a message naming what is wrong, storing nothing', async () => {

@@ -39,6 +39,11 @@ const LABELS: Readonly<Record<string, string>> = {
   jitPolicy: 'JIT policy',
   matchBy: 'Match by',
   allowIdpInitiated: 'IdP-initiated sign-in',
+  clientId: 'Client ID',
+  redirectUris: 'Redirect URIs',
+  kid: 'Key ID',
+  promotedAt: 'Signing since',
+  retiredAt: 'Retired',
 };
 
 /**

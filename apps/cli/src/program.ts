@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import { ADMIN_PATHS, fillPath } from '@roster/core/url-layouts';
 import { callAdmin, resolveConnection } from './client.js';
 import { addScimLogCommand } from './commands/scim-log.command.js';
+import { addAppCommands, addOidcCommands } from './app-commands.js';
 import { addIdpCommands } from './idp-commands.js';
+import { addScimClientCommands } from './scim-client-commands.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
@@ -14,7 +16,7 @@ interface JsonOption {
 /** The `roster` command line: every command is one admin API call, and takes --json. */
 export function createProgram(env: NodeJS.ProcessEnv): Command {
   const program = new Command('roster')
-    .description('Operate a Roster server: tenants, SCIM tokens, users, audit trail.')
+    .description('Operate a Roster server: tenants, SCIM tokens, users, apps, audit trail.')
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -292,5 +294,8 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
   addScimLogCommand(program, api);
 
   addIdpCommands(program, api);
+  addAppCommands(program, api);
+  addOidcCommands(program, api);
+  addScimClientCommands(program, api);
   return program;
 }

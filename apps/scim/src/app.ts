@@ -7,6 +7,7 @@ import express, {
 } from 'express';
 import {
   SCIM_PATHS,
+  scimAccessTokenVerifier,
   tenantScimUrl,
   type Clock,
   type Logger,
@@ -42,6 +43,11 @@ export interface ScimAppDeps {
   readonly lifecycle: Lifecycle;
   /** Public base URL of this server (SCIM_BASE_URL); a tenant's endpoint is `<base>/scim/v2/<slug>`. */
   readonly baseUrl: string;
+  /**
+   * Public base URL of the SSO app (SSO_BASE_URL): tenants' token issuers. Given, the SCIM
+   * endpoint also takes the access tokens SCIM clients get there (README "SCIM with OAuth").
+   */
+  readonly ssoBaseUrl?: string | undefined;
   /**
    * SCIM_LOG_RETENTION_DAYS and SCIM_RATE_LIMIT_* (main.ts passes the runtime's whole config).
    * Absent: no request log and no rate limit.
@@ -97,7 +103,15 @@ export function createScimApp(deps: ScimAppDeps): Express {
   if (deps.config && deps.config.scimLogRetentionDays > 0)
     tenantRouter.use(logScimRequests(deps.database.db, deps.clock));
   // Authenticate before reading a body, so an anonymous caller cannot make us parse 1 MiB.
-  tenantRouter.use(requireScimToken(db, deps.clock));
+  const verifyAccessToken =
+    deps.ssoBaseUrl === undefined
+      ? undefined
+      : scimAccessTokenVerifier(
+          db,
+          { ssoBaseUrl: deps.ssoBaseUrl, scimBaseUrl: deps.baseUrl },
+          deps.clock,
+        );
+  tenantRouter.use(requireScimToken(db, deps.clock, verifyAccessToken));
   // After authentication (anonymous traffic cannot drain a tenant's allowance), before the body.
   if (deps.config?.scimRateLimit)
     tenantRouter.use(limitScimRequestsPerTenant(deps.config.scimRateLimit));

@@ -8,6 +8,7 @@ import {
   optionalWholeNumberVariable,
   scimAddressConfigSchema,
   scimLogConfigSchema,
+  ssoAddressConfigSchema,
   wholeNumberVariable,
 } from '@roster/core';
 
@@ -59,10 +60,14 @@ const scimRateLimitConfigSchema = defineConfig(
     }),
 );
 
-/** Every variable the SCIM app reads (README, "Configuration"). */
+/**
+ * Every variable the SCIM app reads (README, "Configuration"). SSO_BASE_URL: where tenants'
+ * token issuers are, for the access tokens of SCIM clients.
+ */
 export const scimConfigSchema = composeConfig(
   baseConfigSchema,
   scimAddressConfigSchema,
+  ssoAddressConfigSchema,
   scimLogConfigSchema,
   scimRateLimitConfigSchema,
 );

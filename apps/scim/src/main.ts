@@ -4,7 +4,11 @@ import { createScimApp } from './app.js';
 import { scimConfigSchema } from './config.js';
 
 await runStandalone('scim', scimConfigSchema, (runtime) => ({
-  app: createScimApp({ ...runtime, baseUrl: runtime.config.scim.baseUrl }),
+  app: createScimApp({
+    ...runtime,
+    baseUrl: runtime.config.scim.baseUrl,
+    ssoBaseUrl: runtime.config.sso.baseUrl,
+  }),
   host: runtime.config.host,
   port: runtime.config.scim.port,
 }));

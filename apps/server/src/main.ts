@@ -2,10 +2,16 @@
 // This launcher is the only module that imports all the apps (docs/adr/0005-one-process-launcher.md).
 import { createAdminApp } from '@roster/admin';
 import {
+  BACKCHANNEL_LOGOUT_DELIVERY,
+  backchannelLogoutRenderer,
+  DELIVERIES_CHANNEL,
+  DELIVERY_POLL_INTERVAL_MS,
   ensureAdminTokenFile,
   removeServerInfo,
   scheduleMaintenance,
+  startDeliveryWorker,
   writeServerInfo,
+  type DeliveryRenderer,
 } from '@roster/core';
 import { exitOnSignals, listen, startRuntime } from '@roster/http';
 import { createScimApp } from '@roster/scim';
@@ -29,11 +35,15 @@ if (!adminToken && embedded) {
 
 const [scim, sso, admin] = await Promise.all([
   listen(
-    createScimApp({ ...runtime, baseUrl: config.scim.baseUrl }),
+    createScimApp({ ...runtime, baseUrl: config.scim.baseUrl, ssoBaseUrl: config.sso.baseUrl }),
     config.host,
     config.scim.port,
   ),
-  listen(createSsoApp({ ...runtime, baseUrl: config.sso.baseUrl }), config.host, config.sso.port),
+  listen(
+    createSsoApp({ ...runtime, baseUrl: config.sso.baseUrl, scimBaseUrl: config.scim.baseUrl }),
+    config.host,
+    config.sso.port,
+  ),
   listen(
     createAdminApp({
       ...runtime,
@@ -84,11 +94,32 @@ const stopMaintenance =
       })
     : () => Promise.resolve();
 
+// The delivery queue (calls out, with retries): every instance works on it (SKIP LOCKED). Each
+// kind of delivery registers its renderer here; a kind without one is left for an instance that
+// has it.
+const deliveryRenderers: Record<string, DeliveryRenderer> = {
+  // OpenID Connect Back-Channel Logout notices to apps, signed at delivery.
+  [BACKCHANNEL_LOGOUT_DELIVERY]: backchannelLogoutRenderer(database.db, config.sso.baseUrl),
+};
+const deliveryWorker = startDeliveryWorker(database.db, {
+  renderers: deliveryRenderers,
+  policy: runtime.outboundPolicy,
+  clock: runtime.clock,
+  logger,
+  intervalMs: DELIVERY_POLL_INTERVAL_MS,
+});
+// A commit that queued a delivery wakes every instance's worker at once (LISTEN/NOTIFY).
+const stopListeningForDeliveries = await database.listen(DELIVERIES_CHANNEL, () =>
+  deliveryWorker.wake(),
+);
+
 exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
     await stopMaintenance();
+    await stopListeningForDeliveries();
+    await deliveryWorker.stop();
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();
   },

@@ -86,6 +86,14 @@ describe('loadConfig defaults', () => {
     expect(config.nodeEnv).toBe('production');
   });
 
+  it('reads ROSTER_OUTBOUND_ALLOW_HOSTS as addresses and ranges, unset by default', () => {
+    expect(loadConfig({}).outboundAllowHosts).toBeUndefined();
+    expect(loadConfig({ ROSTER_OUTBOUND_ALLOW_HOSTS: ' ' }).outboundAllowHosts).toBeUndefined();
+    expect(
+      loadConfig({ ROSTER_OUTBOUND_ALLOW_HOSTS: ' 10.0.0.0/8, ::1,[fd00::5] ' }).outboundAllowHosts,
+    ).toBe('10.0.0.0/8,::1,fd00::5');
+  });
+
   it('treats empty strings as unset for text, URL and choice variables', () => {
     const config = loadConfig({
       DATABASE_URL: '',
@@ -164,12 +172,20 @@ describe('loadConfig errors', () => {
     ['SSO_BASE_URL', 'ftp://files.example.com'],
     ['ROSTER_ADMIN_TOKEN', 'too-short'],
     ['SHUTDOWN_TIMEOUT_MS', 'soon'],
+    ['ROSTER_OUTBOUND_ALLOW_HOSTS', 'idp.internal'],
+    ['ROSTER_OUTBOUND_ALLOW_HOSTS', '10.0.0.0/8,10.0.0.0/40'],
   ])('rejects %s=%s with a ConfigError naming the variable', (variable, value) => {
     const error = configErrorFor({ [variable]: value });
     expect(error.name).toBe('ConfigError');
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]).toMatch(new RegExp(`^${variable}: `));
     expect(error.message).toContain(variable);
+  });
+
+  it('names the bad entry of ROSTER_OUTBOUND_ALLOW_HOSTS', () => {
+    expect(configErrorFor({ ROSTER_OUTBOUND_ALLOW_HOSTS: '10.0.0.1, localhost' }).message).toMatch(
+      /ROSTER_OUTBOUND_ALLOW_HOSTS: "localhost" is not an IP address or CIDR range/,
+    );
   });
 
   it('shows the rejected value of an ordinary variable', () => {

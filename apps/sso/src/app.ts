@@ -4,6 +4,8 @@ import { createBaseApp, finishApp, renderJsonError, type Lifecycle } from '@rost
 import type { SsoConfig } from './config.js';
 import { cookiePolicyOf, crossSiteSignInWarning } from './http/cookies.js';
 import { errorPage } from './http/pages.js';
+import { oidcRouter } from './oidc/oidc.route.js';
+import { TenantProviders } from './oidc/providers.js';
 import { actionOf, samlRouter, wantsHtml } from './routes/saml.route.js';
 import { sessionRouter } from './routes/session.route.js';
 import { ssoSettingsFrom, type SsoSettings } from './saml/settings.js';
@@ -15,6 +17,8 @@ export interface SsoAppDeps {
   readonly lifecycle: Lifecycle;
   /** Public base URL of this server (SSO_BASE_URL). */
   readonly baseUrl: string;
+  /** Public base URL of the SCIM app (SCIM_BASE_URL); absent: no SCIM clients on OAuth. */
+  readonly scimBaseUrl?: string;
   /** The process configuration (SAML checks, session timeouts, SP key files). */
   readonly config?: Pick<SsoConfig, 'sso'>;
   /** Settings given directly (tests, benchmarks); win over `config`. */
@@ -23,7 +27,8 @@ export interface SsoAppDeps {
 
 /**
  * Builds the SSO app; never listens (main.ts does). Per tenant and IdP: SP metadata, login,
- * ACS, single logout; per tenant: whoami, logout and the landing page.
+ * ACS, single logout; per tenant: whoami, logout and the landing page, and the tenant's OpenID
+ * Provider (`/oidc/<tenant>`), whose sign-ins go through the tenant's IdPs.
  */
 export function createSsoApp(deps: SsoAppDeps): Express {
   const app = createBaseApp({
@@ -39,11 +44,21 @@ export function createSsoApp(deps: SsoAppDeps): Express {
     settings,
     baseUrl: deps.baseUrl,
     cookies: cookiePolicyOf(deps.baseUrl),
+    providers: new TenantProviders({
+      db: deps.database.db,
+      clock: deps.clock,
+      logger: deps.logger,
+      baseUrl: deps.baseUrl,
+      sessionLifetimeMs: settings.sessionAbsoluteTimeoutMs,
+      keyRecheckIntervalMs: settings.oidcKeyRecheckIntervalMs,
+      scimBaseUrl: deps.scimBaseUrl,
+    }),
   };
   const warning = crossSiteSignInWarning(deps.baseUrl);
   if (warning) deps.logger.warn({ ssoBaseUrl: deps.baseUrl }, `sso.insecure_base_url: ${warning}`);
   app.use(samlRouter(ctx));
   app.use(sessionRouter(ctx));
+  app.use(oidcRouter(ctx, ctx.providers));
   return finishApp(app, (error, req, res) => {
     if (wantsHtml(req)) errorPage(res, error.status, error.message, req.id, actionOf(req));
     else renderJsonError(error, req, res);

@@ -7,6 +7,7 @@ import {
   defineConfig,
   type InferConfig,
   optionalTextVariable,
+  scimAddressConfigSchema,
   ssoAddressConfigSchema,
   wholeNumberVariable,
 } from '@roster/core';
@@ -58,10 +59,14 @@ export const samlConfigSchema = defineConfig(
     })),
 );
 
-/** Every variable the SSO app reads (README, "Configuration"). */
+/**
+ * Every variable the SSO app reads (README, "Configuration"). SCIM_BASE_URL: the audience of
+ * the access tokens SCIM clients get from a tenant's token endpoint.
+ */
 export const ssoConfigSchema = composeConfig(
   baseConfigSchema,
   ssoAddressConfigSchema,
+  scimAddressConfigSchema,
   samlConfigSchema,
 );
 export type SsoConfig = InferConfig<typeof ssoConfigSchema>;

@@ -4,7 +4,11 @@ import { createSsoApp } from './app.js';
 import { ssoConfigSchema } from './config.js';
 
 await runStandalone('sso', ssoConfigSchema, (runtime) => ({
-  app: createSsoApp({ ...runtime, baseUrl: runtime.config.sso.baseUrl }),
+  app: createSsoApp({
+    ...runtime,
+    baseUrl: runtime.config.sso.baseUrl,
+    scimBaseUrl: runtime.config.scim.baseUrl,
+  }),
   host: runtime.config.host,
   port: runtime.config.sso.port,
 }));

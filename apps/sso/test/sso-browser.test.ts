@@ -5,8 +5,7 @@
 // the ACS is cross-site and carries only the cookies a browser sends across sites.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import chromium from '@sparticuz/chromium';
-import { chromium as playwright, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -19,6 +18,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
 import { closeGracefully, createLifecycle } from '@roster/http';
 import { createSsoApp } from '../src/index.js';
+import { launchChromium } from '../src/testing/chromium.js';
 import { TestIdp, toPostBinding } from '../src/testing/test-idp.js';
 
 let database: TestDatabase;
@@ -126,22 +126,7 @@ beforeAll(async () => {
   idps.set('okta', { idp: okta, sp });
   idps.set('entra', { idp: entra, sp: sloSp });
 
-  browser = await playwright.launch({
-    executablePath: await chromium.executablePath(),
-    headless: true,
-    // No background networking: this machine's network is closed.
-    args: [
-      // One process per browser context: in --single-process mode, closing the first context
-      // takes the whole browser down.
-      ...chromium.args.filter((arg) => arg !== '--single-process'),
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      `--host-resolver-rules=MAP ${IDP_HOST} 127.0.0.1, MAP localhost 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium([IDP_HOST]);
 });
 
 afterAll(async () => {

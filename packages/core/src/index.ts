@@ -59,7 +59,14 @@ export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode } from './
 // storage
 export { openDatabase, type PoolStats, type RosterDatabase } from './db/create-db.js';
 export { migrateToLatest, MigrationError } from './db/migrate.js';
-export type { Database, LifecycleState, UserSource, ActorType } from './db/database.js';
+export type {
+  Database,
+  LifecycleState,
+  UserSource,
+  ActorType,
+  OidcAppKind,
+  SigningKeyStatus,
+} from './db/database.js';
 export type { Db } from './db/transaction.js';
 
 // who changes what
@@ -128,6 +135,7 @@ export {
   type SignInRefusalReason,
   type SignInResult,
 } from './sign-in/sign-in.js';
+export { connectionForLoginHint, MAX_LOGIN_HINT_LENGTH } from './sign-in/choose-connection.js';
 export { purgeExpiredUsers, type PurgeOptions, type PurgeSummary } from './provisioning/purge.js';
 export { deactivateDormantUsers, type CleanupSummary } from './provisioning/cleanup.js';
 export { scheduleMaintenance } from './provisioning/maintenance.js';
@@ -194,11 +202,60 @@ export {
   type ScimRequestRecord,
   type ScimStatusFilter,
 } from './scim-log/scim-request-log.repository.js';
+// Calls Roster makes out: one guard (ROSTER_OUTBOUND_ALLOW_HOSTS) for every one of them
+export {
+  internalAddressKind,
+  MAX_OUTBOUND_ALLOW_ENTRIES,
+  OUTBOUND_FAILURE_REASONS,
+  OUTBOUND_RESPONSE_EXCERPT_BYTES,
+  OutboundError,
+  outboundPolicyFrom,
+  parseOutboundAllowHosts,
+  REFUSED_OUTBOUND_RANGES,
+  sendOutbound,
+  type OutboundFailureReason,
+  type OutboundOptions,
+  type OutboundPolicy,
+  type OutboundRequest,
+  type OutboundResponse,
+} from './outbound/outbound-policy.js';
+// The delivery queue: calls out sent from the database, at least once, with retries
+export {
+  DELIVERY_BATCH_SIZE,
+  DELIVERY_FIRST_RETRY_MS,
+  DELIVERY_GIVE_UP_AFTER_MS,
+  DELIVERY_LEASE_MARGIN_MS,
+  DELIVERY_MAX_RESPONSE_BYTES,
+  DELIVERY_MAX_RETRY_DELAY_MS,
+  DELIVERY_MIN_RETRY_DELAY_MS,
+  DELIVERIES_CHANNEL,
+  DELIVERY_POLL_INTERVAL_MS,
+  DELIVERY_RETENTION_MS,
+  DELIVERY_TIMEOUT_MS,
+  deliverDue,
+  enqueueDelivery,
+  listDeliveries,
+  listDeliveryAttempts,
+  MAX_DELIVERIES_LISTED,
+  MAX_DELIVERY_PAYLOAD_BYTES,
+  MAX_DELIVERY_TARGET_URL_LENGTH,
+  pruneDeliveries,
+  startDeliveryWorker,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryOptions,
+  type DeliveryRenderer,
+  type DeliverySummary,
+  type DeliveryWorker,
+  type PendingDelivery,
+} from './outbound/deliveries.js';
+export { DELIVERY_STATES, type DeliveryState } from './db/database.js';
 // SAML identity providers, the service provider's state, and SSO sessions
 export {
   describeCertificate,
   fetchIdpMetadata,
   IDP_METADATA_FETCH_TIMEOUT_MS,
+  IDP_METADATA_MAX_REDIRECTS,
   MAX_IDP_METADATA_BYTES,
   MAX_IDP_SIGNING_CERTIFICATES,
   parseIdpMetadata,
@@ -251,6 +308,7 @@ export {
   DEFAULT_SESSION_POLICY,
   endSession,
   endSessionsBySamlLogout,
+  findSignedInUser,
   SESSION_TOUCH_INTERVAL_MS,
   sessionIdHash,
   type ActiveSession,
@@ -259,12 +317,97 @@ export {
 } from './sessions/session.js';
 export { serviceProviderUrls, tenantSsoPath, type ServiceProviderUrls } from './saml/sp-urls.js';
 
+// the OpenID Provider's registry: a tenant's apps (OAuth 2.0 clients) and signing keys
+export {
+  addOidcApp,
+  findOidcApp,
+  getOidcApp,
+  isInsecureAppUri,
+  listOidcApps,
+  MAX_OIDC_APP_NAME_LENGTH,
+  MAX_OIDC_REDIRECT_URIS,
+  MAX_OIDC_URI_LENGTH,
+  removeOidcApp,
+  rotateOidcAppSecret,
+  updateOidcApp,
+  verifyOidcAppSecret,
+  type OidcApp,
+  type OidcAppChange,
+  type OidcAppInput,
+} from './oidc/oidc-app.js';
+export {
+  listSigningKeys,
+  loadSigningKeys,
+  MAX_RETIRED_SIGNING_KEYS,
+  publicJwks,
+  rotateSigningKeys,
+  SIGNING_ALGORITHM,
+  SIGNING_KEY_BITS,
+  type SigningKeyInfo,
+  type SigningKeySet,
+} from './oidc/signing-keys.js';
+
+// SCIM clients on OAuth: client credentials access tokens for a tenant's SCIM endpoint
+export {
+  addScimClient,
+  DEFAULT_SCIM_TOKEN_LIFETIME_MINUTES,
+  findScimClient,
+  getScimClient,
+  listScimClients,
+  MAX_SCIM_TOKEN_LIFETIME_MINUTES,
+  MIN_SCIM_TOKEN_LIFETIME_MINUTES,
+  removeScimClient,
+  rotateScimClientSecret,
+  SCIM_TOKEN_SCOPE,
+  type ScimClient,
+  type ScimClientInput,
+} from './oidc/scim-client.js';
+export {
+  isJwtShaped,
+  MAX_SCIM_ACCESS_TOKEN_LENGTH,
+  SCIM_KEY_CACHE_MS,
+  scimAccessTokenVerifier,
+  type ScimAccessTokenAuthentication,
+  type ScimAccessTokenRefusal,
+  type ScimAccessTokenVerifier,
+} from './oidc/scim-access-token.js';
+
 // the apps' public URL layouts: routes are mounted on them, and addresses built from them
 export {
   ADMIN_API_ROOT,
   ADMIN_PATHS,
   fillPath,
+  OIDC_PATHS,
   SCIM_PATHS,
   SSO_PATHS,
+  tenantDiscoveryUrl,
+  tenantIssuerUrl,
   tenantScimUrl,
+  tenantTokenUrl,
 } from './urls/url-layouts.js';
+
+// apps signed in over OpenID Connect: which Roster session each rides on, and its end
+export {
+  BACKCHANNEL_LOGOUT_DELIVERY,
+  endProviderSession,
+  providerSessionIsLive,
+  recordAppSignIn,
+  sessionReference,
+  type AppSignIn,
+  type BackchannelLogoutPayload,
+  type SessionEndReason,
+} from './oidc/app-sessions.js';
+export {
+  consumeProviderRecord,
+  deleteProviderGrantRecords,
+  deleteProviderRecord,
+  findProviderRecord,
+  findProviderRecordByUid,
+  saveProviderRecord,
+  type ProviderPayload,
+  type ProviderRecord,
+} from './oidc/provider-state.js';
+export {
+  backchannelLogoutRenderer,
+  LOGOUT_TOKEN_LIFETIME_SECONDS,
+} from './oidc/backchannel-logout.js';

@@ -6,11 +6,13 @@ import {
   lockDataDir,
   migrateToLatest,
   openDatabase,
+  outboundPolicyFrom,
   systemClock,
   type BaseConfig,
   type Clock,
   type ConfigSchema,
   type Logger,
+  type OutboundPolicy,
   type RosterDatabase,
 } from '@roster/core';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
@@ -22,6 +24,8 @@ export interface Runtime<C extends BaseConfig = BaseConfig> {
   readonly database: RosterDatabase;
   readonly clock: Clock;
   readonly lifecycle: Lifecycle;
+  /** Which addresses calls out may reach (ROSTER_OUTBOUND_ALLOW_HOSTS). */
+  readonly outboundPolicy: OutboundPolicy;
   /** Closes the database and releases the data folder (embedded engine). */
   readonly shutdown: () => Promise<void>;
 }
@@ -55,7 +59,15 @@ export async function startRuntime<C extends BaseConfig>(
       await database.close();
       await releaseDataDir();
     };
-    return { config, logger, database, clock: systemClock, lifecycle: createLifecycle(), shutdown };
+    return {
+      config,
+      logger,
+      database,
+      clock: systemClock,
+      lifecycle: createLifecycle(),
+      outboundPolicy: outboundPolicyFrom(config.outboundAllowHosts),
+      shutdown,
+    };
   } catch (error) {
     if (error instanceof DataDirInUseError) {
       process.stderr.write(`roster ${name}: ${error.message}\n`);

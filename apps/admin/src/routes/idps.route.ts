@@ -1,6 +1,6 @@
 // /v1/tenants/:slug/idps…: a tenant's SAML identity providers (`roster idp …`). Each handler is
 // one core call; the answer carries the SP values an IdP admin pastes into the IdP.
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import {
   createSamlIdp,
@@ -16,10 +16,10 @@ import {
   SAML_ATTRIBUTE_FIELDS,
   serviceProviderUrls,
   updateSamlIdp,
-  type ChangeContext,
   type Clock,
   type Db,
   type IdpMetadataSource,
+  type OutboundPolicy,
   type SamlIdp,
   type SamlIdpSettings,
   ADMIN_PATHS,
@@ -27,6 +27,7 @@ import {
   fillPath,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
+import { operatorContext } from '../operator-context.js';
 import { route } from '../validation.js';
 
 const settingsSchema = z.strictObject({
@@ -76,19 +77,17 @@ export function presentIdp(idp: SamlIdp, slug: string, ssoBaseUrl: string) {
   };
 }
 
-function operatorContext(req: Request): ChangeContext {
-  const name = req.get('x-roster-operator');
-  const id = name && /^[\w.@-]{1,64}$/.test(name) ? name : 'admin-api';
-  return { actor: { type: 'operator', id }, requestId: req.id };
-}
-
 type Body = z.output<typeof settingsSchema>;
 
-function metadataSource(body: Body, required: boolean): IdpMetadataSource | undefined {
+function metadataSource(
+  body: Body,
+  required: boolean,
+  policy: OutboundPolicy,
+): IdpMetadataSource | undefined {
   if (body.metadataXml !== undefined && body.metadataUrl !== undefined)
     throw new HttpError(400, 'Invalid', 'give either metadataXml or metadataUrl, not both');
   if (body.metadataXml !== undefined) return { xml: body.metadataXml };
-  if (body.metadataUrl !== undefined) return { url: body.metadataUrl };
+  if (body.metadataUrl !== undefined) return { url: body.metadataUrl, policy };
   if (required)
     throw new HttpError(
       400,
@@ -103,11 +102,16 @@ function settingsOf(body: Body): SamlIdpSettings {
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
 }
 
-export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
+export function idpsRouter(
+  db: Db,
+  clock: Clock,
+  ssoBaseUrl: string,
+  outboundPolicy: OutboundPolicy,
+): Router {
   const router = Router();
 
   route(router, 'post', ADMIN_PATHS.idps, { body: settingsSchema }, async (req, res, { body }) => {
-    const source = metadataSource(body, true) as IdpMetadataSource;
+    const source = metadataSource(body, true, outboundPolicy) as IdpMetadataSource;
     const tenant = await getTenantBySlug(db, req.params.slug);
     const idp = await createSamlIdp(
       db,
@@ -135,7 +139,7 @@ export function idpsRouter(db: Db, clock: Clock, ssoBaseUrl: string): Router {
   });
 
   route(router, 'patch', ADMIN_PATHS.idp, { body: settingsSchema }, async (req, res, { body }) => {
-    const metadata = metadataSource(body, false);
+    const metadata = metadataSource(body, false, outboundPolicy);
     const change = { ...settingsOf(body), ...(metadata ? { metadata } : {}) };
     if (Object.keys(change).length === 0) throw new HttpError(400, 'Invalid', 'nothing to change');
     const tenant = await getTenantBySlug(db, req.params.slug);

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import {
   createScimToken,
@@ -16,7 +16,6 @@ import {
   MAX_USER_PAGE_SIZE,
   revokeScimToken,
   updateTenantSettings,
-  type ChangeContext,
   type Clock,
   type Db,
   ADMIN_PATHS,
@@ -30,7 +29,8 @@ import {
   presentUser,
   type Urls,
 } from '../presenters.js';
-import { route } from '../validation.js';
+import { operatorContext } from '../operator-context.js';
+import { route, without } from '../validation.js';
 import { HttpError } from '@roster/http';
 
 const days = (max: number) => z.number().int().min(0).max(max);
@@ -76,16 +76,6 @@ const explainSchema = z.strictObject({
     })
     .optional(),
 });
-
-/** Who is acting: an operator, named by the CLI's X-Roster-Operator header when it sends one. */
-function operatorContext(req: Request): ChangeContext {
-  const name = req.get('x-roster-operator');
-  const id = name && /^[\w.@-]{1,64}$/.test(name) ? name : 'admin-api';
-  return { actor: { type: 'operator', id }, requestId: req.id };
-}
-
-const without = <T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } =>
-  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 
 /** /v1/tenants…: tenants, their SCIM tokens, users and audit trail. Each handler is one core call. */
 export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {

@@ -8,10 +8,14 @@ export function tenantOf(req: Request): Tenant {
   return tenant;
 }
 
-/** Who changes the directory: the tenant's SCIM token, with the request id (rule 7 in the README's "The rules"). */
+/**
+ * Who changes the directory: the tenant's SCIM token, or the SCIM client whose access token was
+ * presented (its client id), with the request id (rule 7 in the README's "The rules").
+ */
 export function changeContextOf(req: Request): ChangeContext {
+  const id = req.scimTokenId ?? req.scimClientId;
   return {
-    actor: { type: 'scim_token', ...(req.scimTokenId ? { id: req.scimTokenId } : {}) },
+    actor: { type: 'scim_token', ...(id ? { id } : {}) },
     requestId: String(req.id),
   };
 }

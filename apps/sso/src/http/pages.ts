@@ -1,34 +1,30 @@
 // The few HTML pages a person sees: an error, the landing page, signed out. No scripts.
 import type { Response } from 'express';
 
-const escapeHtml = (value: string): string =>
+export const escapeHtml = (value: string): string =>
   value.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
 /**
- * One page. `formTargets` are the origins a form of the page may end up at besides Roster's own:
- * Chromium applies CSP form-action to the redirects after a submission too, so a sign-out that
- * goes on to the IdP's single-logout URL is blocked unless that origin is listed.
+ * The headers of every page. `formTargets` are the origins a form of the page may end up at
+ * besides Roster's own: Chromium applies CSP form-action to the redirects after a submission too,
+ * so a sign-out that goes on to the IdP's single-logout URL is blocked unless that origin is
+ * listed.
  */
-function page(
-  res: Response,
-  status: number,
-  title: string,
-  body: string,
-  formTargets: readonly string[] = [],
-): void {
+export function pageHeaders(formTargets: readonly string[] = []): Record<string, string> {
   const formAction = ["'self'", ...formTargets].join(' ');
-  res
-    .status(status)
-    .type('html')
-    .set('cache-control', 'no-store')
-    .set(
-      'content-security-policy',
-      `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
-    )
-    .set('x-frame-options', 'DENY').send(`<!doctype html>
+  return {
+    'cache-control': 'no-store',
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
+    'x-frame-options': 'DENY',
+  };
+}
+
+/** A whole page; `body` is HTML the caller escaped. */
+export function pageHtml(title: string, body: string): string {
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
@@ -36,7 +32,17 @@ h1{font-size:1.4rem}.muted{color:#666;font-size:.9rem}button,a.button{font:inher
 </head><body>
 <h1>${escapeHtml(title)}</h1>
 ${body}
-</body></html>`);
+</body></html>`;
+}
+
+function page(
+  res: Response,
+  status: number,
+  title: string,
+  body: string,
+  formTargets: readonly string[] = [],
+): void {
+  res.status(status).type('html').set(pageHeaders(formTargets)).send(pageHtml(title, body));
 }
 
 /** An error a person understands, with the request id to quote; never a stack or an XML echo. */

@@ -20,6 +20,7 @@ import {
   setCookie,
 } from '../http/cookies.js';
 import { errorPage } from '../http/pages.js';
+import { finishOidcInteraction } from '../oidc/oidc.route.js';
 import { validateAcsResponse } from '../saml/acs-response.js';
 import { toAssertion } from '../saml/assertion.mapper.js';
 import { refusalAnswer, type RefusalReason } from '../saml/refusals.js';
@@ -90,6 +91,12 @@ export function acsRouter(ctx: SsoContext): Router {
       );
       if (result.outcome === 'refused') return refusalPage(req, res, tenant, idp, result);
       startSession(res, tenant, result.session);
+      // Started by an app's authorization at the tenant's OpenID Provider: answer it; the
+      // browser then resumes there (a top-level GET, so the provider's Lax cookies come along).
+      await finishOidcInteraction(ctx, ctx.providers, tenant, result.returnTo ?? undefined, {
+        userId: result.user.id,
+        sessionToken: result.session.token,
+      });
       req.log.info(
         {
           tenant: tenant.slug,

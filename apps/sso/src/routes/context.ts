@@ -11,6 +11,7 @@ import {
 } from '@roster/core';
 import { HttpError } from '@roster/http';
 import type { CookiePolicy } from '../http/cookies.js';
+import type { TenantProviders } from '../oidc/providers.js';
 import type { SsoSettings } from '../saml/settings.js';
 
 export interface SsoContext {
@@ -20,6 +21,8 @@ export interface SsoContext {
   readonly baseUrl: string;
   /** What the cookies can be, from the public base URL (`cookiePolicyOf`). */
   readonly cookies: CookiePolicy;
+  /** The tenants' OpenID Providers; a SAML sign-in may answer one of their authorizations. */
+  readonly providers: TenantProviders;
 }
 
 export async function tenantOf(ctx: SsoContext, req: Request): Promise<Tenant> {

@@ -16,7 +16,12 @@ export interface SsoSettings {
   readonly sessionIdleTimeoutMs: number;
   readonly sessionAbsoluteTimeoutMs: number;
   readonly spKeyPair: SpKeyPair | undefined;
+  /** How long an OpenID Provider trusts its signing keys before it looks for a rotation. */
+  readonly oidcKeyRecheckIntervalMs: number;
 }
+
+/** A rotation (`roster oidc rotate-keys`) reaches every instance within this time. */
+export const OIDC_KEY_RECHECK_INTERVAL_MS = 10_000;
 
 /** The defaults of the config schema, for apps built without a config (tests). */
 export const DEFAULT_SSO_SETTINGS: SsoSettings = ssoSettingsFrom(loadConfig(samlConfigSchema, {}));
@@ -31,6 +36,7 @@ export function ssoSettingsFrom(config: { readonly sso: SamlSettings } | undefin
     requestTtlMs: sso.requestTtlMs,
     sessionIdleTimeoutMs: sso.sessionIdleTimeoutMs,
     sessionAbsoluteTimeoutMs: sso.sessionAbsoluteTimeoutMs,
+    oidcKeyRecheckIntervalMs: OIDC_KEY_RECHECK_INTERVAL_MS,
     spKeyPair:
       sso.spPrivateKeyFile && sso.spCertificateFile
         ? {

@@ -8,6 +8,7 @@ import {
   wholeNumberVariable,
 } from './env-values.js';
 import { defineConfig } from './load-config.js';
+import { parseOutboundAllowHosts } from '../outbound/outbound-policy.js';
 
 // The configuration every app shares, and the pieces that several apps read; each app composes
 // these with its own schema (apps/<app>/src/config.ts), and `npm start` composes the apps'.
@@ -32,6 +33,11 @@ export interface BaseConfig {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly nodeEnv: 'development' | 'production' | 'test';
+  /**
+   * ROSTER_OUTBOUND_ALLOW_HOSTS, checked and normalised (comma-separated addresses and CIDR
+   * ranges): internal addresses Roster may still call out to (`outboundPolicyFrom`).
+   */
+  readonly outboundAllowHosts: string | undefined;
 }
 
 const postgresUrl = z.url({
@@ -53,6 +59,18 @@ export const baseConfigSchema = defineConfig(
         emptyAsUndefined,
         z.enum(['development', 'production', 'test']).default('development'),
       ),
+      ROSTER_OUTBOUND_ALLOW_HOSTS: z.preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .transform((value, context) => {
+            const parsed = parseOutboundAllowHosts(value);
+            if ('entries' in parsed) return parsed.entries.join(',') || undefined;
+            context.addIssue({ code: 'custom', message: parsed.problem });
+            return z.NEVER;
+          })
+          .optional(),
+      ),
     })
     .transform((e): BaseConfig => {
       const dataDir = path.resolve(e.ROSTER_DATA_DIR);
@@ -65,6 +83,7 @@ export const baseConfigSchema = defineConfig(
         logLevel: e.LOG_LEVEL,
         shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
         nodeEnv: e.NODE_ENV,
+        outboundAllowHosts: e.ROSTER_OUTBOUND_ALLOW_HOSTS,
       };
     }),
 );

@@ -205,6 +205,74 @@ export interface ScimRequestLogTable {
   response_body: ColumnType<unknown, unknown, never>;
 }
 
+export const OIDC_APP_KINDS = ['app', 'scim'] as const;
+export type OidcAppKind = (typeof OIDC_APP_KINDS)[number];
+
+/** A list of URIs in a jsonb column: written as its JSON text (node-pg would send an array). */
+type UriListColumn = JSONColumnType<string[], string | undefined, string>;
+
+export interface OidcAppTable {
+  id: Generated<string>;
+  tenant_id: string;
+  client_id: string;
+  kind: OidcAppKind;
+  name: string;
+  redirect_uris: UriListColumn;
+  post_logout_redirect_uris: UriListColumn;
+  is_public: boolean;
+  backchannel_logout_uri: string | null;
+  secret_hash: Buffer | null;
+  secret_rotated_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  /** Lifetime of a SCIM client's access tokens (kind 'scim' only; null for an app). */
+  token_lifetime_minutes: Generated<number | null>;
+}
+
+export const SIGNING_KEY_STATUSES = ['next', 'current', 'retired'] as const;
+export type SigningKeyStatus = (typeof SIGNING_KEY_STATUSES)[number];
+
+export interface OidcSigningKeyTable {
+  tenant_id: string;
+  kid: string;
+  status: SigningKeyStatus;
+  /** The private JWK (RFC 7517 §4), written as its JSON text. */
+  private_jwk: JSONColumnType<JsonObject, string, string>;
+  created_at: DefaultedTimestamp;
+  promoted_at: Timestamp | null;
+  retired_at: Timestamp | null;
+}
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface OutboundDeliveryTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string;
+  kind: string;
+  target_url: string;
+  /** Any JSON: written as text cast to jsonb, read parsed; never updated. */
+  payload: ColumnType<unknown, unknown, never>;
+  state: Generated<DeliveryState>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_attempt_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: DefaultedTimestamp;
+  delivered_at: Timestamp | null;
+}
+
+export interface OutboundDeliveryAttemptTable {
+  delivery_id: number;
+  attempt: number;
+  attempted_at: Timestamp;
+  status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -222,4 +290,35 @@ export interface Database {
   change_outbox: ChangeOutboxTable;
   directory_counts: DirectoryCountTable;
   scim_request_log: ScimRequestLogTable;
+  outbound_deliveries: OutboundDeliveryTable;
+  outbound_delivery_attempts: OutboundDeliveryAttemptTable;
+  oidc_apps: OidcAppTable;
+  oidc_signing_keys: OidcSigningKeyTable;
+  oidc_payloads: OidcPayloadTable;
+  oidc_app_sessions: OidcAppSessionTable;
+}
+
+/** oidc-provider's models, one row each (see the adapter in apps/sso). */
+export interface OidcPayloadTable {
+  tenant_id: string;
+  model: string;
+  id: string;
+  payload: JSONColumnType<JsonObject, JsonObject, JsonObject>;
+  grant_id: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
+/** An app signed in through a Roster session (for back-channel logout). */
+export interface OidcAppSessionTable {
+  tenant_id: string;
+  provider_session_uid: string;
+  client_id: string;
+  session_id_hash: Buffer;
+  account_id: string;
+  sid: string;
+  grant_id: string | null;
+  created_at: DefaultedTimestamp;
 }

@@ -57,7 +57,8 @@ describe('trimming identity keys', () => {
     await sql`insert into user_emails (user_id, position, tenant_id, value, value_key)
       values (${ann}, 0, ${acme}, ' Ann@Example.com', ' ann@example.com')`.execute(db);
 
-    expect(await migrateToLatest(database)).toEqual(['202612030100_trim_identity_keys']);
+    // Later migrations run after it; this one is the first of them.
+    expect((await migrateToLatest(database))[0]).toBe('202612030100_trim_identity_keys');
 
     expect(await keyOf(ann)).toBe('ann@example.com');
     expect(await keyOf(annElsewhere)).toBe('ann@example.com');

@@ -1,7 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
+import { pruneDeliveries } from '../outbound/deliveries.js';
 import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
+import { pruneProviderState } from '../oidc/app-sessions.js';
 import { pruneSamlState } from '../saml/saml-state.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
@@ -12,7 +14,8 @@ export interface MaintenanceOptions {
 }
 
 /**
- * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes the SCIM request log, every
+ * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes finished outbound deliveries
+ * and the SCIM request log, every
  * `intervalMs`, starting one interval after the call. Safe on every instance at once: each
  * piece of work is taken with SKIP LOCKED.
  *
@@ -33,12 +36,20 @@ export function scheduleMaintenance(
       const { purged } = await purgeExpiredUsers(db, clock);
       // Expired AuthnRequest ids, assertion ids and sessions: nothing reads them again.
       await pruneSamlState(db, clock.now());
+      // Expired OpenID Provider state (codes, tokens, interactions) and rows of ended sessions.
+      await pruneProviderState(db, clock.now());
       if (deactivated > 0 || purged > 0)
         logger.info({ deactivated, purged }, 'jobs.maintenance.done');
     } catch (error) {
       logger.error({ err: error }, 'jobs.maintenance.failed');
     }
     // Separate from the rules' work: a failure of one never skips the other.
+    try {
+      const { deleted } = await pruneDeliveries(db, clock);
+      if (deleted > 0) logger.info({ deleted }, 'jobs.delivery_prune.done');
+    } catch (error) {
+      logger.error({ err: error }, 'jobs.delivery_prune.failed');
+    }
     if (retentionDays > 0) {
       try {
         const { deleted, more } = await pruneScimRequestLog(db, clock, {

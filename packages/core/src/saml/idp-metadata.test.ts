@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outboundPolicyFrom } from '../outbound/outbound-policy.js';
 import { fetchIdpMetadata, MAX_IDP_METADATA_BYTES, parseIdpMetadata } from './idp-metadata.js';
 
 let certificate: string;
@@ -110,7 +111,14 @@ describe('fetchIdpMetadata', () => {
         res.write('<x>');
         res.end('a'.repeat(2048));
       } else if (req.url === '/slow') setTimeout(() => res.end(metadata()), 2_000);
-      else {
+      else if (req.url?.startsWith('/hop/')) {
+        const left = Number(req.url.slice('/hop/'.length));
+        res.writeHead(302, { location: left > 0 ? `/hop/${left - 1}` : '/ok' });
+        res.end();
+      } else if (req.url === '/to-metadata-service') {
+        res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' });
+        res.end();
+      } else {
         res.statusCode = 404;
         res.end();
       }
@@ -123,20 +131,42 @@ describe('fetchIdpMetadata', () => {
     server.close();
   });
 
+  const policy = outboundPolicyFrom('127.0.0.1');
+
   it('fetches and parses', async () => {
-    const { metadata: parsed, xml } = await fetchIdpMetadata(`${base}/ok`);
+    const { metadata: parsed, xml } = await fetchIdpMetadata(`${base}/ok`, { policy });
     expect(parsed.entityId).toBe('https://idp.example/e');
     expect(xml).toContain('EntityDescriptor');
   });
 
   it('stops at the byte cap, the time limit, an HTTP error or a bad URL', async () => {
-    await expect(fetchIdpMetadata(`${base}/big`, { maxBytes: 1024 })).rejects.toThrow(
+    await expect(fetchIdpMetadata(`${base}/big`, { policy, maxBytes: 1024 })).rejects.toThrow(
       /larger than 1024 bytes/,
     );
-    await expect(fetchIdpMetadata(`${base}/slow`, { timeoutMs: 200 })).rejects.toThrow(
+    await expect(fetchIdpMetadata(`${base}/slow`, { policy, timeoutMs: 200 })).rejects.toThrow(
       /did not answer in time/,
     );
-    await expect(fetchIdpMetadata(`${base}/missing`)).rejects.toThrow(/HTTP 404/);
-    await expect(fetchIdpMetadata('ftp://x/y')).rejects.toThrow(/http or https/);
+    await expect(fetchIdpMetadata(`${base}/missing`, { policy })).rejects.toThrow(/HTTP 404/);
+    await expect(fetchIdpMetadata('ftp://x/y', { policy })).rejects.toThrow(/http or https/);
+  });
+
+  it('refuses 127.0.0.1 unless ROSTER_OUTBOUND_ALLOW_HOSTS lists it', async () => {
+    await expect(
+      fetchIdpMetadata(`${base}/ok`, { policy: outboundPolicyFrom(undefined) }),
+    ).rejects.toThrow(/could not fetch IdP metadata .*127\.0\.0\.1 is a loopback address/);
+    await expect(
+      fetchIdpMetadata(`${base}/ok`, { policy: outboundPolicyFrom('10.0.0.0/8') }),
+    ).rejects.toThrow(/ROSTER_OUTBOUND_ALLOW_HOSTS/);
+  });
+
+  it('follows up to 3 redirects, checking every hop against the policy', async () => {
+    const { metadata: parsed } = await fetchIdpMetadata(`${base}/hop/2`, { policy });
+    expect(parsed.entityId).toBe('https://idp.example/e');
+    await expect(fetchIdpMetadata(`${base}/hop/3`, { policy })).rejects.toThrow(
+      /more than 3 redirects/,
+    );
+    await expect(fetchIdpMetadata(`${base}/to-metadata-service`, { policy })).rejects.toThrow(
+      /169\.254\.169\.254 is a cloud metadata address/,
+    );
   });
 });

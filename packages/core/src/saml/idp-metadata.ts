@@ -3,6 +3,12 @@
 import { X509Certificate } from 'node:crypto';
 import xpath from 'xpath';
 import { invalid } from '../errors.js';
+import {
+  OutboundError,
+  sendOutbound,
+  type OutboundPolicy,
+  type OutboundResponse,
+} from '../outbound/outbound-policy.js';
 import { parseXmlStrictly } from './xml.js';
 
 /** Largest IdP metadata document accepted, from a file or a URL (Entra's is about 10 kB). */
@@ -187,15 +193,67 @@ export function describeCertificate(pem: string): {
   };
 }
 
+/** Most redirects followed when fetching metadata (IdPs move their metadata URLs). */
+export const IDP_METADATA_MAX_REDIRECTS = 3;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
 /**
- * Fetches IdP metadata from a URL, with a time limit and a byte cap, then parses it. Any
- * failure is an `Invalid` CoreError naming the URL's problem.
+ * Fetches IdP metadata from a URL, with a time limit for the whole exchange (redirects
+ * included) and a byte cap, then parses it. Every hop goes through the outbound policy: a
+ * loopback, private or link-local address is refused unless ROSTER_OUTBOUND_ALLOW_HOSTS lists
+ * it. Any failure is an `Invalid` CoreError naming the URL's problem.
+ *
+ * @example
+ * const { metadata } = await fetchIdpMetadata(url, { policy: outboundPolicyFrom(config.outboundAllowHosts) });
  */
 export async function fetchIdpMetadata(
   url: string,
-  options: { timeoutMs?: number; maxBytes?: number; now?: Date } = {},
+  options: { policy: OutboundPolicy; timeoutMs?: number; maxBytes?: number; now?: Date },
 ): Promise<{ xml: string; metadata: IdpMetadata }> {
   const maxBytes = options.maxBytes ?? MAX_IDP_METADATA_BYTES;
+  let current = parseHttpUrl(url);
+  const fail = (why: string) =>
+    invalid(`could not fetch IdP metadata from ${current.origin}${current.pathname}: ${why}`, {
+      field: 'metadataUrl',
+    });
+  const deadline = performance.now() + (options.timeoutMs ?? IDP_METADATA_FETCH_TIMEOUT_MS);
+  for (let redirects = 0; ; redirects++) {
+    let response: OutboundResponse;
+    try {
+      response = await sendOutbound(
+        current.href,
+        {
+          method: 'GET',
+          headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
+        },
+        {
+          policy: options.policy,
+          timeoutMs: Math.max(1, Math.round(deadline - performance.now())),
+          maxResponseBytes: maxBytes,
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      throw fail(error.reason === 'timeout' ? 'it did not answer in time' : error.message);
+    }
+    const location = response.headers.location;
+    if (REDIRECT_STATUSES.has(response.status) && location) {
+      if (redirects >= IDP_METADATA_MAX_REDIRECTS)
+        throw fail(`more than ${IDP_METADATA_MAX_REDIRECTS} redirects`);
+      const next = parseHttpUrl(new URL(location, current).href);
+      // The metadata carries the certificates sign-ins are trusted by: never over a downgrade.
+      if (current.protocol === 'https:' && next.protocol === 'http:')
+        throw fail('it redirects from https to http');
+      current = next;
+      continue;
+    }
+    if (response.status < 200 || response.status > 299) throw fail(`HTTP ${response.status}`);
+    if (response.body === undefined) throw fail(`larger than ${maxBytes} bytes`);
+    return { xml: response.body, metadata: parseIdpMetadata(response.body, options.now) };
+  }
+}
+
+function parseHttpUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -204,54 +262,5 @@ export async function fetchIdpMetadata(
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw invalid('the metadata URL must be http or https', { field: 'metadataUrl' });
-  const fail = (why: string) =>
-    invalid(`could not fetch IdP metadata from ${parsed.origin}${parsed.pathname}: ${why}`, {
-      field: 'metadataUrl',
-    });
-  let response: Response;
-  const signal = AbortSignal.timeout(options.timeoutMs ?? IDP_METADATA_FETCH_TIMEOUT_MS);
-  try {
-    response = await fetch(parsed, {
-      signal,
-      redirect: 'follow',
-      headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
-    });
-  } catch (error) {
-    throw fail(signal.aborted ? 'it did not answer in time' : describeFetchError(error));
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw fail(`HTTP ${response.status}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw fail(`larger than ${maxBytes} bytes`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    const reader = response.body?.getReader();
-    for (;;) {
-      if (!reader) break;
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw fail(`larger than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof Error && error.name === 'CoreError') throw error;
-    throw fail(signal.aborted ? 'it did not answer in time' : describeFetchError(error));
-  }
-  const xml = Buffer.concat(chunks).toString('utf8');
-  return { xml, metadata: parseIdpMetadata(xml, options.now) };
-}
-
-function describeFetchError(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
+  return parsed;
 }

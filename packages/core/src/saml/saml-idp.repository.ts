@@ -58,7 +58,10 @@ async function readMetadata(
   clock: Clock,
 ): Promise<{ xml: string; url: string | null; metadata: IdpMetadata }> {
   if ('url' in source) {
-    const fetched = await fetchIdpMetadata(source.url, { now: clock.now() });
+    const fetched = await fetchIdpMetadata(source.url, {
+      policy: source.policy,
+      now: clock.now(),
+    });
     return { ...fetched, url: source.url };
   }
   return { xml: source.xml, url: null, metadata: parseIdpMetadata(source.xml, clock.now()) };

@@ -1,4 +1,5 @@
 // A tenant's SAML identity provider as Roster keeps it, and the attribute-mapping presets.
+import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { invalid } from '../errors.js';
 
 /** The user fields an assertion's attributes may fill (for JIT users and matching). */
@@ -99,8 +100,12 @@ export interface SamlIdp {
   readonly updatedAt: Date;
 }
 
-/** Where the IdP's metadata comes from: the document itself, or a URL to fetch it from. */
-export type IdpMetadataSource = { readonly xml: string } | { readonly url: string };
+/**
+ * Where the IdP's metadata comes from: the document itself, or a URL to fetch it from under the
+ * outbound policy (ROSTER_OUTBOUND_ALLOW_HOSTS).
+ */
+export type IdpMetadataSource =
+  { readonly xml: string } | { readonly url: string; readonly policy: OutboundPolicy };
 
 /** Settings an operator chooses (all optional: a preset and the defaults fill the rest). */
 export interface SamlIdpSettings {

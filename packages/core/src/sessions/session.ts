@@ -3,9 +3,14 @@
 // query is scoped to a tenant. Deactivation ends a user's sessions in its own transaction (rule 4).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Db, Tx } from '../db/transaction.js';
+import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { groupsOfUsers } from '../groups/group-member.repository.js';
 import { findUser } from '../users/user.repository.js';
+import { endAccountGrants, endAppSessions, type SessionEndReason } from '../oidc/app-sessions.js';
+
+/** Runs `work` in the caller's transaction, or in a new one. */
+const inOwnOrGivenTransaction = <T>(db: Db | Tx, work: (tx: Tx) => Promise<T>): Promise<T> =>
+  db.isTransaction ? work(db as Tx) : inTransaction(db, work);
 
 export interface SessionPolicy {
   readonly idleTimeoutMs: number;
@@ -117,11 +122,8 @@ export async function authenticateSession(
     .where('id_hash', '=', idHash)
     .executeTakeFirst();
   if (!row || row.idle_expires_at <= now || row.absolute_expires_at <= now) return undefined;
-  const [user, groupsByUser] = await Promise.all([
-    findUser(db, tenantId, row.user_id),
-    groupsOfUsers(db, tenantId, [row.user_id]),
-  ]);
-  if (user?.state !== 'active') return undefined;
+  const user = await findSignedInUser(db, tenantId, row.user_id);
+  if (!user) return undefined;
   let idleExpiresAt = row.idle_expires_at;
   if (now.getTime() - row.last_seen_at.getTime() >= SESSION_TOUCH_INTERVAL_MS) {
     idleExpiresAt = new Date(
@@ -135,15 +137,7 @@ export async function authenticateSession(
       .execute();
   }
   return {
-    user: {
-      id: user.id,
-      userName: user.userName,
-      displayName: user.displayName,
-      givenName: user.givenName,
-      familyName: user.familyName,
-      emails: user.emails.map((e) => e.value),
-      groups: (groupsByUser.get(user.id) ?? []).map((g) => g.display),
-    },
+    user,
     session: {
       tenantId,
       idpId: row.idp_id,
@@ -158,21 +152,42 @@ export async function authenticateSession(
 }
 
 /**
- * Ends the session behind a cookie (local logout). Returns what SAML single logout needs to
- * name it at the IdP, or undefined when there was no such session.
+ * A person as apps see them (whoami, ID tokens), when they are active; undefined otherwise.
+ */
+export async function findSignedInUser(
+  db: Db,
+  tenantId: string,
+  userId: string,
+): Promise<SignedInUser | undefined> {
+  const [user, groupsByUser] = await Promise.all([
+    findUser(db, tenantId, userId),
+    groupsOfUsers(db, tenantId, [userId]),
+  ]);
+  if (user?.state !== 'active') return undefined;
+  return {
+    id: user.id,
+    userName: user.userName,
+    displayName: user.displayName,
+    givenName: user.givenName,
+    familyName: user.familyName,
+    emails: user.emails.map((e) => e.value),
+    groups: (groupsByUser.get(user.id) ?? []).map((g) => g.display),
+  };
+}
+
+/**
+ * Ends the session behind a cookie (local logout, or a new sign-in replacing it) and what apps
+ * hold through it. Returns what SAML single logout needs to name it at the IdP, or undefined when
+ * there was no such session.
  */
 export async function endSession(
   db: Db | Tx,
   tenantId: string,
   token: string,
+  reason: SessionEndReason = 'signed_out',
 ): Promise<ActiveSession | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
-  const row = await db
-    .deleteFrom('sessions')
-    .where('tenant_id', '=', tenantId)
-    .where('id_hash', '=', sessionIdHash(token))
-    .returningAll()
-    .executeTakeFirst();
+  const row = await endSessionByIdHash(db, tenantId, sessionIdHash(token), reason);
   return (
     row && {
       tenantId,
@@ -187,6 +202,25 @@ export async function endSession(
   );
 }
 
+/** Ends one session by its stored key, and what apps hold through it. */
+export async function endSessionByIdHash(
+  db: Db | Tx,
+  tenantId: string,
+  idHash: Buffer,
+  reason: SessionEndReason,
+) {
+  return inOwnOrGivenTransaction(db, async (tx) => {
+    const ended = await tx
+      .deleteFrom('sessions')
+      .where('tenant_id', '=', tenantId)
+      .where('id_hash', '=', idHash)
+      .returningAll()
+      .executeTakeFirst();
+    if (ended) await endAppSessions(tx, tenantId, [ended.id_hash], reason);
+    return ended;
+  });
+}
+
 /**
  * Ends the sessions an IdP's LogoutRequest names (SAML core §3.7.3.2): the NameID's sessions
  * at that IdP, only those with the given SessionIndex when one is given.
@@ -198,24 +232,43 @@ export async function endSessionsBySamlLogout(
   nameId: string,
   sessionIndex?: string,
 ): Promise<number> {
-  let query = db
-    .deleteFrom('sessions')
-    .where('tenant_id', '=', tenantId)
-    .where('idp_id', '=', idpId)
-    .where('name_id', '=', nameId);
-  if (sessionIndex !== undefined) query = query.where('session_index', '=', sessionIndex);
-  const result = await query.executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return inTransaction(db, async (tx) => {
+    let query = tx
+      .deleteFrom('sessions')
+      .where('tenant_id', '=', tenantId)
+      .where('idp_id', '=', idpId)
+      .where('name_id', '=', nameId);
+    if (sessionIndex !== undefined) query = query.where('session_index', '=', sessionIndex);
+    const ended = await query.returning('id_hash').execute();
+    await endAppSessions(
+      tx,
+      tenantId,
+      ended.map((row) => row.id_hash),
+      'idp_logout',
+    );
+    return ended.length;
+  });
 }
 
-/** Ends every session of a user (rule 4: in the transaction that deactivates or deletes). */
+/**
+ * Ends every session of a user and every grant apps hold for them (rule 4: in the transaction
+ * that deactivates or deletes).
+ */
 export async function endUserSessions(tx: Tx, tenantId: string, userId: string): Promise<number> {
-  const result = await tx
+  const ended = await tx
     .deleteFrom('sessions')
     .where('tenant_id', '=', tenantId)
     .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+    .returning('id_hash')
+    .execute();
+  await endAppSessions(
+    tx,
+    tenantId,
+    ended.map((row) => row.id_hash),
+    'user_ended',
+  );
+  await endAccountGrants(tx, tenantId, userId);
+  return ended.length;
 }
 
 /** Deletes the sessions past their idle or absolute deadline, in every tenant (maintenance). */
@@ -233,10 +286,17 @@ export async function endConnectionSessions(
   tenantId: string,
   connectionId: string,
 ): Promise<number> {
-  const result = await tx
+  const ended = await tx
     .deleteFrom('sessions')
     .where('tenant_id', '=', tenantId)
     .where('idp_id', '=', connectionId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+    .returning('id_hash')
+    .execute();
+  await endAppSessions(
+    tx,
+    tenantId,
+    ended.map((row) => row.id_hash),
+    'connection_removed',
+  );
+  return ended.length;
 }

@@ -192,7 +192,8 @@ export async function signIn(
         ? await syncJitGroups(tx, tenantId, user.id, asserted.groups, now)
         : undefined;
     // A new session id at every sign-in; the browser's previous session here ends.
-    if (attempt.previousSessionToken) await endSession(tx, tenantId, attempt.previousSessionToken);
+    if (attempt.previousSessionToken)
+      await endSession(tx, tenantId, attempt.previousSessionToken, 'replaced');
     const session = await openSession(
       tx,
       tenantId,

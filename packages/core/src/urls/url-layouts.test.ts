@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { serviceProviderUrls, tenantSsoPath } from '../saml/sp-urls.js';
-import { fillPath, SCIM_PATHS, SSO_PATHS, tenantScimUrl } from './url-layouts.js';
+import {
+  fillPath,
+  SCIM_PATHS,
+  SSO_PATHS,
+  tenantDiscoveryUrl,
+  tenantIssuerUrl,
+  tenantScimUrl,
+} from './url-layouts.js';
 
 describe('URL layouts', () => {
   it.each([
@@ -27,5 +34,13 @@ describe('URL layouts', () => {
       logoutUrl: 'https://sso.example.com/saml/acme/logout',
       landingUrl: 'https://sso.example.com/saml/acme/',
     });
+  });
+
+  it("puts a tenant's issuer under the SSO app, discovery under the issuer", () => {
+    const issuer = tenantIssuerUrl('https://sso.example.com', 'acme');
+    expect(issuer).toBe('https://sso.example.com/oidc/acme');
+    expect(tenantDiscoveryUrl('https://sso.example.com', 'acme')).toBe(
+      `${issuer}/.well-known/openid-configuration`,
+    );
   });
 });

@@ -26,6 +26,20 @@ export const SSO_PATHS = {
   slo: '/saml/:tenant/:idp/slo',
 } as const;
 
+/** The SSO app's OpenID Provider: one issuer per tenant (OpenID Connect Discovery 1.0 §4). */
+export const OIDC_PATHS = {
+  /** The issuer identifier's path; every OpenID Provider endpoint of the tenant is under it. */
+  issuer: '/oidc/:tenant',
+  /** The discovery document: the issuer followed by this suffix (Discovery §4.1). */
+  discovery: '/oidc/:tenant/.well-known/openid-configuration',
+  /** Where an authorization that needs a sign-in goes: the tenant's IdP, or a chooser. */
+  interaction: '/oidc/:tenant/interaction/:uid',
+  /** The chooser's choice of one IdP. */
+  interactionConnection: '/oidc/:tenant/interaction/:uid/connection/:idp',
+  /** Where the authorization resumes once the person signed in (oidc-provider's `resume`). */
+  resume: '/oidc/:tenant/auth/:uid',
+} as const;
+
 /** The admin API (`roster` CLI's server): paths under {@link ADMIN_API_ROOT}. */
 export const ADMIN_PATHS = {
   tenants: '/tenants',
@@ -38,6 +52,14 @@ export const ADMIN_PATHS = {
   scimLog: '/tenants/:slug/scim-log',
   idps: '/tenants/:slug/idps',
   idp: '/tenants/:slug/idps/:idp',
+  apps: '/tenants/:slug/apps',
+  app: '/tenants/:slug/apps/:clientId',
+  appSecretRotation: '/tenants/:slug/apps/:clientId/rotate-secret',
+  oidcKeys: '/tenants/:slug/oidc/keys',
+  oidcKeyRotation: '/tenants/:slug/oidc/rotate-keys',
+  scimClients: '/tenants/:slug/scim-clients',
+  scimClient: '/tenants/:slug/scim-clients/:clientId',
+  scimClientSecretRotation: '/tenants/:slug/scim-clients/:clientId/rotate-secret',
   purge: '/jobs/purge',
 } as const;
 
@@ -72,4 +94,19 @@ export function fillPath<T extends string>(
 /** A tenant's SCIM endpoint under the SCIM app's public base URL (SCIM_BASE_URL). */
 export function tenantScimUrl(scimBaseUrl: string, slug: string): string {
   return `${scimBaseUrl}${fillPath(SCIM_PATHS.tenantBase, { tenant: slug })}`;
+}
+
+/** A tenant's token endpoint, where SCIM clients get access tokens (client credentials grant). */
+export function tenantTokenUrl(ssoBaseUrl: string, tenantSlug: string): string {
+  return `${tenantIssuerUrl(ssoBaseUrl, tenantSlug)}/token`;
+}
+
+/** A tenant's OpenID Provider issuer under the SSO app's public base URL (SSO_BASE_URL). */
+export function tenantIssuerUrl(ssoBaseUrl: string, tenantSlug: string): string {
+  return `${ssoBaseUrl}${fillPath(OIDC_PATHS.issuer, { tenant: tenantSlug })}`;
+}
+
+/** Where a tenant's OpenID Provider configuration is published (Discovery §4). */
+export function tenantDiscoveryUrl(ssoBaseUrl: string, tenantSlug: string): string {
+  return `${ssoBaseUrl}${fillPath(OIDC_PATHS.discovery, { tenant: tenantSlug })}`;
 }

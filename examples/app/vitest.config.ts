@@ -1,0 +1,3 @@
+import { rosterTestConfig } from '@roster/core/testing/vitest-config';
+
+export default rosterTestConfig();
