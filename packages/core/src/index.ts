@@ -411,3 +411,21 @@ export {
   backchannelLogoutRenderer,
   LOGOUT_TOKEN_LIFETIME_SECONDS,
 } from './oidc/backchannel-logout.js';
+
+// events: the outbox as apps outside Roster see it (README, "Events and webhooks")
+export {
+  eventId,
+  eventJson,
+  eventOfChange,
+  eventTypeOfChange,
+  EVENT_TYPES,
+  EVENT_VERSION,
+  MAX_EVENTS_PER_READ,
+  parseEventId,
+  parseEventTypes,
+  readEvents,
+  type EventBatch,
+  type EventType,
+  type RosterEvent,
+} from './events/event.js';
+export { latestChangeSeq } from './changes/outbox.js';

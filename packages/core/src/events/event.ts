@@ -1,0 +1,208 @@
+// Events: the outbox (changes/outbox.ts) as apps outside Roster see it. Every outbox row whose
+// kind names something an app acts on is one event; its id is derived from the row's place in
+// its tenant (tenant id and seq), so the events API, the webhooks and the change feed all give
+// the same event the same id, and no write pays for storing one.
+import type { StoredChange } from '../changes/outbox.js';
+import type { Db } from '../db/transaction.js';
+import { invalid } from '../errors.js';
+
+/** The event types, in the order the README documents them. */
+export const EVENT_TYPES = [
+  'user.created',
+  'user.updated',
+  'user.deactivated',
+  'user.reactivated',
+  'user.deprovisioned',
+  'user.restored',
+  'user.purged',
+  'group.created',
+  'group.updated',
+  'group.deleted',
+  'group.members_added',
+  'group.members_removed',
+  'session.ended',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The version of every event body; a change that is not purely additive bumps it. */
+export const EVENT_VERSION = 1;
+
+/**
+ * Which outbox kinds are which event. An outbox kind missing here is not an event
+ * (`user.signed_in` changes nothing an app keeps).
+ */
+const EVENT_TYPE_OF_KIND: Readonly<Record<string, EventType>> = {
+  'user.created': 'user.created',
+  // A JIT user taken over by SCIM, a SCIM PUT, a sign-in that refreshed attributes: the same
+  // person, changed.
+  'user.adopted': 'user.updated',
+  'user.replaced': 'user.updated',
+  'user.updated': 'user.updated',
+  'user.refreshed_by_sign_in': 'user.updated',
+  'user.deactivated': 'user.deactivated',
+  'user.reactivated': 'user.reactivated',
+  'user.deprovisioned': 'user.deprovisioned',
+  'user.restored': 'user.restored',
+  'user.purged': 'user.purged',
+  'group.created': 'group.created',
+  'group.updated': 'group.updated',
+  'group.deleted': 'group.deleted',
+  'group.members_added': 'group.members_added',
+  'group.members_removed': 'group.members_removed',
+  'session.ended': 'session.ended',
+};
+
+/** The event type of an outbox kind, or undefined where the change is not an event. */
+export function eventTypeOfChange(kind: string): EventType | undefined {
+  return Object.hasOwn(EVENT_TYPE_OF_KIND, kind) ? EVENT_TYPE_OF_KIND[kind] : undefined;
+}
+
+/** The outbox kinds that make events of these types. */
+export function changeKindsOf(types: readonly EventType[]): string[] {
+  return Object.entries(EVENT_TYPE_OF_KIND)
+    .filter(([, type]) => types.includes(type))
+    .map(([kind]) => kind);
+}
+
+/** One event of a tenant, as the events API and the webhooks carry it. */
+export interface RosterEvent {
+  /** `evt_` and 44 hex digits: stable, unique across tenants, ordered within one. */
+  readonly id: string;
+  readonly type: EventType;
+  readonly version: typeof EVENT_VERSION;
+  /** The position in the tenant's sequence (what cursors are made of). */
+  readonly seq: number;
+  readonly occurredAt: Date;
+  /** What changed and the resource after the change (its id where it is gone); never a secret. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+const SEQ_HEX_DIGITS = 12;
+
+/** The id of the tenant's event at `seq`. */
+export function eventId(tenantId: string, seq: number): string {
+  return `evt_${tenantId.replaceAll('-', '')}${seq.toString(16).padStart(SEQ_HEX_DIGITS, '0')}`;
+}
+
+/** The tenant and seq an event id names; throws `Invalid` for anything else. */
+export function parseEventId(id: string): { tenantId: string; seq: number } {
+  const match = /^evt_([0-9a-f]{32})([0-9a-f]{12})$/.exec(id);
+  if (!match?.[1] || !match[2]) throw invalid('not an event id', { field: 'eventId' });
+  const hex = match[1];
+  const tenantId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return { tenantId, seq: Number.parseInt(match[2], 16) };
+}
+
+/** The event an outbox row makes, or undefined where the row is not an event. */
+export function eventOfChange(tenantId: string, change: StoredChange): RosterEvent | undefined {
+  const type = eventTypeOfChange(change.kind);
+  if (!type) return undefined;
+  return {
+    id: eventId(tenantId, change.seq),
+    type,
+    version: EVENT_VERSION,
+    seq: change.seq,
+    occurredAt: change.occurredAt,
+    data: eventData(type, change),
+  };
+}
+
+/**
+ * The body of an event. Rows written before events carried the resource hold only a hint; the
+ * body then names the entity by id.
+ */
+function eventData(type: EventType, change: StoredChange): Record<string, unknown> {
+  const { payload } = change;
+  if (type === 'session.ended') return { ...payload, session: { id: change.entityId } };
+  const key = change.entityType === 'group' ? 'group' : 'user';
+  const resource = payload[key];
+  const named =
+    resource !== null && typeof resource === 'object' ? resource : { id: change.entityId };
+  return { ...payload, [key]: named };
+}
+
+/** Most events one `readEvents` call returns. */
+export const MAX_EVENTS_PER_READ = 1_000;
+
+/** What `readEvents` returns: the events, and the seq to resume after. */
+export interface EventBatch {
+  readonly events: RosterEvent[];
+  /** The seq of the last event returned, or `afterSeq` when there is none. */
+  readonly lastSeq: number;
+}
+
+/**
+ * Up to `limit` of the tenant's events after `afterSeq`, in order, of `types` only when given.
+ * Outbox rows that are not events are skipped. Sequence order is commit order (the tenant row is
+ * locked from a write's append to its commit), so resuming after `lastSeq` misses nothing.
+ */
+export async function readEvents(
+  db: Db,
+  tenantId: string,
+  options: { afterSeq: number; limit: number; types?: readonly EventType[] | undefined },
+): Promise<EventBatch> {
+  const kinds = changeKindsOf(options.types ?? EVENT_TYPES);
+  const limit = Math.max(1, Math.min(Math.trunc(options.limit), MAX_EVENTS_PER_READ));
+  if (kinds.length === 0) return { events: [], lastSeq: options.afterSeq };
+  const rows = await db
+    .selectFrom('change_outbox')
+    .select(['seq', 'occurred_at', 'kind', 'entity_type', 'entity_id', 'payload'])
+    .where('tenant_id', '=', tenantId)
+    .where('seq', '>', options.afterSeq)
+    .where('kind', 'in', kinds)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  const events: RosterEvent[] = [];
+  for (const row of rows) {
+    const event = eventOfChange(tenantId, {
+      seq: Number(row.seq),
+      occurredAt: row.occurred_at,
+      kind: row.kind,
+      entityType: row.entity_type === 'group' ? 'group' : 'user',
+      entityId: row.entity_id,
+      payload: row.payload,
+    });
+    if (event) events.push(event);
+  }
+  return { events, lastSeq: events.at(-1)?.seq ?? options.afterSeq };
+}
+
+/** The JSON an event is sent as (webhooks) and listed as (events API). */
+export function eventJson(event: RosterEvent): {
+  id: string;
+  type: EventType;
+  version: number;
+  occurredAt: string;
+  data: Readonly<Record<string, unknown>>;
+} {
+  return {
+    id: event.id,
+    type: event.type,
+    version: event.version,
+    occurredAt: event.occurredAt.toISOString(),
+    data: event.data,
+  };
+}
+
+/** Parses a list of event type patterns (`user.*`, `group.created`); throws `Invalid`. */
+export function parseEventTypes(patterns: readonly string[]): EventType[] {
+  const types = new Set<EventType>();
+  for (const raw of patterns) {
+    const pattern = raw.trim();
+    const matched = EVENT_TYPES.filter((type) =>
+      pattern === '*'
+        ? true
+        : pattern.endsWith('.*')
+          ? type.startsWith(pattern.slice(0, -1))
+          : type === pattern,
+    );
+    if (matched.length === 0)
+      throw invalid(`unknown event type "${pattern.slice(0, 64)}"`, {
+        field: 'events',
+      });
+    for (const type of matched) types.add(type);
+  }
+  return EVENT_TYPES.filter((type) => types.has(type));
+}
