@@ -186,17 +186,16 @@ export function eventJson(event: RosterEvent): {
   };
 }
 
-/** Parses a list of event type patterns (`user.*`, `group.created`); throws `Invalid`. */
+/**
+ * Parses event type patterns (`user.*`, `group.members_*`, `group.created`, `*`): a trailing `*`
+ * matches any rest. Throws `Invalid` for a pattern that matches no type.
+ */
 export function parseEventTypes(patterns: readonly string[]): EventType[] {
   const types = new Set<EventType>();
   for (const raw of patterns) {
     const pattern = raw.trim();
     const matched = EVENT_TYPES.filter((type) =>
-      pattern === '*'
-        ? true
-        : pattern.endsWith('.*')
-          ? type.startsWith(pattern.slice(0, -1))
-          : type === pattern,
+      pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : type === pattern,
     );
     if (matched.length === 0)
       throw invalid(`unknown event type "${pattern.slice(0, 64)}"`, {
