@@ -48,10 +48,11 @@ export function eventUser(user: User): EventUser {
     displayName: user.displayName,
     givenName: user.givenName,
     familyName: user.familyName,
+    // As storage reads them back: a type when there is one, `primary` only when true.
     emails: user.emails.map((email) => ({
       value: email.value,
-      ...(email.type !== undefined ? { type: email.type } : {}),
-      ...(email.primary !== undefined ? { primary: email.primary } : {}),
+      ...(email.type ? { type: email.type } : {}),
+      ...(email.primary ? { primary: true } : {}),
     })),
     active: user.active,
     state: user.state,
@@ -183,7 +184,7 @@ export const MAX_MEMBERS_PER_EVENT = 1_000;
  */
 export function memberChanges(
   kind: 'group.members_added' | 'group.members_removed',
-  group: Pick<Group, 'id' | 'version'>,
+  group: Pick<Group, 'id'> & { readonly version?: number },
   members: readonly MemberRef[],
 ): Change[] {
   const changes: Change[] = [];
@@ -193,7 +194,7 @@ export function memberChanges(
       entityType: 'group',
       entityId: group.id,
       payload: {
-        version: group.version,
+        ...(group.version !== undefined ? { version: group.version } : {}),
         group: { id: group.id },
         members: members.slice(start, start + MAX_MEMBERS_PER_EVENT),
       },

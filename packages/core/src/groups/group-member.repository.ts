@@ -123,14 +123,14 @@ export async function jitMembershipsOf(
   return rows.map((r) => ({ groupId: r.id, displayName: r.display_name }));
 }
 
-/** Adds a user to these groups; a membership already there is kept. */
+/** Adds a user to these groups; a membership already there is kept. Returns the groups joined. */
 export async function joinGroups(
   tx: Tx,
   tenantId: string,
   userId: string,
   groupIds: readonly string[],
-): Promise<number> {
-  let joined = 0;
+): Promise<string[]> {
+  const joined: string[] = [];
   for (const chunk of chunksOf(groupIds)) {
     const result = await tx
       .insertInto('group_members')
@@ -142,20 +142,24 @@ export async function joinGroups(
         })),
       )
       .onConflict((oc) => oc.columns(['group_id', 'member_id']).doNothing())
-      .executeTakeFirst();
-    joined += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      .returning('group_id')
+      .execute();
+    joined.push(...result.map((row) => row.group_id));
   }
   return joined;
 }
 
-/** Takes a user out of these groups, as long as they are still JIT groups (SCIM's are never touched). */
+/**
+ * Takes a user out of these groups, as long as they are still JIT groups (SCIM's are never
+ * touched). Returns the groups left.
+ */
 export async function leaveJitGroups(
   tx: Tx,
   tenantId: string,
   userId: string,
   groupIds: readonly string[],
-): Promise<number> {
-  let left = 0;
+): Promise<string[]> {
+  const left: string[] = [];
   for (const chunk of chunksOf(groupIds)) {
     const result = await tx
       .deleteFrom('group_members')
@@ -171,8 +175,9 @@ export async function leaveJitGroups(
           .where('tenant_id', '=', tenantId)
           .where('managed_by', '=', 'jit'),
       )
-      .executeTakeFirst();
-    left += Number(result.numDeletedRows);
+      .returning('group_id')
+      .execute();
+    left.push(...result.map((row) => row.group_id));
   }
   return left;
 }
