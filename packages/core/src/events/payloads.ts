@@ -136,6 +136,18 @@ export function userChangePayload(
   };
 }
 
+/**
+ * The outbox kind of a user change: a sign-in that refreshed nothing an app keeps is a plain
+ * sign-in (`user.signed_in`, no event), so a just-in-time user's every sign-in is not announced
+ * as a `user.updated` with nothing in it.
+ */
+export function userChangeKind(action: string, payload: Record<string, unknown>): string {
+  const changed = payload.changed;
+  const nothingChanged =
+    changed !== null && typeof changed === 'object' && Object.keys(changed).length === 0;
+  return action === 'user.refreshed_by_sign_in' && nothingChanged ? 'user.signed_in' : action;
+}
+
 /** The outbox payload of a purge: the user is gone, only its id is left. */
 export const userPurgedPayload = (userId: string): Record<string, unknown> => ({
   user: { id: userId },

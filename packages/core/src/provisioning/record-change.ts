@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { appendChange } from '../changes/outbox.js';
 import type { ChangeContext } from '../context/actor.js';
 import type { Tx } from '../db/transaction.js';
-import { userChangePayload } from '../events/payloads.js';
+import { userChangeKind, userChangePayload } from '../events/payloads.js';
 import type { User } from '../users/user.js';
 
 const AUDITED_FIELDS = [
@@ -49,10 +49,11 @@ export async function recordUserChange(
     target: { type: 'user', id: after.id },
     changes: { ...diffUsers(before, after), ...extra },
   });
+  const payload = userChangePayload(action, before, after);
   await appendChange(tx, after.tenantId, {
-    kind: action,
+    kind: userChangeKind(action, payload),
     entityType: 'user',
     entityId: after.id,
-    payload: userChangePayload(action, before, after),
+    payload,
   });
 }
