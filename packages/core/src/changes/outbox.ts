@@ -66,7 +66,7 @@ export async function appendChanges(
 }
 
 /** The entity type of a stored row (`user` for anything older or unknown). */
-export function changeEntityType(stored: string): ChangeEntityType {
+function changeEntityType(stored: string): ChangeEntityType {
   return stored === 'group' || stored === 'session' ? stored : 'user';
 }
 
@@ -77,21 +77,24 @@ export interface StoredChange extends Change {
   readonly payload: Record<string, unknown>;
 }
 
-/** Up to `limit` of the tenant's changes after `afterSeq`, in sequence order. */
+/**
+ * Up to `limit` of the tenant's changes after `afterSeq`, in sequence order; only those of
+ * `kinds` when given.
+ */
 export async function readChangesAfter(
   db: Db,
   tenantId: string,
   afterSeq: number,
   limit: number,
+  kinds?: readonly string[],
 ): Promise<StoredChange[]> {
-  const rows = await db
+  let query = db
     .selectFrom('change_outbox')
     .select(['seq', 'occurred_at', 'kind', 'entity_type', 'entity_id', 'payload'])
     .where('tenant_id', '=', tenantId)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+    .where('seq', '>', afterSeq);
+  if (kinds) query = query.where('kind', 'in', kinds);
+  const rows = await query.orderBy('seq').limit(limit).execute();
   return rows.map((row) => ({
     seq: Number(row.seq),
     occurredAt: row.occurred_at,

@@ -20,7 +20,9 @@ import {
 } from '../provisioning/provision-groups.js';
 import { purgeExpiredUsers } from '../provisioning/purge.js';
 import { signIn, type SignInConnection } from '../sign-in/sign-in.js';
-import { endSession } from '../sessions/session.js';
+import { removeSamlIdp } from '../saml/saml-idp.repository.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
+import { endSession, endSessionsBySamlLogout } from '../sessions/session.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { EVENT_TYPES, eventJson, readEvents, type EventType, type RosterEvent } from './event.js';
@@ -349,5 +351,43 @@ describe('membership events', () => {
       1,
     ]);
     expect(rows.flatMap((row) => row.payload?.members)).toEqual(members);
+  });
+});
+
+describe('session.ended', () => {
+  it('is one event per session, for the IdP’s logout and a removed connection too', async () => {
+    const { tenantId, idpId, clock, events } = await world();
+    const idp: ChangeContext = { actor: { type: 'idp', id: idpId } };
+    const signIn = async (sessionIndex: string) => {
+      const result = await signInWithSaml(
+        database.db,
+        tenantId,
+        idpId,
+        { nameId: 'kim@example.com', sessionIndex },
+        idp,
+        clock,
+      );
+      if (result.outcome !== 'signed_in') throw new Error('expected a sign-in');
+      return result.user.id;
+    };
+    const kim = await signIn('_1');
+    await signIn('_2');
+    expect(await endSessionsBySamlLogout(database.db, tenantId, idpId, 'kim@example.com')).toBe(2);
+    await signIn('_3');
+    await removeSamlIdp(database.db, tenantId, idpId, operator);
+
+    const ended = ofType(await events(), 'session.ended');
+    expect(ended.map((event) => [event.data.reason, event.data.user])).toEqual([
+      ['idp_logout', { id: kim }],
+      ['idp_logout', { id: kim }],
+      ['connection_removed', { id: kim }],
+    ]);
+    // Consecutive: the two sessions of one logout were appended by one statement.
+    expect((ended[1]?.seq ?? 0) - (ended[0]?.seq ?? 0)).toBe(1);
+    expect(new Set(ended.map((event) => (event.data.session as { id: string }).id)).size).toBe(3);
+    for (const event of ended)
+      expect(validators.get('session.ended')?.(JSON.parse(JSON.stringify(eventJson(event))))).toBe(
+        true,
+      );
   });
 });

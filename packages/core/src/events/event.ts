@@ -2,7 +2,7 @@
 // kind names something an app acts on is one event; its id is derived from the row's place in
 // its tenant (tenant id and seq), so the events API, the webhooks and the change feed all give
 // the same event the same id, and no write pays for storing one.
-import { changeEntityType, type StoredChange } from '../changes/outbox.js';
+import { readChangesAfter, type StoredChange } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 
@@ -173,27 +173,8 @@ export async function readEvents(
   const kinds = changeKindsOf(options.types ?? EVENT_TYPES);
   const limit = Math.max(1, Math.min(Math.trunc(options.limit), MAX_EVENTS_PER_READ));
   if (kinds.length === 0) return { events: [], lastSeq: options.afterSeq };
-  const rows = await db
-    .selectFrom('change_outbox')
-    .select(['seq', 'occurred_at', 'kind', 'entity_type', 'entity_id', 'payload'])
-    .where('tenant_id', '=', tenantId)
-    .where('seq', '>', options.afterSeq)
-    .where('kind', 'in', kinds)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
-  const events: RosterEvent[] = [];
-  for (const row of rows) {
-    const event = eventOfChange(tenantId, {
-      seq: Number(row.seq),
-      occurredAt: row.occurred_at,
-      kind: row.kind,
-      entityType: changeEntityType(row.entity_type),
-      entityId: row.entity_id,
-      payload: row.payload,
-    });
-    if (event) events.push(event);
-  }
+  const changes = await readChangesAfter(db, tenantId, options.afterSeq, limit, kinds);
+  const events = changes.flatMap((change) => eventOfChange(tenantId, change) ?? []);
   return { events, lastSeq: events.at(-1)?.seq ?? options.afterSeq };
 }
 
