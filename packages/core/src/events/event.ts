@@ -145,7 +145,12 @@ function eventData(type: EventType, change: StoredChange): Record<string, unknow
       return { group: resource('group'), changed };
     case 'user.purged':
       return { user: { id: entityId } };
-    default:
+    case 'user.created':
+    case 'user.updated':
+    case 'user.deactivated':
+    case 'user.reactivated':
+    case 'user.deprovisioned':
+    case 'user.restored':
       return { user: resource('user'), changed, ...reason };
   }
 }
