@@ -5,7 +5,7 @@
 import type { Change } from '../changes/outbox.js';
 import type { Group } from '../groups/group.js';
 import type { MemberRef } from '../groups/group-member.repository.js';
-import type { User, UserEmail } from '../users/user.js';
+import { publicEmails, type User, type UserEmail } from '../users/user.js';
 
 /** A user as events show it. */
 export interface EventUser {
@@ -48,13 +48,8 @@ export function eventUser(user: User): EventUser {
     displayName: user.displayName,
     givenName: user.givenName,
     familyName: user.familyName,
-    // As storage reads them back: a type when there is one, `primary` only when true.
-    emails: user.emails.map((email) => ({
-      value: email.value,
-      ...(email.type ? { type: email.type } : {}),
-      ...(email.primary ? { primary: true } : {}),
-    })),
-    active: user.active,
+    emails: publicEmails(user.emails),
+    active: user.state === 'active',
     state: user.state,
     source: user.source,
     managedBy: user.managedBy,
