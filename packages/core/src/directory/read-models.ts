@@ -1,6 +1,6 @@
 // The read models of the consumer API: stable, documented shapes, never database rows. A field
 // is only ever added here; renaming or removing one is a breaking change of @roster/core/directory.
-import type { User } from '../users/user.js';
+import { publicEmails, type User } from '../users/user.js';
 
 /** Where a user is in its life (README, "The rules"). */
 export type DirectoryUserState = 'active' | 'inactive' | 'deprovisioned';
@@ -84,11 +84,7 @@ export function toDirectoryUser(user: User, tenant: string): DirectoryUser {
     displayName: user.displayName,
     givenName: user.givenName,
     familyName: user.familyName,
-    emails: user.emails.map((email) => ({
-      value: email.value,
-      ...(email.type ? { type: email.type } : {}),
-      ...(email.primary ? { primary: true } : {}),
-    })),
+    emails: publicEmails(user.emails),
     active: user.state === 'active',
     state: user.state,
     managedBy: user.managedBy,

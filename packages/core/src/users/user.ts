@@ -25,6 +25,17 @@ export interface UserEmail {
   readonly primary?: boolean | undefined;
 }
 
+/** A user's emails as Roster shows them outside: a type when there is one, `primary` only when true. */
+export function publicEmails(
+  emails: readonly UserEmail[],
+): { value: string; type?: string; primary?: true }[] {
+  return emails.map((email) => ({
+    value: email.value,
+    ...(email.type ? { type: email.type } : {}),
+    ...(email.primary ? { primary: true } : {}),
+  }));
+}
+
 /** The one user, whichever door they came in by (README, "The rules"). */
 export interface User extends UserSummary {
   readonly givenName: string | null;
