@@ -175,7 +175,15 @@ async function deliverRound(db: Db, options: WebhookWorkerOptions): Promise<Roun
     token: randomUUID(),
   };
   const claimed = await claimDueEndpoints(round, batchSize);
-  const results = await Promise.all(claimed.map((row) => serveEndpoint(round, row)));
+  const results = await Promise.all(
+    claimed.map((row) =>
+      serveEndpoint(round, row).catch((error: unknown): RoundResult => {
+        // A database error mid-way: the lease runs out and the next claim resumes from the cursor.
+        options.logger.error({ err: error, webhookId: row.id }, 'webhook.endpoint_failed');
+        return { sent: 0, failed: 0, more: false };
+      }),
+    ),
+  );
   return {
     sent: results.reduce((sum, result) => sum + result.sent, 0),
     failed: results.reduce((sum, result) => sum + result.failed, 0),

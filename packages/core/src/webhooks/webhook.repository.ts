@@ -458,3 +458,34 @@ export async function listWebhookAttempts(
     .execute();
   return rows.map(toWebhookAttempt);
 }
+
+/** How long attempt log rows are kept. */
+export const WEBHOOK_ATTEMPT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Most attempt log rows deleted by one `pruneWebhookAttempts` statement. */
+export const WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE = 1000;
+
+/**
+ * Deletes attempt log rows older than {@link WEBHOOK_ATTEMPT_RETENTION_MS}, a batch at a time
+ * (short statements that never hold up the worker). Safe on every instance at once.
+ */
+export async function pruneWebhookAttempts(db: Db, clock: Clock): Promise<{ deleted: number }> {
+  const before = new Date(clock.now().getTime() - WEBHOOK_ATTEMPT_RETENTION_MS);
+  let deleted = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('webhook_attempts')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_attempts')
+          .select('id')
+          .where('attempted_at', '<', before)
+          .limit(WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    deleted += count;
+    if (count < WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE) return { deleted };
+  }
+}
