@@ -29,6 +29,7 @@ import {
   getWebhook,
   listWebhookAttempts,
   pruneWebhookAttempts,
+  removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
   WEBHOOK_ATTEMPT_RETENTION_MS,
@@ -411,6 +412,29 @@ describe('webhook delivery', () => {
     expect((await getWebhook(db, tenant.id, webhook.id)).deliveredSeq).toBe(
       (await allEvents(tenant.id)).at(-1)?.seq,
     );
+  });
+
+  it('lets a send finish quietly when its webhook is removed meanwhile', async () => {
+    const clock = fixedClock('2026-06-01T00:00:00Z');
+    const tenant = await newTenant();
+    const { webhook } = await addWebhook(tenant.id, { url: `${base}/removed` }, clock);
+    await addUsers(tenant.id, clock, ['ann', 'bob']);
+    let release = () => {};
+    holds.set('/removed', new Promise<void>((resolve) => (release = resolve)));
+    const sending = deliverDueWebhooks(db, options(clock));
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await removeWebhook(db, tenant.id, webhook.id, operator);
+    release();
+    expect(await sending).toEqual({ sent: 1, failed: 0 });
+    expect(received).toHaveLength(1);
+    expect(logLines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(
+      await db
+        .selectFrom('webhook_attempts')
+        .selectAll()
+        .where('endpoint_id', '=', webhook.id)
+        .execute(),
+    ).toEqual([]);
   });
 
   it('replays from an event id and from a time, in order', async () => {

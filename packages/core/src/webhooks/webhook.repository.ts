@@ -78,6 +78,8 @@ export async function createWebhook(
   context: ChangeContext,
   options: WebhookChangeOptions = {},
 ): Promise<IssuedWebhook> {
+  if (typeof input !== 'object' || input === null)
+    throw invalid('a webhook needs a url', { field: 'url' });
   const url = checkWebhookUrl(input.url, options.policy);
   const events = checkWebhookEvents(input.events);
   const format = checkWebhookFormat(input.format);
@@ -164,12 +166,16 @@ export async function updateWebhook(
   context: ChangeContext,
   options: WebhookChangeOptions = {},
 ): Promise<Webhook> {
+  if (typeof change !== 'object' || change === null)
+    throw invalid('a change names url, events or format', { field: 'url' });
   const url = change.url === undefined ? undefined : checkWebhookUrl(change.url, options.policy);
   const events = change.events === undefined ? undefined : checkWebhookEvents(change.events);
   const format = change.format === undefined ? undefined : checkWebhookFormat(change.format);
   const now = (options.clock ?? systemClock).now();
   return inTransaction(db, async (tx) => {
     const before = toWebhook(await lockWebhook(tx, tenantId, id));
+    // Nothing to change: nothing written, nothing audited.
+    if (url === undefined && events === undefined && format === undefined) return before;
     const row = await tx
       .updateTable('webhook_endpoints')
       .set({
@@ -351,7 +357,8 @@ export type WebhookReplayStart = { eventId: string } | { time: Date };
  * and every later one, or every event that occurred at or after that time. The cursor only ever
  * moves back: a start after the cursor changes nothing, since those events are still owed and
  * skipping them would lose them. Events already pruned by retention are not replayed (the
- * replay starts at the oldest one kept). A send in flight finishes but moves no cursor.
+ * replay starts at the oldest one kept). A send in flight finishes but moves no cursor. A
+ * disabled webhook keeps its state: the replayed events go out once it is enabled.
  *
  * @example
  * await replayWebhook(db, tenant.id, webhook.id, { time: new Date('2026-12-01T00:00:00Z') }, ctx);
