@@ -435,3 +435,64 @@ export {
   type EventUser,
 } from './events/payloads.js';
 export { latestChangeSeq } from './changes/outbox.js';
+
+// webhooks: a tenant's endpoints, signed per Standard Webhooks, delivered in order
+/** The LISTEN/NOTIFY channel a commit with changes notifies (payload: the tenant id). */
+export { CHANGES_CHANNEL } from './changes/outbox.js';
+export {
+  checkWebhookUrl,
+  MAX_WEBHOOK_EVENT_PATTERN_LENGTH,
+  MAX_WEBHOOK_EVENT_PATTERNS,
+  MAX_WEBHOOK_URL_LENGTH,
+  MAX_WEBHOOKS_PER_TENANT,
+  WEBHOOK_FORMATS,
+  WEBHOOK_SECRET_BYTES,
+  type IssuedWebhook,
+  type Webhook,
+  type WebhookAttempt,
+  type WebhookChangeOptions,
+  type WebhookFormat,
+  type WebhookInput,
+} from './webhooks/webhook.js';
+export {
+  createWebhook,
+  DEFAULT_WEBHOOK_ATTEMPTS_LISTED,
+  disableWebhook,
+  enableWebhook,
+  getWebhook,
+  listWebhookAttempts,
+  listWebhooks,
+  MAX_WEBHOOK_ATTEMPTS_LISTED,
+  MAX_WEBHOOK_SECRET_OVERLAP_MS,
+  parseWebhookReplayStart,
+  pruneWebhookAttempts,
+  removeWebhook,
+  replayWebhook,
+  rotateWebhookSecret,
+  updateWebhook,
+  WEBHOOK_ATTEMPT_RETENTION_MS,
+  WEBHOOK_SECRET_OVERLAP_MS,
+  type WebhookReplayStart,
+} from './webhooks/webhook.repository.js';
+export { signWebhook, webhookHeaders } from './webhooks/signing.js';
+export {
+  deliverDueWebhooks,
+  sendWebhookPing,
+  standardWebhookBody,
+  startWebhookWorker,
+  WEBHOOK_BATCH_SIZE,
+  WEBHOOK_DISABLE_AFTER_MS,
+  WEBHOOK_EVENTS_PER_CLAIM,
+  WEBHOOK_FIRST_RETRY_MS,
+  WEBHOOK_LEASE_MARGIN_MS,
+  WEBHOOK_MAX_RESPONSE_BYTES,
+  WEBHOOK_MAX_RETRY_DELAY_MS,
+  WEBHOOK_MIN_RETRY_DELAY_MS,
+  WEBHOOK_PING_TYPE,
+  WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_TIMEOUT_MS,
+  WEBHOOK_UNRENDERABLE_RETRY_MS,
+  type WebhookBodyRenderer,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from './webhooks/webhook-delivery.js';
