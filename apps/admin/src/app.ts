@@ -11,6 +11,7 @@ import {
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { appsRouter } from './routes/apps.route.js';
+import { eventsRouter, eventsTokensRouter } from './routes/events.route.js';
 import { scimClientsRouter } from './routes/scim-clients.route.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
@@ -46,6 +47,9 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     scimBaseUrl: (slug: string) => tenantScimUrl(deps.scimBaseUrl, slug),
     ssoBaseUrl: deps.ssoBaseUrl,
   };
+  // The events API takes an events token as well as the admin token, so it is answered before
+  // the admin token check; an events token reaches nothing below it.
+  app.use(ADMIN_API_ROOT, eventsRouter(deps.database.db, deps.clock, deps.adminToken));
   app.use(
     ADMIN_API_ROOT,
     requireAdminToken(deps.adminToken),
@@ -62,6 +66,7 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     ),
     appsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
     scimClientsRouter(deps.database.db, deps.clock, deps),
+    eventsTokensRouter(deps.database.db, deps.clock),
   );
   return finishApp(app);
 }
