@@ -1,5 +1,8 @@
 // /v1/tenants/:slug/webhooks…: add, list, show, update, rotate the secret, disable and enable,
 // replay, the delivery log and remove; every bad input a 4xx that writes nothing.
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,12 +14,13 @@ import {
   eventId,
   latestChangeSeq,
   MAX_WEBHOOK_URL_LENGTH,
+  outboundPolicyFrom,
   systemClock,
   type ChangeContext,
   type Tenant,
 } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
-import { createLifecycle } from '@roster/http';
+import { closeGracefully, createLifecycle, listen } from '@roster/http';
 import { createAdminApp } from '../src/index.js';
 
 const ADMIN_TOKEN = 'roster_admin_test-token-for-the-webhook-routes';
@@ -25,6 +29,13 @@ const HOUR = 3_600_000;
 const scim: ChangeContext = { actor: { type: 'scim_token', id: 'test' } };
 let database: TestDatabase;
 let app: Express;
+/** The same admin API with ROSTER_OUTBOUND_ALLOW_HOSTS=127.0.0.1, for the receiver below. */
+let allowingApp: Express;
+/** A webhook receiver: answers each request with the next of `answers` (then 200). */
+let receiver: Server;
+let receiverUrl: string;
+const answers: number[] = [];
+const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 let acme: Tenant;
 let globex: Tenant;
 
@@ -39,6 +50,26 @@ beforeAll(async () => {
     scimBaseUrl: 'https://scim.roster.test',
     ssoBaseUrl: 'https://sso.roster.test',
   });
+  allowingApp = createAdminApp({
+    database,
+    logger: createLogger({ level: 'silent' }),
+    clock: systemClock,
+    lifecycle: createLifecycle(),
+    adminToken: ADMIN_TOKEN,
+    scimBaseUrl: 'https://scim.roster.test',
+    ssoBaseUrl: 'https://sso.roster.test',
+    outboundPolicy: outboundPolicyFrom('127.0.0.1'),
+  });
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(answers.shift() ?? 200, { 'content-type': 'text/plain' }).end('thanks');
+    });
+  });
+  await listen(receiver, '127.0.0.1', 0);
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   acme = await createTenant(database.db, 'acme', { actor: { type: 'system' } });
   globex = await createTenant(database.db, 'globex', { actor: { type: 'system' } });
   for (const name of ['ann', 'bob', 'cy'])
@@ -51,11 +82,17 @@ beforeAll(async () => {
     );
 });
 afterAll(async () => {
+  if (receiver) await closeGracefully(receiver, 2_000);
   await database.close();
 });
 
-function call(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: object) {
-  const test = request(app)[method](path).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+function call(
+  method: 'get' | 'post' | 'patch' | 'delete',
+  path: string,
+  body?: object,
+  through: Express = app,
+) {
+  const test = request(through)[method](path).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
   return body === undefined ? test : test.send(body);
 }
 
@@ -308,5 +345,60 @@ describe('/v1/tenants/:slug/webhooks', () => {
     expect((await call('get', `/v1/tenants/acme/webhooks/${id}`)).status).toBe(404);
     expect((await call('delete', `/v1/tenants/acme/webhooks/${id}`)).status).toBe(404);
     expect(await auditActions()).toContain('webhook.removed');
+  });
+
+  it('test sends a signed ping and logs it; deliveries pages through the log, newest first', async () => {
+    const added = await call(
+      'post',
+      '/v1/tenants/acme/webhooks',
+      { url: receiverUrl },
+      allowingApp,
+    );
+    expect(added.status, added.text).toBe(201);
+    const { id, secret } = added.body as { id: string; secret: string };
+    const path = `/v1/tenants/acme/webhooks/${id}`;
+    answers.push(204, 500);
+    const ok = await call('post', `${path}/test`, undefined, allowingApp);
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body).toMatchObject({ eventType: 'ping', attempt: 1, status: 204, error: null });
+    expect(ok.body.eventId).toMatch(/^ping_/);
+    const ping = received.at(-1);
+    expect(ping?.headers['webhook-id']).toBe(ok.body.eventId);
+    expect(JSON.parse(ping?.body ?? '{}')).toMatchObject({ type: 'ping', tenant: 'acme' });
+    // Standard Webhooks: base64 HMAC-SHA256 of "id.timestamp.body", keyed with the secret's bytes.
+    const signed = `${String(ping?.headers['webhook-id'])}.${String(ping?.headers['webhook-timestamp'])}.${ping?.body ?? ''}`;
+    const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+    const expected = `v1,${createHmac('sha256', key).update(signed).digest('base64')}`;
+    expect(String(ping?.headers['webhook-signature']).split(' ')).toContain(expected);
+
+    const refused = await call('post', `${path}/test`, undefined, allowingApp);
+    expect(refused.status).toBe(200);
+    expect(refused.body.status).toBe(500);
+    expect(refused.body.responseExcerpt).toContain('thanks');
+
+    const log = await call('get', `${path}/deliveries`);
+    expect((log.body.deliveries as { status: number }[]).map((d) => d.status)).toEqual([500, 204]);
+    const first = await call('get', `${path}/deliveries?limit=1`);
+    expect(first.body.deliveries).toHaveLength(1);
+    expect(first.body.next).toBe(String(first.body.deliveries[0].id));
+    const older = await call(
+      'get',
+      `${path}/deliveries?limit=1&before=${first.body.next as string}`,
+    );
+    expect(older.body.deliveries.map((d: { status: number }) => d.status)).toEqual([204]);
+  });
+
+  it('test of a webhook whose host is refused by the outbound policy logs the refusal, sends nothing', async () => {
+    const { id } = await add({ url: 'http://localhost:9/hook' });
+    const before = received.length;
+    const res = await call('post', `/v1/tenants/acme/webhooks/${id}/test`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.status).toBeNull();
+    expect(res.body.error).toEqual(expect.any(String));
+    expect(received.length).toBe(before);
+    const missing = await call('post', '/v1/tenants/acme/webhooks/nope/test');
+    expect(missing.status).toBe(404);
+    const withBody = await call('post', `/v1/tenants/acme/webhooks/${id}/test`, { loud: true });
+    expect(withBody.status).toBe(400);
   });
 });

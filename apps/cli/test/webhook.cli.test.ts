@@ -1,7 +1,7 @@
 // `roster webhook …` and `roster events-token …` end to end: the built CLI in a child process
 // against a real admin API and database.
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,10 @@ const SECRET_FORMAT = /^whsec_[A-Za-z0-9+/]{43}=$/;
 const EVENTS_TOKEN_FORMAT = /^roster_events_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$/;
 let database: TestDatabase;
 let server: Server;
+/** A webhook receiver: answers each request with the next of `answers` (then 200). */
+let receiver: Server;
+let receiverUrl: string;
+const answers: number[] = [];
 let env: Record<string, string>;
 let acme: Tenant;
 
@@ -45,6 +49,12 @@ beforeAll(async () => {
     ROSTER_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     ROSTER_ADMIN_TOKEN: ADMIN_TOKEN,
   };
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(answers.shift() ?? 200).end());
+  });
+  await listen(receiver, '127.0.0.1', 0);
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   acme = await createTenant(database.db, 'acme', { actor: { type: 'system' } });
   await createUserFromScim(
     database.db,
@@ -57,6 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server) await closeGracefully(server, 2_000);
+  if (receiver) await closeGracefully(receiver, 2_000);
   await database?.close();
 });
 
@@ -200,6 +211,23 @@ describe('roster webhook', () => {
     const again = await roster(['webhook', 'remove', 'acme', id]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('does not exist');
+  });
+
+  it('test pings the receiver: exit 0 when it accepts, 1 when it does not; deliveries lists both', async () => {
+    const { id } = await json<Issued>(['webhook', 'add', 'acme', '--url', receiverUrl]);
+    answers.push(204, 503);
+    const accepted = await roster(['webhook', 'test', 'acme', id]);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stdout).toMatch(/^Ping ping_[0-9a-f]+: HTTP 204 in \d+ ms\n$/);
+    const refused = await roster(['webhook', 'test', 'acme', id, '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ eventType: 'ping', status: 503 });
+    expect(refused.stderr).toContain('did not accept the ping');
+    const log = await json<{ status: number }[]>(['webhook', 'deliveries', 'acme', id]);
+    expect(log.map((attempt) => attempt.status)).toEqual([503, 204]);
+    const table = await roster(['webhook', 'deliveries', 'acme', id, '--limit', '1']);
+    expect(table.stdout.split('\n')).toHaveLength(3);
+    expect(table.stdout).toContain('503');
   });
 
   it('deliveries lists the log (empty for a new webhook)', async () => {

@@ -24,6 +24,7 @@ import {
   removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
+  sendWebhookPing,
   updateWebhook,
   WEBHOOK_FORMATS,
   type Clock,
@@ -169,6 +170,14 @@ export function webhooksRouter(db: Db, clock: Clock, policy: OutboundPolicy): Ro
         await enableWebhook(db, tenant.id, req.params.id, operatorContext(req), { clock }),
       ),
     );
+  });
+
+  // A signed ping, sent now and logged; the answer is the attempt (the receiver's status is in
+  // it), so a receiver that refuses the ping is still a 200 here.
+  route(router, 'post', ADMIN_PATHS.webhookTest, {}, async (req, res) => {
+    const tenant = await tenantOf(req.params.slug);
+    const attempt = await sendWebhookPing(db, tenant.id, req.params.id, { policy, clock });
+    res.json(presentWebhookAttempt(attempt));
   });
 
   route(
