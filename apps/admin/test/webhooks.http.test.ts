@@ -41,25 +41,19 @@ let globex: Tenant;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  app = createAdminApp({
-    database,
-    logger: createLogger({ level: 'silent' }),
-    clock: systemClock,
-    lifecycle: createLifecycle(),
-    adminToken: ADMIN_TOKEN,
-    scimBaseUrl: 'https://scim.roster.test',
-    ssoBaseUrl: 'https://sso.roster.test',
-  });
-  allowingApp = createAdminApp({
-    database,
-    logger: createLogger({ level: 'silent' }),
-    clock: systemClock,
-    lifecycle: createLifecycle(),
-    adminToken: ADMIN_TOKEN,
-    scimBaseUrl: 'https://scim.roster.test',
-    ssoBaseUrl: 'https://sso.roster.test',
-    outboundPolicy: outboundPolicyFrom('127.0.0.1'),
-  });
+  const adminApp = (allowHosts?: string) =>
+    createAdminApp({
+      database,
+      logger: createLogger({ level: 'silent' }),
+      clock: systemClock,
+      lifecycle: createLifecycle(),
+      adminToken: ADMIN_TOKEN,
+      scimBaseUrl: 'https://scim.roster.test',
+      ssoBaseUrl: 'https://sso.roster.test',
+      ...(allowHosts ? { outboundPolicy: outboundPolicyFrom(allowHosts) } : {}),
+    });
+  app = adminApp();
+  allowingApp = adminApp('127.0.0.1');
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
