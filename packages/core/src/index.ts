@@ -429,3 +429,16 @@ export {
   type RosterEvent,
 } from './events/event.js';
 export { latestChangeSeq } from './changes/outbox.js';
+
+// SCIM security events (RFC 9967): events as signed Security Event Tokens
+export {
+  ISSUED_SCIM_EVENT_URIS,
+  renderScimSecurityEvent,
+  SCIM_EVENT_URIS,
+  scimEventUrisOf,
+  scimSecurityEventRenderer,
+  SECEVENT_CONTENT_TYPE,
+  SECEVENT_JWT_TYPE,
+  type ScimEventUri,
+  type ScimSecurityEventBody,
+} from './events/scim-events.js';
