@@ -91,6 +91,7 @@ const stopMaintenance =
   config.jobsIntervalMs > 0
     ? scheduleMaintenance(database.db, runtime.clock, logger, config.jobsIntervalMs, {
         scimLogRetentionDays: config.scimLogRetentionDays,
+        eventsRetentionDays: config.eventsRetentionDays,
       })
     : () => Promise.resolve();
 

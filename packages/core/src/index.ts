@@ -3,6 +3,7 @@
 // configuration: the shared base and the building blocks of each app's own schema
 export {
   baseConfigSchema,
+  eventsRetentionConfigSchema,
   LOG_LEVELS,
   scimAddressConfigSchema,
   scimLogConfigSchema,
@@ -477,3 +478,14 @@ export {
   type WebhookReplayStart,
 } from './webhooks/webhook.repository.js';
 export { signWebhook, webhookHeaders } from './webhooks/signing.js';
+
+// retention of events: what the maintenance schedule prunes, and how far it went
+export {
+  DEFAULT_EVENTS_RETENTION_DAYS,
+  EVENTS_PRUNE_BATCH_SIZE,
+  EVENTS_PRUNE_MAX_BATCHES,
+  eventsPrunedSeq,
+  MAX_EVENTS_RETENTION_DAYS,
+  pruneEvents,
+  type EventsPruneSummary,
+} from './events/retention.js';

@@ -4,7 +4,7 @@
 // the same event the same id, and no write pays for storing one.
 import type { StoredChange } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
-import { invalid } from '../errors.js';
+import { gone, invalid } from '../errors.js';
 
 /** The event types, in the order the README documents them. */
 export const EVENT_TYPES = [
@@ -136,6 +136,8 @@ export interface EventBatch {
  * Up to `limit` of the tenant's events after `afterSeq`, in order, of `types` only when given.
  * Outbox rows that are not events are skipped. Sequence order is commit order (the tenant row is
  * locked from a write's append to its commit), so resuming after `lastSeq` misses nothing.
+ * Throws `Gone` when events after `afterSeq` were pruned (retention, events/retention.ts): the
+ * reader fell behind by more than the retention and must start again from a full read.
  */
 export async function readEvents(
   db: Db,
@@ -166,6 +168,19 @@ export async function readEvents(
     });
     if (event) events.push(event);
   }
+  // Read after the rows: the pruner records how far it prunes before it deletes, so rows read
+  // before a deletion are whole, and a read that missed deleted rows sees how far they went.
+  const pruned = await db
+    .selectFrom('events_pruned')
+    .select('pruned_seq')
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  const prunedSeq = Number(pruned?.pruned_seq ?? 0);
+  if (options.afterSeq < prunedSeq)
+    throw gone(
+      `the events after this position are no longer kept (events are kept EVENTS_RETENTION_DAYS); the oldest kept event follows ${eventId(tenantId, prunedSeq)}`,
+      { prunedSeq, oldestAfter: eventId(tenantId, prunedSeq) },
+    );
   return { events, lastSeq: events.at(-1)?.seq ?? options.afterSeq };
 }
 
