@@ -4,12 +4,14 @@ import { createAdminApp } from '@roster/admin';
 import {
   BACKCHANNEL_LOGOUT_DELIVERY,
   backchannelLogoutRenderer,
+  CHANGES_CHANNEL,
   DELIVERIES_CHANNEL,
   DELIVERY_POLL_INTERVAL_MS,
   ensureAdminTokenFile,
   removeServerInfo,
   scheduleMaintenance,
   startDeliveryWorker,
+  startWebhookWorker,
   writeServerInfo,
   type DeliveryRenderer,
 } from '@roster/core';
@@ -114,6 +116,16 @@ const stopListeningForDeliveries = await database.listen(DELIVERIES_CHANNEL, () 
   deliveryWorker.wake(),
 );
 
+// Webhooks: every instance delivers (endpoints are claimed with SKIP LOCKED and a lease), woken
+// by every commit with changes (the roster_changes notification) and polling as a safety net.
+// An endpoint of a format without a renderer here is left alone, with a warning.
+const webhookWorker = startWebhookWorker(database.db, {
+  policy: runtime.outboundPolicy,
+  clock: runtime.clock,
+  logger,
+});
+const stopListeningForChanges = await database.listen(CHANGES_CHANNEL, () => webhookWorker.wake());
+
 exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
@@ -121,6 +133,8 @@ exitOnSignals({
     await stopMaintenance();
     await stopListeningForDeliveries();
     await deliveryWorker.stop();
+    await stopListeningForChanges();
+    await webhookWorker.stop();
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();
   },

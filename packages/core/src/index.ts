@@ -436,6 +436,7 @@ export {
   ISSUED_SCIM_EVENT_URIS,
   renderScimSecurityEvent,
   SCIM_EVENT_URIS,
+  scimEventTypes,
   scimEventUrisOf,
   scimSecurityEventRenderer,
   SECEVENT_CONTENT_TYPE,
@@ -445,6 +446,8 @@ export {
 } from './events/scim-events.js';
 
 // webhooks: a tenant's endpoints, signed per Standard Webhooks, delivered in order
+/** The LISTEN/NOTIFY channel a commit with changes notifies (payload: the tenant id). */
+export { CHANGES_CHANNEL } from './changes/outbox.js';
 export {
   checkWebhookUrl,
   MAX_WEBHOOK_EVENT_PATTERN_LENGTH,
@@ -470,10 +473,12 @@ export {
   listWebhooks,
   MAX_WEBHOOK_ATTEMPTS_LISTED,
   MAX_WEBHOOK_SECRET_OVERLAP_MS,
+  pruneWebhookAttempts,
   removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
   updateWebhook,
+  WEBHOOK_ATTEMPT_RETENTION_MS,
   WEBHOOK_SECRET_OVERLAP_MS,
   type WebhookReplayStart,
 } from './webhooks/webhook.repository.js';
@@ -489,3 +494,24 @@ export {
   pruneEvents,
   type EventsPruneSummary,
 } from './events/retention.js';
+export {
+  deliverDueWebhooks,
+  sendWebhookPing,
+  standardWebhookBody,
+  startWebhookWorker,
+  WEBHOOK_BATCH_SIZE,
+  WEBHOOK_DISABLE_AFTER_MS,
+  WEBHOOK_EVENTS_PER_CLAIM,
+  WEBHOOK_FIRST_RETRY_MS,
+  WEBHOOK_LEASE_MARGIN_MS,
+  WEBHOOK_MAX_RESPONSE_BYTES,
+  WEBHOOK_MAX_RETRY_DELAY_MS,
+  WEBHOOK_MIN_RETRY_DELAY_MS,
+  WEBHOOK_PING_TYPE,
+  WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_TIMEOUT_MS,
+  WEBHOOK_UNRENDERABLE_RETRY_MS,
+  type WebhookBodyRenderer,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from './webhooks/webhook-delivery.js';

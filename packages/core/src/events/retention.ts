@@ -142,39 +142,6 @@ export async function pruneEvents(
 }
 
 /**
- * Deletes the webhook delivery log entries older than the retention, oldest first,
- * `batchSize` per statement (the log says how events were delivered; past the retention the
- * events themselves are gone).
- */
-export async function pruneWebhookAttempts(
-  db: Db,
-  clock: Clock,
-  options: EventsPruneOptions,
-): Promise<{ deleted: number; more: boolean }> {
-  const cutoff = new Date(clock.now().getTime() - options.retentionDays * DAY_MS);
-  const batchSize = options.batchSize ?? EVENTS_PRUNE_BATCH_SIZE;
-  const maxBatches = options.maxBatches ?? EVENTS_PRUNE_MAX_BATCHES;
-  let deleted = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const result = await db
-      .deleteFrom('webhook_attempts')
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('webhook_attempts')
-          .select('id')
-          .where('attempted_at', '<', cutoff)
-          .orderBy('attempted_at')
-          .limit(batchSize),
-      )
-      .executeTakeFirst();
-    const count = Number(result.numDeletedRows);
-    deleted += count;
-    if (count < batchSize) return { deleted, more: false };
-  }
-  return { deleted, more: true };
-}
-
-/**
  * Deletes the per-tenant counters of tenants that no longer exist: a tenant delete cascades to
  * its users and groups, whose triggers then write counter rows for the tenant that is gone
  * (the counters have no foreign key for that reason).

@@ -5,12 +5,12 @@ import {
   DEFAULT_EVENTS_RETENTION_DAYS,
   pruneEvents,
   pruneOrphanDirectoryCounts,
-  pruneWebhookAttempts,
 } from '../events/retention.js';
 import { pruneDeliveries } from '../outbound/deliveries.js';
 import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
 import { pruneProviderState } from '../oidc/app-sessions.js';
 import { pruneSamlState } from '../saml/saml-state.js';
+import { pruneWebhookAttempts } from '../webhooks/webhook.repository.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
 
@@ -23,34 +23,22 @@ export interface MaintenanceOptions {
 
 /**
  * The retention of events: outbox rows past the retention (except those an enabled webhook
- * endpoint still owes), webhook delivery log entries past it, and the counters of deleted
- * tenants. Returns what each step deleted.
+ * endpoint still owes), and the counters of deleted tenants. Returns what each step deleted.
  */
 export async function runEventsRetention(
   db: Db,
   clock: Clock,
   retentionDays: number,
   onBatch?: (deletedSoFar: number) => void,
-): Promise<{
-  events: number;
-  tenants: number;
-  webhookAttempts: number;
-  directoryCounts: number;
-}> {
+): Promise<{ events: number; tenants: number; directoryCounts: number }> {
   const events = await pruneEvents(db, clock, { retentionDays, ...(onBatch ? { onBatch } : {}) });
-  const attempts = await pruneWebhookAttempts(db, clock, { retentionDays });
   const counts = await pruneOrphanDirectoryCounts(db);
-  return {
-    events: events.deleted,
-    tenants: events.tenants,
-    webhookAttempts: attempts.deleted,
-    directoryCounts: counts.deleted,
-  };
+  return { events: events.deleted, tenants: events.tenants, directoryCounts: counts.deleted };
 }
 
 /**
  * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes finished outbound deliveries,
- * the SCIM request log and events past their retention, every
+ * old webhook attempt log rows, the SCIM request log and events past their retention, every
  * `intervalMs`, starting one interval after the call. Safe on every instance at once: each
  * piece of work is taken with SKIP LOCKED.
  *
@@ -85,6 +73,12 @@ export function scheduleMaintenance(
       if (deleted > 0) logger.info({ deleted }, 'jobs.delivery_prune.done');
     } catch (error) {
       logger.error({ err: error }, 'jobs.delivery_prune.failed');
+    }
+    try {
+      const { deleted } = await pruneWebhookAttempts(db, clock);
+      if (deleted > 0) logger.info({ deleted }, 'jobs.webhook_attempt_prune.done');
+    } catch (error) {
+      logger.error({ err: error }, 'jobs.webhook_attempt_prune.failed');
     }
     if (retentionDays > 0) {
       try {

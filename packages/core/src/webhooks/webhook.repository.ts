@@ -78,6 +78,8 @@ export async function createWebhook(
   context: ChangeContext,
   options: WebhookChangeOptions = {},
 ): Promise<IssuedWebhook> {
+  if (typeof input !== 'object' || input === null)
+    throw invalid('a webhook needs a url', { field: 'url' });
   const url = checkWebhookUrl(input.url, options.policy);
   const events = checkWebhookEvents(input.events);
   const format = checkWebhookFormat(input.format);
@@ -164,12 +166,16 @@ export async function updateWebhook(
   context: ChangeContext,
   options: WebhookChangeOptions = {},
 ): Promise<Webhook> {
+  if (typeof change !== 'object' || change === null)
+    throw invalid('a change names url, events or format', { field: 'url' });
   const url = change.url === undefined ? undefined : checkWebhookUrl(change.url, options.policy);
   const events = change.events === undefined ? undefined : checkWebhookEvents(change.events);
   const format = change.format === undefined ? undefined : checkWebhookFormat(change.format);
   const now = (options.clock ?? systemClock).now();
   return inTransaction(db, async (tx) => {
     const before = toWebhook(await lockWebhook(tx, tenantId, id));
+    // Nothing to change: nothing written, nothing audited.
+    if (url === undefined && events === undefined && format === undefined) return before;
     const row = await tx
       .updateTable('webhook_endpoints')
       .set({
@@ -351,7 +357,8 @@ export type WebhookReplayStart = { eventId: string } | { time: Date };
  * and every later one, or every event that occurred at or after that time. The cursor only ever
  * moves back: a start after the cursor changes nothing, since those events are still owed and
  * skipping them would lose them. Events already pruned by retention are not replayed (the
- * replay starts at the oldest one kept). A send in flight finishes but moves no cursor.
+ * replay starts at the oldest one kept). A send in flight finishes but moves no cursor. A
+ * disabled webhook keeps its state: the replayed events go out once it is enabled.
  *
  * @example
  * await replayWebhook(db, tenant.id, webhook.id, { time: new Date('2026-12-01T00:00:00Z') }, ctx);
@@ -457,4 +464,35 @@ export async function listWebhookAttempts(
     .limit(clampLimit(options.limit, DEFAULT_WEBHOOK_ATTEMPTS_LISTED, MAX_WEBHOOK_ATTEMPTS_LISTED))
     .execute();
   return rows.map(toWebhookAttempt);
+}
+
+/** How long attempt log rows are kept. */
+export const WEBHOOK_ATTEMPT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Most attempt log rows deleted by one `pruneWebhookAttempts` statement. */
+export const WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE = 1000;
+
+/**
+ * Deletes attempt log rows older than {@link WEBHOOK_ATTEMPT_RETENTION_MS}, a batch at a time
+ * (short statements that never hold up the worker). Safe on every instance at once.
+ */
+export async function pruneWebhookAttempts(db: Db, clock: Clock): Promise<{ deleted: number }> {
+  const before = new Date(clock.now().getTime() - WEBHOOK_ATTEMPT_RETENTION_MS);
+  let deleted = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('webhook_attempts')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_attempts')
+          .select('id')
+          .where('attempted_at', '<', before)
+          .limit(WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    deleted += count;
+    if (count < WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE) return { deleted };
+  }
 }
