@@ -1,5 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendChange } from '../changes/outbox.js';
 import { fixedClock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import type { Db } from '../db/transaction.js';
@@ -7,7 +10,11 @@ import { isCoreError } from '../errors.js';
 import { loadSigningKeys, publicJwks, rotateSigningKeys } from '../oidc/signing-keys.js';
 import { deactivateUser } from '../provisioning/lifecycle.js';
 import { createUserFromScim } from '../provisioning/provision-from-scim.js';
+import { createLogger } from '../logger.js';
+import { outboundPolicyFrom } from '../outbound/outbound-policy.js';
 import { createTenant } from '../tenants/tenant.repository.js';
+import { deliverDueWebhooks } from '../webhooks/webhook-delivery.js';
+import { createWebhook } from '../webhooks/webhook.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { tenantIssuerUrl } from '../urls/url-layouts.js';
 import {
@@ -22,6 +29,7 @@ import {
   ISSUED_SCIM_EVENT_URIS,
   renderScimSecurityEvent,
   SCIM_EVENT_URIS,
+  scimEventTypes,
   scimSecurityEventRenderer,
   SECEVENT_CONTENT_TYPE,
 } from './scim-events.js';
@@ -281,5 +289,76 @@ describe('SCIM security events (RFC 9967)', () => {
       [SCIM_EVENT_URIS.deactivate, SCIM_EVENT_URIS.putNotice],
     ]);
     for (const c of claims) expect(c.sub_id).toMatchObject({ uri: `/Users/${created.id}` });
+  });
+
+  it('is what a scim-events webhook receives: SETs in order, session.ended left out', async () => {
+    const received: { contentType: string | undefined; body: string }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ contentType: req.headers['content-type'], body });
+        // RFC 8935 §2.2: a receiver that accepts a SET answers 202.
+        res.statusCode = 202;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/sets`;
+      const policy = outboundPolicyFrom('127.0.0.1');
+      const tenant = await createTenant(db, 'set-hooks', operator);
+      const hookIssuer = tenantIssuerUrl(SSO_BASE, tenant.slug);
+      await createWebhook(db, tenant.id, { url, format: 'scim-events' }, operator, { policy });
+      const { user: ann } = await createUserFromScim(
+        db,
+        tenant.id,
+        { userName: 'ann@example.com' },
+        scim,
+        clock,
+      );
+      // A session of hers ends (as the sessions code records it): RFC 9967 has no URI for it.
+      await db.transaction().execute((tx) =>
+        appendChange(tx, tenant.id, {
+          kind: 'session.ended',
+          entityType: 'user',
+          entityId: ann.id,
+          payload: { reason: 'operator' },
+        }),
+      );
+      await deactivateUser(db, tenant.id, ann.id, operator, clock);
+      await deliverDueWebhooks(db, {
+        policy,
+        logger: createLogger({ level: 'silent' }),
+        formats: { 'scim-events': scimSecurityEventRenderer(db, SSO_BASE) },
+      });
+      const jwks = createLocalJWKSet(publicJwks(await loadSigningKeys(db, tenant.id)));
+      const claims = await Promise.all(
+        received.map(async ({ contentType, body }) => {
+          expect(contentType).toBe(SECEVENT_CONTENT_TYPE);
+          return (await jwtVerify(body, jwks, { issuer: hookIssuer, audience: url })).payload;
+        }),
+      );
+      const { events } = await readEvents(db, tenant.id, { afterSeq: 0, limit: 100 });
+      expect(events.map((event) => event.type)).toEqual([
+        'user.created',
+        'session.ended',
+        'user.deactivated',
+      ]);
+      expect(claims.map((c) => c.jti)).toEqual(
+        events.filter((event) => event.type !== 'session.ended').map((event) => event.id),
+      );
+      expect(claims.map((c) => Object.keys(c.events as object))).toEqual([
+        [SCIM_EVENT_URIS.createNotice],
+        [SCIM_EVENT_URIS.deactivate, SCIM_EVENT_URIS.putNotice],
+      ]);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  it('carries every event type but session.ended in the scim-events format', () => {
+    expect(scimEventTypes()).toEqual(EVENT_TYPES.filter((type) => type !== 'session.ended'));
+    expect(scimEventTypes(['session.ended', 'group.deleted'])).toEqual(['group.deleted']);
   });
 });

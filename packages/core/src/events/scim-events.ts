@@ -10,7 +10,7 @@ import type { Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { loadSigningKeys, SIGNING_ALGORITHM } from '../oidc/signing-keys.js';
 import { tenantIssuerUrl } from '../urls/url-layouts.js';
-import type { EventType, RosterEvent } from './event.js';
+import { EVENT_TYPES, type EventType, type RosterEvent } from './event.js';
 
 /** The SCIM event URIs Roster issues (RFC 9967 §2.4, registered in §7.4). */
 export const SCIM_EVENT_URIS = {
@@ -64,6 +64,14 @@ const URIS_OF_TYPE: Readonly<Record<EventType, readonly ScimEventUri[]>> = {
 /** The SCIM event URIs a Roster event type is sent as; empty where the RFC has none. */
 export function scimEventUrisOf(type: EventType): readonly ScimEventUri[] {
   return URIS_OF_TYPE[type];
+}
+
+/**
+ * The event types of `types` (every type when absent) that the `scim-events` format carries:
+ * those RFC 9967 has a URI for. The webhook worker reads only these for such an endpoint.
+ */
+export function scimEventTypes(types?: readonly EventType[]): EventType[] {
+  return (types ?? EVENT_TYPES).filter((type) => URIS_OF_TYPE[type].length > 0);
 }
 
 /** Every event URI Roster can issue (the ServiceProviderConfig's `securityEvents.eventUris`). */
@@ -213,7 +221,8 @@ export interface ScimSecurityEventBody {
  * id (the same for every receiver and every retry, so a receiver can drop a duplicate), `iat` the
  * signing time, `toe` when the change happened, `sub_id` the SCIM resource, and `events` the
  * event URIs of {@link scimEventUrisOf}. Signed with the tenant's current key (`kid` in the
- * header, `typ: secevent+jwt`). Throws `Invalid` for a type the RFC has no URI for.
+ * header, `typ: secevent+jwt`). Throws `Invalid` for a type the RFC has no URI for (the
+ * webhook worker never asks: it reads {@link scimEventTypes} only for these endpoints).
  *
  * @example
  * const { body } = await renderScimSecurityEvent(db, tenant.id, event, {

@@ -31,6 +31,7 @@ import {
   storableExcerpt,
   type Backoff,
 } from '../outbound/retry.js';
+import { scimEventTypes } from '../events/scim-events.js';
 import { startWorkerLoop } from '../outbound/worker-loop.js';
 import { webhookHeaders } from './signing.js';
 import {
@@ -245,7 +246,9 @@ async function serveEndpoint(round: Round, row: ClaimedRow): Promise<RoundResult
     return { sent: 0, failed: 0, more: false };
   }
   const limit = round.options.eventsPerClaim ?? WEBHOOK_EVENTS_PER_CLAIM;
-  const types = row.event_types.length === 0 ? undefined : (row.event_types as EventType[]);
+  const subscribed = row.event_types.length === 0 ? undefined : (row.event_types as EventType[]);
+  // RFC 9967 has no event URI for some types (session.ended): such events are not sent as SETs.
+  const types = row.format === 'scim-events' ? scimEventTypes(subscribed) : subscribed;
   const { events } = await readEvents(round.db, row.tenant_id, {
     afterSeq: row.delivered_seq,
     limit,
