@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendChange } from '../changes/outbox.js';
@@ -11,7 +13,15 @@ import { createUserFromScim } from '../provisioning/provision-from-scim.js';
 import { runEventsRetention } from '../provisioning/maintenance.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
-import { createWebhook, disableWebhook } from '../webhooks/webhook.repository.js';
+import { createLogger } from '../logger.js';
+import { outboundPolicyFrom } from '../outbound/outbound-policy.js';
+import { deliverDueWebhooks } from '../webhooks/webhook-delivery.js';
+import {
+  createWebhook,
+  disableWebhook,
+  enableWebhook,
+  getWebhook,
+} from '../webhooks/webhook.repository.js';
 import { eventId, readEvents } from './event.js';
 import { eventsPrunedSeq, pruneEvents, pruneOrphanDirectoryCounts } from './retention.js';
 
@@ -148,6 +158,39 @@ describe('events retention', () => {
     await pruneEvents(db, clock(), { retentionDays: RETENTION_DAYS });
     expect(await seqsOf(tenantId)).toEqual([]);
     expect(await eventsPrunedSeq(db, tenantId)).toBe(8);
+  });
+
+  it('moves a webhook re-enabled after its events were pruned on to the oldest kept event', async () => {
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push((JSON.parse(body) as { id: string }).id);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const policy = outboundPolicyFrom('127.0.0.1');
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const tenantId = await newTenant();
+      const { webhook } = await createWebhook(db, tenantId, { url }, operator, { policy });
+      await disableWebhook(db, tenantId, webhook.id, operator);
+      await writeUsers(tenantId, 4);
+      await age(tenantId, 3);
+      await pruneEvents(db, clock(), { retentionDays: RETENTION_DAYS });
+      await enableWebhook(db, tenantId, webhook.id, operator);
+      const worker = { policy, logger: createLogger({ level: 'silent' }) };
+      await deliverDueWebhooks(db, worker);
+      await deliverDueWebhooks(db, worker);
+      // Events 1 to 3 are gone: the endpoint gets 4, and is not stuck on what it cannot have.
+      expect(received).toEqual([eventId(tenantId, 4)]);
+      const after = await getWebhook(db, tenantId, webhook.id);
+      expect(after).toMatchObject({ deliveredSeq: 4, state: 'enabled', failingSince: null });
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('prunes the counters of deleted tenants, and only those', async () => {
