@@ -429,6 +429,12 @@ export {
   type EventType,
   type RosterEvent,
 } from './events/event.js';
+export {
+  MAX_MEMBERS_PER_EVENT,
+  type ChangedFields,
+  type EventGroup,
+  type EventUser,
+} from './events/payloads.js';
 export { latestChangeSeq } from './changes/outbox.js';
 
 // SCIM security events (RFC 9967): events as signed Security Event Tokens

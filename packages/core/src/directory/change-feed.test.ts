@@ -3,7 +3,14 @@ import { fixedClock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import { deactivateUser } from '../provisioning/lifecycle.js';
 import { createUserFromScim } from '../provisioning/provision-from-scim.js';
-import { createGroupFromScim } from '../provisioning/provision-groups.js';
+import {
+  createGroupFromScim,
+  deleteGroupFromScim,
+  updateGroupFromScim,
+} from '../provisioning/provision-groups.js';
+import { latestChangeSeq } from '../changes/outbox.js';
+import { readEvents } from '../events/event.js';
+import { signInWithSaml } from '../saml/saml-sign-in.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { encodeChangeCursor } from './change-feed.js';
@@ -238,6 +245,80 @@ describe('the change feed', () => {
     expect((await idle.next()).done).toBe(true);
     expect(() => own.changes()).toThrow(/closed/);
     await own.close(); // twice is fine
+  });
+
+  it('gives every event the id and type readEvents gives it, in the same order', async () => {
+    const tenant = await newTenant();
+    const [ada, bob] = await createUsers(tenant.id, 2);
+    const { id: idpId } = await database.db
+      .insertInto('saml_idps')
+      .values({
+        tenant_id: tenant.id,
+        name: 'idp',
+        entity_id: `https://idp.example/${tenant.slug}`,
+        sso_url: 'https://idp.example/sso',
+        signing_certificates: ['x'],
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const idp: ChangeContext = { actor: { type: 'idp', id: idpId } };
+    const signedIn = await signInWithSaml(
+      database.db,
+      tenant.id,
+      idpId,
+      { nameId: 'jit@example.com', groups: ['Crew'] },
+      idp,
+      clock,
+    );
+    if (signedIn.outcome !== 'signed_in') throw new Error('expected a sign-in');
+    await signInWithSaml(database.db, tenant.id, idpId, { nameId: 'jit@example.com' }, idp, clock);
+    const group = await createGroupFromScim(
+      database.db,
+      tenant.id,
+      { displayName: 'Team' },
+      [ada ?? '', bob ?? ''],
+      scim,
+      clock,
+    );
+    await updateGroupFromScim(
+      database.db,
+      tenant.id,
+      group.id,
+      { members: { remove: [bob ?? ''], add: [signedIn.user.id] } },
+      scim,
+      clock,
+    );
+    await deactivateUser(database.db, tenant.id, signedIn.user.id, scim, clock); // ends 2 sessions
+    await deleteGroupFromScim(database.db, tenant.id, group.id, scim);
+
+    const { events } = await readEvents(database.db, tenant.id, { afterSeq: 0, limit: 1_000 });
+    const feed = directory.changes({ tenant: tenant.slug, ...NO_POLL });
+    const changes = await take(feed, await latestChangeSeq(database.db, tenant.id));
+    await feed.return(undefined);
+    // Every change but a plain sign-in (user.signed_in) is an event.
+    expect(changes.filter((c) => c.eventId === undefined).map((c) => c.kind)).toEqual([
+      'user.signed_in',
+    ]);
+    const asEvents = changes.flatMap((c) => (c.eventId ? [[c.eventId, c.eventType, c.seq]] : []));
+    expect(asEvents).toEqual(events.map((e) => [e.id, e.type, e.seq]));
+    expect(events.map((e) => e.type)).toEqual([
+      'user.created',
+      'user.created',
+      'user.created',
+      'group.created',
+      'group.members_added',
+      'group.created',
+      'group.members_added',
+      'group.members_removed',
+      'group.members_added',
+      'session.ended',
+      'session.ended',
+      'user.deactivated',
+      'group.deleted',
+    ]);
+    const ended = changes.filter((c) => c.kind === 'session.ended');
+    expect(ended.map((c) => c.entity.type)).toEqual(['session', 'session']);
+    expect(new Set(ended.map((c) => c.entity.id)).size).toBe(2);
   });
 
   it('refuses a cursor it did not issue, one of another tenant, and bad settings', async () => {

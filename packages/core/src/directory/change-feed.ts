@@ -1,8 +1,9 @@
 // The change feed: the transactional outbox (changes/outbox.ts) read in seq order, one tenant at
 // a time, woken by LISTEN/NOTIFY and, as a safety net, by a slow poll.
-import { readChangesAfter } from '../changes/outbox.js';
+import { readChangesAfter, type ChangeEntityType } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
 import { gone, invalid } from '../errors.js';
+import { eventId, eventTypeOfChange, type EventType } from '../events/event.js';
 import { eventsPrunedSeq } from '../events/retention.js';
 import { isUuid } from '../ids.js';
 
@@ -31,6 +32,9 @@ export type DirectoryChangeKind =
   | 'group.created'
   | 'group.updated'
   | 'group.deleted'
+  | 'group.members_added'
+  | 'group.members_removed'
+  | 'session.ended'
   | (string & {});
 
 /** One change of a tenant's directory. */
@@ -43,12 +47,22 @@ export interface DirectoryChange {
   readonly seq: number;
   readonly occurredAt: Date;
   readonly kind: DirectoryChangeKind;
-  readonly entity: { readonly type: 'user' | 'group'; readonly id: string };
+  /** What changed; a `session` is a sign-in session (`session.ended`). */
+  readonly entity: { readonly type: ChangeEntityType; readonly id: string };
   /**
-   * A hint, not the entity: users carry `{ state, managedBy, version }`, groups `{ version }`,
-   * purges nothing. Read the entity itself for its current attributes.
+   * What the change said when it was written: users carry `{ state, managedBy, version, user,
+   * changed, reason? }` (the user after the change), groups `{ version, group, changed }` or, for
+   * membership changes, `{ version, group: { id }, members }`, purges `{ user: { id } }`, ended
+   * sessions `{ session, user, reason }`. Rows written by older versions carry only the hints
+   * (state, managedBy, version). For the current attributes, read the entity itself.
    */
   readonly payload: Readonly<Record<string, unknown>>;
+  /**
+   * Present when the change is an event apps are told about (everything but `user.signed_in`):
+   * the id the events API and the webhooks give it (`evt_...`), and its event type.
+   */
+  readonly eventId?: string;
+  readonly eventType?: EventType;
 }
 
 /** Options of `directory.changes()`. */
@@ -171,6 +185,7 @@ export async function* readChangeFeed(
       fromOldestKept = false;
       for (const row of rows) {
         if (signal.aborted) return;
+        const eventType = eventTypeOfChange(row.kind);
         yield {
           cursor: encodeChangeCursor(source.tenantId, row.seq),
           tenant: source.tenantSlug,
@@ -179,6 +194,7 @@ export async function* readChangeFeed(
           kind: row.kind,
           entity: { type: row.entityType, id: row.entityId },
           payload: row.payload,
+          ...(eventType ? { eventId: eventId(source.tenantId, row.seq), eventType } : {}),
         };
         last = row.seq;
       }

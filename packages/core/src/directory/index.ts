@@ -27,4 +27,6 @@ export {
   type DirectoryChange,
   type DirectoryChangeKind,
 } from './change-feed.js';
+export type { ChangeEntityType } from '../changes/outbox.js';
+export type { EventType } from '../events/event.js';
 export { CoreError, isCoreError, type CoreErrorCode } from '../errors.js';

@@ -2,9 +2,10 @@
 // kind names something an app acts on is one event; its id is derived from the row's place in
 // its tenant (tenant id and seq), so the events API, the webhooks and the change feed all give
 // the same event the same id, and no write pays for storing one.
-import type { StoredChange } from '../changes/outbox.js';
+import { readChangesAfter, type StoredChange } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
 import { gone, invalid } from '../errors.js';
+import { eventsPrunedSeq } from './retention.js';
 
 /** The event types, in the order the README documents them. */
 export const EVENT_TYPES = [
@@ -108,18 +109,51 @@ export function eventOfChange(tenantId: string, change: StoredChange): RosterEve
   };
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /**
- * The body of an event. Rows written before events carried the resource hold only a hint; the
- * body then names the entity by id.
+ * The body of an event: only the fields its schema documents (docs/events/), picked from what
+ * the write site put in the outbox row (events/payloads.ts), never the change feed's hints. Rows
+ * written before the outbox carried resources hold only hints: the body then names the entity by
+ * id, and `changed` is empty.
  */
 function eventData(type: EventType, change: StoredChange): Record<string, unknown> {
-  const { payload } = change;
-  if (type === 'session.ended') return { ...payload, session: { id: change.entityId } };
-  const key = change.entityType === 'group' ? 'group' : 'user';
-  const resource = payload[key];
-  const named =
-    resource !== null && typeof resource === 'object' ? resource : { id: change.entityId };
-  return { ...payload, [key]: named };
+  const { payload, entityId } = change;
+  const resource = (key: 'user' | 'group') => {
+    const value = payload[key];
+    return isRecord(value) ? value : { id: entityId };
+  };
+  const changed = isRecord(payload.changed) ? payload.changed : {};
+  const reason = typeof payload.reason === 'string' ? { reason: payload.reason } : {};
+  switch (type) {
+    case 'session.ended':
+      return {
+        session: { id: entityId },
+        user: isRecord(payload.user) ? { id: payload.user.id } : null,
+        reason: payload.reason ?? null,
+      };
+    case 'group.members_added':
+    case 'group.members_removed':
+      return {
+        group: { id: entityId },
+        members: Array.isArray(payload.members) ? payload.members : [],
+      };
+    case 'group.deleted':
+      return { group: resource('group') };
+    case 'group.created':
+    case 'group.updated':
+      return { group: resource('group'), changed };
+    case 'user.purged':
+      return { user: { id: entityId } };
+    case 'user.created':
+    case 'user.updated':
+    case 'user.deactivated':
+    case 'user.reactivated':
+    case 'user.deprovisioned':
+    case 'user.restored':
+      return { user: resource('user'), changed, ...reason };
+  }
 }
 
 /** Most events one `readEvents` call returns. */
@@ -147,35 +181,11 @@ export async function readEvents(
   const kinds = changeKindsOf(options.types ?? EVENT_TYPES);
   const limit = Math.max(1, Math.min(Math.trunc(options.limit), MAX_EVENTS_PER_READ));
   if (kinds.length === 0) return { events: [], lastSeq: options.afterSeq };
-  const rows = await db
-    .selectFrom('change_outbox')
-    .select(['seq', 'occurred_at', 'kind', 'entity_type', 'entity_id', 'payload'])
-    .where('tenant_id', '=', tenantId)
-    .where('seq', '>', options.afterSeq)
-    .where('kind', 'in', kinds)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
-  const events: RosterEvent[] = [];
-  for (const row of rows) {
-    const event = eventOfChange(tenantId, {
-      seq: Number(row.seq),
-      occurredAt: row.occurred_at,
-      kind: row.kind,
-      entityType: row.entity_type === 'group' ? 'group' : 'user',
-      entityId: row.entity_id,
-      payload: row.payload,
-    });
-    if (event) events.push(event);
-  }
+  const changes = await readChangesAfter(db, tenantId, options.afterSeq, limit, kinds);
+  const events = changes.flatMap((change) => eventOfChange(tenantId, change) ?? []);
   // Read after the rows: the pruner records how far it prunes before it deletes, so rows read
   // before a deletion are whole, and a read that missed deleted rows sees how far they went.
-  const pruned = await db
-    .selectFrom('events_pruned')
-    .select('pruned_seq')
-    .where('tenant_id', '=', tenantId)
-    .executeTakeFirst();
-  const prunedSeq = Number(pruned?.pruned_seq ?? 0);
+  const prunedSeq = await eventsPrunedSeq(db, tenantId);
   if (options.afterSeq < prunedSeq)
     throw gone(
       `the events after this position are no longer kept (events are kept EVENTS_RETENTION_DAYS); the oldest kept event follows ${eventId(tenantId, prunedSeq)}`,

@@ -42,6 +42,7 @@ const AUDIENCE = 'https://receiver.example.test/scim-events';
 const USER_ID = '2b2f880a-f667-4ac2-84ba-e9381673d462';
 const GROUP_ID = '176f397e-c4c4-4b94-b2cf-cb759780b8c2';
 const MEMBER_ID = '2819c223-7f76-453a-919d-413861904646';
+const GROUP_ID2 = '5d8d29d3-342c-4b5f-8683-a3cb6763ffcc';
 
 let database: TestDatabase;
 let db: Db;
@@ -112,7 +113,7 @@ const CASES: {
   },
   {
     type: 'user.updated',
-    data: { user, changes: { displayName: {}, givenName: {}, emails: {} } },
+    data: { user, changed: { displayName: {}, givenName: {}, emails: {}, managedBy: {} } },
     subject: userSubject,
     events: {
       [SCIM_EVENT_URIS.putNotice]: {
@@ -189,18 +190,26 @@ const CASES: {
   },
   {
     type: 'group.members_added',
-    data: { group, members: [{ id: MEMBER_ID }] },
-    subject: groupSubject,
+    data: {
+      group: { id: GROUP_ID },
+      members: [
+        { type: 'user', id: MEMBER_ID },
+        { type: 'group', id: GROUP_ID2 },
+      ],
+    },
+    subject: { format: 'scim', uri: `/Groups/${GROUP_ID}` },
     events: {
       [SCIM_EVENT_URIS.patchFull]: {
-        version: 'W/"7"',
         data: {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
           Operations: [
             {
               op: 'add',
               path: 'members',
-              value: [{ value: MEMBER_ID, $ref: `/Users/${MEMBER_ID}` }],
+              value: [
+                { value: MEMBER_ID, $ref: `/Users/${MEMBER_ID}`, type: 'User' },
+                { value: GROUP_ID2, $ref: `/Groups/${GROUP_ID2}`, type: 'Group' },
+              ],
             },
           ],
         },
@@ -209,11 +218,10 @@ const CASES: {
   },
   {
     type: 'group.members_removed',
-    data: { group, members: [MEMBER_ID] },
-    subject: groupSubject,
+    data: { group: { id: GROUP_ID }, members: [{ type: 'user', id: MEMBER_ID }] },
+    subject: { format: 'scim', uri: `/Groups/${GROUP_ID}` },
     events: {
       [SCIM_EVENT_URIS.patchFull]: {
-        version: 'W/"7"',
         data: {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
           Operations: [{ op: 'remove', path: `members[value eq "${MEMBER_ID}"]` }],

@@ -84,11 +84,9 @@ const SCIM_PATH_OF_FIELD: Readonly<Record<string, string>> = {
   displayName: 'displayName',
   givenName: 'name.givenName',
   familyName: 'name.familyName',
-  name: 'name',
   emails: 'emails',
   active: 'active',
   state: 'active',
-  members: 'members',
 };
 
 /** What a created resource carries, when the event does not list it (RFC 9967 Figure 5). */
@@ -143,44 +141,54 @@ function versionOf(event: RosterEvent, kind: ResourceKind): string | undefined {
 }
 
 /**
- * The SCIM attributes the event says changed (`data.changes`, an object or list of Roster field
- * names), or `fallback` when it does not say.
+ * The SCIM attributes the event says changed (`data.changed`, keyed by Roster field), or
+ * `fallback` when it does not say (events recorded before they carried it).
  */
 function changedAttributes(event: RosterEvent, fallback: readonly string[]): string[] {
-  const changes = event.data.changes;
-  const fields = Array.isArray(changes)
-    ? changes.filter((field): field is string => typeof field === 'string')
-    : isObject(changes)
-      ? Object.keys(changes)
-      : [];
+  const changed = event.data.changed;
+  const fields = isObject(changed) ? Object.keys(changed) : [];
   const paths = new Set(
     fields.map((field) => SCIM_PATH_OF_FIELD[field]).filter((path) => path !== undefined),
   );
   return paths.size > 0 ? [...paths] : [...fallback];
 }
 
-/** The member ids of a membership delta (`data.members`: ids, or objects with an id). */
-function memberIdsOf(event: RosterEvent): string[] {
-  const members = event.data.members ?? event.data.memberIds ?? event.data.userIds;
-  if (!Array.isArray(members)) return [];
-  return (members as unknown[])
-    .map((member): unknown => (isObject(member) ? (member.id ?? member.value) : member))
-    .filter((id): id is string => typeof id === 'string');
+/** A member of a membership delta (`data.members`: `{ type: 'user' | 'group', id }`). */
+interface DeltaMember {
+  readonly kind: ResourceKind;
+  readonly id: string;
 }
 
-/** The SCIM PATCH request that makes a membership delta (RFC 7644 §3.5.2.1, §3.5.2.2). */
+function membersOf(event: RosterEvent): DeltaMember[] {
+  const members: unknown = event.data.members;
+  if (!Array.isArray(members)) return [];
+  return (members as unknown[]).flatMap((member): DeltaMember[] =>
+    isObject(member) && typeof member.id === 'string'
+      ? [{ kind: member.type === 'group' ? 'group' : 'user', id: member.id }]
+      : [],
+  );
+}
+
+/** The SCIM type of a member (RFC 7643 §4.2: "User" or "Group"). */
+const MEMBER_TYPE_OF: Readonly<Record<ResourceKind, string>> = { user: 'User', group: 'Group' };
+
+/** The SCIM PATCH request that makes a membership delta (RFC 7644 §3.5.2.1, §3.5.2.3). */
 function membershipPatch(event: RosterEvent): Json {
-  const ids = memberIdsOf(event);
+  const members = membersOf(event);
   const operations =
     event.type === 'group.members_added'
       ? [
           {
             op: 'add',
             path: 'members',
-            value: ids.map((id) => ({ value: id, $ref: `/Users/${id}` })),
+            value: members.map(({ kind, id }) => ({
+              value: id,
+              $ref: `/${ENDPOINT_OF[kind]}/${id}`,
+              type: MEMBER_TYPE_OF[kind],
+            })),
           },
         ]
-      : ids.map((id) => ({ op: 'remove', path: `members[value eq "${id}"]` }));
+      : members.map(({ id }) => ({ op: 'remove', path: `members[value eq "${id}"]` }));
   return { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations };
 }
 
@@ -190,7 +198,13 @@ function payloadOf(uri: ScimEventUri, event: RosterEvent, kind: ResourceKind): J
   const withVersion = (payload: Json): Json => (version ? { ...payload, version } : payload);
   switch (uri) {
     case U.createNotice:
-      return withVersion({ attributes: [...CREATED_ATTRIBUTES[kind]] });
+      // A restored user is all there again, whatever its restore itself changed.
+      return withVersion({
+        attributes:
+          event.type === 'user.restored'
+            ? [...CREATED_ATTRIBUTES[kind]]
+            : ['id', ...changedAttributes(event, CREATED_ATTRIBUTES[kind].slice(1))],
+      });
     case U.putNotice:
       return withVersion({
         attributes:

@@ -19,13 +19,30 @@ export function chunksOf<T>(items: readonly T[]): T[][] {
   return chunks;
 }
 
-/** Adds users and groups (ids already checked) to a group; existing memberships are kept. */
+/** A membership row's member, as the membership events name it. */
+export interface MemberRef {
+  readonly type: 'user' | 'group';
+  readonly id: string;
+}
+
+const memberRef = (row: {
+  member_user_id: string | null;
+  member_group_id: string | null;
+}): MemberRef =>
+  row.member_user_id !== null
+    ? { type: 'user', id: row.member_user_id }
+    : { type: 'group', id: row.member_group_id ?? '' };
+
+/**
+ * Adds users and groups (ids already checked) to a group; existing memberships are kept. Returns
+ * the members really added.
+ */
 export async function insertMembers(
   tx: Tx,
   tenantId: string,
   groupId: string,
   members: { readonly users: readonly string[]; readonly groups: readonly string[] },
-): Promise<number> {
+): Promise<MemberRef[]> {
   const rows = [
     ...members.users.map((id) => ({ group_id: groupId, tenant_id: tenantId, member_user_id: id })),
     ...members.groups.map((id) => ({
@@ -34,46 +51,58 @@ export async function insertMembers(
       member_group_id: id,
     })),
   ];
-  let added = 0;
+  const added: MemberRef[] = [];
   for (const chunk of chunksOf(rows)) {
-    const result = await tx
+    const inserted = await tx
       .insertInto('group_members')
       .values(chunk)
       .onConflict((oc) => oc.columns(['group_id', 'member_id']).doNothing())
-      .executeTakeFirst();
-    added += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      .returning(['member_user_id', 'member_group_id'])
+      .execute();
+    added.push(...inserted.map(memberRef));
   }
   return added;
 }
 
-/** Removes these members (user or group ids) from a group; an id that is no member is ignored. */
+/** Removes these members (user or group ids) from a group; returns those that were members. */
 export async function deleteMembers(
   tx: Tx,
   tenantId: string,
   groupId: string,
   ids: readonly string[],
-): Promise<number> {
-  let removed = 0;
+): Promise<MemberRef[]> {
+  const removed: MemberRef[] = [];
   for (const chunk of chunksOf(ids.filter(isUuid))) {
-    const result = await tx
+    const deleted = await tx
       .deleteFrom('group_members')
       .where('tenant_id', '=', tenantId)
       .where('group_id', '=', groupId)
       .where('member_id', 'in', chunk)
-      .executeTakeFirst();
-    removed += Number(result.numDeletedRows);
+      .returning(['member_user_id', 'member_group_id'])
+      .execute();
+    removed.push(...deleted.map(memberRef));
   }
   return removed;
 }
 
-/** Removes every member of a group. */
-export async function deleteAllMembers(tx: Tx, tenantId: string, groupId: string): Promise<number> {
-  const result = await tx
+/**
+ * Removes every member of a group but `keep` (ids already checked, at most
+ * MAX_MEMBERS_PER_CHANGE of them: one statement stays under PostgreSQL's bind parameter limit);
+ * returns those removed.
+ */
+export async function deleteMembersExcept(
+  tx: Tx,
+  tenantId: string,
+  groupId: string,
+  keep: readonly string[],
+): Promise<MemberRef[]> {
+  let query = tx
     .deleteFrom('group_members')
     .where('tenant_id', '=', tenantId)
-    .where('group_id', '=', groupId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+    .where('group_id', '=', groupId);
+  if (keep.length > 0) query = query.where('member_id', 'not in', keep);
+  const deleted = await query.returning(['member_user_id', 'member_group_id']).execute();
+  return deleted.map(memberRef);
 }
 
 /** The JIT groups a user is a member of (a locked user's: its memberships cannot change under us). */
@@ -94,14 +123,14 @@ export async function jitMembershipsOf(
   return rows.map((r) => ({ groupId: r.id, displayName: r.display_name }));
 }
 
-/** Adds a user to these groups; a membership already there is kept. */
+/** Adds a user to these groups; a membership already there is kept. Returns the groups joined. */
 export async function joinGroups(
   tx: Tx,
   tenantId: string,
   userId: string,
   groupIds: readonly string[],
-): Promise<number> {
-  let joined = 0;
+): Promise<string[]> {
+  const joined: string[] = [];
   for (const chunk of chunksOf(groupIds)) {
     const result = await tx
       .insertInto('group_members')
@@ -113,20 +142,24 @@ export async function joinGroups(
         })),
       )
       .onConflict((oc) => oc.columns(['group_id', 'member_id']).doNothing())
-      .executeTakeFirst();
-    joined += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      .returning('group_id')
+      .execute();
+    joined.push(...result.map((row) => row.group_id));
   }
   return joined;
 }
 
-/** Takes a user out of these groups, as long as they are still JIT groups (SCIM's are never touched). */
+/**
+ * Takes a user out of these groups, as long as they are still JIT groups (SCIM's are never
+ * touched). Returns the groups left.
+ */
 export async function leaveJitGroups(
   tx: Tx,
   tenantId: string,
   userId: string,
   groupIds: readonly string[],
-): Promise<number> {
-  let left = 0;
+): Promise<string[]> {
+  const left: string[] = [];
   for (const chunk of chunksOf(groupIds)) {
     const result = await tx
       .deleteFrom('group_members')
@@ -142,8 +175,9 @@ export async function leaveJitGroups(
           .where('tenant_id', '=', tenantId)
           .where('managed_by', '=', 'jit'),
       )
-      .executeTakeFirst();
-    left += Number(result.numDeletedRows);
+      .returning('group_id')
+      .execute();
+    left.push(...result.map((row) => row.group_id));
   }
   return left;
 }

@@ -126,9 +126,9 @@ export async function insertJitGroups(
   tenantId: string,
   names: readonly string[],
   now: Date,
-): Promise<void> {
-  if (names.length === 0) return;
-  await tx
+): Promise<Group[]> {
+  if (names.length === 0) return [];
+  const rows = await tx
     .insertInto('groups')
     .values(
       names.map((name) => ({
@@ -145,7 +145,9 @@ export async function insertJitGroups(
         .where(sql<boolean>`managed_by = 'jit'`) // a literal: index inference cannot see through a parameter
         .doNothing(),
     )
+    .returningAll()
     .execute();
+  return rows.map(toGroup);
 }
 
 /** The tenant's JIT groups with these names (compared case-insensitively). */

@@ -2,7 +2,7 @@
 // transaction with its audit and outbox rows (rule 7); writes to an existing group go through
 // the one concurrency strategy of SCIM writes (locked-write.ts).
 import { recordAudit } from '../audit/audit.repository.js';
-import { appendChange } from '../changes/outbox.js';
+import { appendChanges, type Change } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
@@ -11,10 +11,17 @@ import { isUuid } from '../ids.js';
 import { assertStorableGroup } from '../input-limits.js';
 import type { Group, GroupAttributes, MemberChange } from '../groups/group.js';
 import {
+  groupAttributesChanged,
+  groupChangePayload,
+  groupDeletedPayload,
+  memberChanges,
+} from '../events/payloads.js';
+import {
   chunksOf,
-  deleteAllMembers,
   deleteMembers,
+  deleteMembersExcept,
   insertMembers,
+  type MemberRef,
 } from '../groups/group-member.repository.js';
 import {
   deleteGroup,
@@ -81,43 +88,87 @@ function assertMemberChangeSize(change: MemberChange): void {
     );
 }
 
-async function applyMemberChange(tx: Tx, group: Group, change: MemberChange) {
-  let removed = 0;
+/** The members a write really added and removed (a delta: one already there is not "added"). */
+interface MemberDelta {
+  readonly added: readonly MemberRef[];
+  readonly removed: readonly MemberRef[];
+}
+
+const NO_MEMBER_CHANGE: MemberDelta = { added: [], removed: [] };
+
+/**
+ * Applies a member change as a delta. A replacement (SCIM PUT) removes only the members it does
+ * not name and adds only those missing, so replacing 10k members by the same 10k changes (and
+ * announces) nothing. An id both removed and added ends up a member.
+ */
+async function applyMemberChange(tx: Tx, group: Group, change: MemberChange): Promise<MemberDelta> {
+  const { tenantId, id } = group;
   if (change.replaceAll !== undefined) {
-    await resolveMembers(tx, group.tenantId, group.id, change.replaceAll); // refuse before deleting anything
-    removed += await deleteAllMembers(tx, group.tenantId, group.id);
+    // refuse unknown members before deleting anything
+    const wanted = await resolveMembers(tx, tenantId, id, [
+      ...change.replaceAll,
+      ...(change.add ?? []),
+    ]);
+    const removed = await deleteMembersExcept(tx, tenantId, id, [
+      ...wanted.users,
+      ...wanted.groups,
+    ]);
+    return { removed, added: await insertMembers(tx, tenantId, id, wanted) };
   }
-  if (change.remove) removed += await deleteMembers(tx, group.tenantId, group.id, change.remove);
+  const adding = new Set(change.add ?? []);
+  const removed = change.remove
+    ? await deleteMembers(
+        tx,
+        tenantId,
+        id,
+        change.remove.filter((member) => !adding.has(member)),
+      )
+    : [];
   const added = await insertMembers(
     tx,
-    group.tenantId,
-    group.id,
-    await resolveMembers(tx, group.tenantId, group.id, [
-      ...(change.replaceAll ?? []),
-      ...(change.add ?? []),
-    ]),
+    tenantId,
+    id,
+    await resolveMembers(tx, tenantId, id, [...adding]),
   );
   return { added, removed };
 }
 
+/**
+ * Rule 7 for groups: the audit event, then the outbox rows in one round trip: the group's own
+ * change (when `groupChange` is given), then the members removed, then those added.
+ */
 async function record(
   tx: Tx,
   context: ChangeContext,
   action: string,
   group: Group,
-  changes: Record<string, unknown>,
+  audit: Record<string, unknown>,
+  groupChange: { before: Group | undefined } | undefined,
+  members: MemberDelta = NO_MEMBER_CHANGE,
 ) {
   await recordAudit(tx, group.tenantId, context, {
     action,
     target: { type: 'group', id: group.id },
-    changes,
+    changes: audit,
   });
-  await appendChange(tx, group.tenantId, {
-    kind: action,
-    entityType: 'group',
-    entityId: group.id,
-    payload: { version: group.version },
-  });
+  const changes: Change[] = [
+    ...(groupChange
+      ? [
+          {
+            kind: action,
+            entityType: 'group' as const,
+            entityId: group.id,
+            payload:
+              action === 'group.deleted'
+                ? groupDeletedPayload(group)
+                : groupChangePayload(groupChange.before, group),
+          },
+        ]
+      : []),
+    ...memberChanges('group.members_removed', group, members.removed),
+    ...memberChanges('group.members_added', group, members.added),
+  ];
+  await appendChanges(tx, group.tenantId, changes);
 }
 
 const externalIdConflict = (error: unknown): never => {
@@ -146,11 +197,16 @@ export async function createGroupFromScim(
   assertMemberChangeSize({ add: members });
   return inTransaction(db, async (tx) => {
     const group = await insertScimGroup(tx, tenantId, attributes, clock.now());
-    const { added } = await applyMemberChange(tx, group, { add: members });
-    await record(tx, context, 'group.created', group, {
-      displayName: group.displayName,
-      membersAdded: added,
-    });
+    const delta = await applyMemberChange(tx, group, { add: members });
+    await record(
+      tx,
+      context,
+      'group.created',
+      group,
+      { displayName: group.displayName, membersAdded: delta.added.length },
+      { before: undefined },
+      delta,
+    );
     return group;
   }).catch(externalIdConflict);
 }
@@ -206,16 +262,25 @@ export async function patchGroupFromScim(
     const group = await updateScimGroup(tx, existing, update.attributes, managedBy, clock.now());
     const members = update.members
       ? await applyMemberChange(tx, group, update.members)
-      : { added: 0, removed: 0 };
+      : NO_MEMBER_CHANGE;
     const renamed =
       existing.displayName !== group.displayName
         ? { displayName: { before: existing.displayName, after: group.displayName } }
         : {};
-    await record(tx, context, 'group.updated', group, {
-      ...renamed,
-      membersAdded: members.added,
-      membersRemoved: members.removed,
-    });
+    // group.updated only when an attribute changed; a member-only PATCH makes membership events.
+    await record(
+      tx,
+      context,
+      'group.updated',
+      group,
+      {
+        ...renamed,
+        membersAdded: members.added.length,
+        membersRemoved: members.removed.length,
+      },
+      groupAttributesChanged(existing, group) ? { before: existing } : undefined,
+      members,
+    );
     return group;
   }).catch(externalIdConflict);
 }
@@ -230,6 +295,15 @@ export async function deleteGroupFromScim(
 ): Promise<void> {
   await writeLocked(db, lockedGroup(tenantId, id), preconditions, async (tx, group) => {
     await deleteGroup(tx, group);
-    await record(tx, context, 'group.deleted', group, { displayName: group.displayName });
+    await record(
+      tx,
+      context,
+      'group.deleted',
+      group,
+      { displayName: group.displayName },
+      {
+        before: group,
+      },
+    );
   });
 }

@@ -5,6 +5,7 @@ import { appendChange } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
+import { userPurgedPayload } from '../events/payloads.js';
 import type { User } from '../users/user.js';
 import { countUsersDueForPurge, deleteUser, lockUsersDueForPurge } from '../users/user.store.js';
 
@@ -28,6 +29,7 @@ export async function purgeLockedUser(
     kind: 'user.purged',
     entityType: 'user',
     entityId: user.id,
+    payload: userPurgedPayload(user.id),
   });
 }
 

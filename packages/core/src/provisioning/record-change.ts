@@ -2,6 +2,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { appendChange } from '../changes/outbox.js';
 import type { ChangeContext } from '../context/actor.js';
 import type { Tx } from '../db/transaction.js';
+import { userChangeKind, userChangePayload } from '../events/payloads.js';
 import type { User } from '../users/user.js';
 
 const AUDITED_FIELDS = [
@@ -33,6 +34,7 @@ export function diffUsers(
 
 /**
  * Rule 7: every change writes its audit event and its outbox row in the transaction that makes it.
+ * The outbox row carries the user after the change and what changed (events/payloads.ts).
  */
 export async function recordUserChange(
   tx: Tx,
@@ -47,10 +49,11 @@ export async function recordUserChange(
     target: { type: 'user', id: after.id },
     changes: { ...diffUsers(before, after), ...extra },
   });
+  const payload = userChangePayload(action, before, after);
   await appendChange(tx, after.tenantId, {
-    kind: action,
+    kind: userChangeKind(action, payload),
     entityType: 'user',
     entityId: after.id,
-    payload: { state: after.state, managedBy: after.managedBy, version: after.version },
+    payload,
   });
 }

@@ -2,8 +2,10 @@
 // of the cookie value, with idle and absolute timeouts (README, "Single sign-on (SAML)"). Every
 // query is scoped to a tenant. Deactivation ends a user's sessions in its own transaction (rule 4).
 import { createHash, randomBytes } from 'node:crypto';
+import { appendChanges } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
+import { sessionEndedChanges } from '../events/payloads.js';
 import { groupsOfUsers } from '../groups/group-member.repository.js';
 import { findUser } from '../users/user.repository.js';
 import { endAccountGrants, endAppSessions, type SessionEndReason } from '../oidc/app-sessions.js';
@@ -25,6 +27,47 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = {
 /** Sessions are stored under the SHA-256 of their cookie value. */
 export const sessionIdHash = (token: string): Buffer =>
   createHash('sha256').update(token, 'utf8').digest();
+
+/**
+ * A session's id as events name it: a UUID (RFC 9562 §5.8, version 8) made from the SHA-256 of
+ * the stored key, which is itself a hash of the cookie; so it is stable, and nothing can be
+ * worked back from it.
+ */
+export function sessionPublicId(idHash: Buffer): string {
+  const bytes = createHash('sha256').update('roster.session.id\0').update(idHash).digest();
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80; // version 8
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // variant 10
+  const hex = bytes.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * What follows from sessions that ended, in the transaction that ended them: what apps hold
+ * through them ends too (back-channel logout), and one `session.ended` outbox row each, all in
+ * one statement however many there are.
+ */
+async function announceEndedSessions(
+  tx: Tx,
+  tenantId: string,
+  ended: readonly { readonly id_hash: Buffer; readonly user_id: string }[],
+  reason: SessionEndReason,
+): Promise<void> {
+  if (ended.length === 0) return;
+  await endAppSessions(
+    tx,
+    tenantId,
+    ended.map((row) => row.id_hash),
+    reason,
+  );
+  await appendChanges(
+    tx,
+    tenantId,
+    sessionEndedChanges(
+      ended.map((row) => ({ id: sessionPublicId(row.id_hash), userId: row.user_id })),
+      reason,
+    ),
+  );
+}
 
 /** The idle deadline is pushed back at most this often, so a busy page costs no write per call. */
 export const SESSION_TOUCH_INTERVAL_MS = 60_000;
@@ -216,7 +259,7 @@ export async function endSessionByIdHash(
       .where('id_hash', '=', idHash)
       .returningAll()
       .executeTakeFirst();
-    if (ended) await endAppSessions(tx, tenantId, [ended.id_hash], reason);
+    if (ended) await announceEndedSessions(tx, tenantId, [ended], reason);
     return ended;
   });
 }
@@ -239,13 +282,8 @@ export async function endSessionsBySamlLogout(
       .where('idp_id', '=', idpId)
       .where('name_id', '=', nameId);
     if (sessionIndex !== undefined) query = query.where('session_index', '=', sessionIndex);
-    const ended = await query.returning('id_hash').execute();
-    await endAppSessions(
-      tx,
-      tenantId,
-      ended.map((row) => row.id_hash),
-      'idp_logout',
-    );
+    const ended = await query.returning(['id_hash', 'user_id']).execute();
+    await announceEndedSessions(tx, tenantId, ended, 'idp_logout');
     return ended.length;
   });
 }
@@ -259,14 +297,9 @@ export async function endUserSessions(tx: Tx, tenantId: string, userId: string):
     .deleteFrom('sessions')
     .where('tenant_id', '=', tenantId)
     .where('user_id', '=', userId)
-    .returning('id_hash')
+    .returning(['id_hash', 'user_id'])
     .execute();
-  await endAppSessions(
-    tx,
-    tenantId,
-    ended.map((row) => row.id_hash),
-    'user_ended',
-  );
+  await announceEndedSessions(tx, tenantId, ended, 'user_ended');
   await endAccountGrants(tx, tenantId, userId);
   return ended.length;
 }
@@ -290,13 +323,8 @@ export async function endConnectionSessions(
     .deleteFrom('sessions')
     .where('tenant_id', '=', tenantId)
     .where('idp_id', '=', connectionId)
-    .returning('id_hash')
+    .returning(['id_hash', 'user_id'])
     .execute();
-  await endAppSessions(
-    tx,
-    tenantId,
-    ended.map((row) => row.id_hash),
-    'connection_removed',
-  );
+  await announceEndedSessions(tx, tenantId, ended, 'connection_removed');
   return ended.length;
 }

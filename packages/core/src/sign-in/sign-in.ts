@@ -2,6 +2,7 @@
 // the adapter validates its message and says who the connection asserts; here, in one transaction,
 // the protocol facts are checked (request answered, replay, IdP-initiated), the rules decide, and
 // the link, the user, its JIT groups, the sessions, the audit and the outbox rows are written.
+import { appendChanges } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
 import { inTransactionRetryingRaces, type Db, type Tx } from '../db/transaction.js';
@@ -187,7 +188,7 @@ export async function signIn(
     }
     if (decision.link) await insertLink(tx, tenantId, link, user.id, now);
     else await touchLink(tx, tenantId, link, now);
-    const groups =
+    const groupSync =
       jitSync && asserted.groups
         ? await syncJitGroups(tx, tenantId, user.id, asserted.groups, now)
         : undefined;
@@ -213,8 +214,9 @@ export async function signIn(
       idpId: connection.id,
       matchedBy,
       linked: decision.link,
-      ...(groups ? { groups } : {}),
+      ...(groupSync ? { groups: { joined: groupSync.joined, left: groupSync.left } } : {}),
     });
+    if (groupSync) await appendChanges(tx, tenantId, groupSync.changes);
     return {
       outcome: 'signed_in',
       user,
