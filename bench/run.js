@@ -24,11 +24,12 @@ import { runScimBenchmarks } from './scim/index.js';
 import { ssoLogin } from './sso-login.js';
 import { oidcBackchannelLogout } from './oidc-backchannel.js';
 import { oidcBench } from './oidc-login.js';
+import { eventsOrderingCost } from './events-ordering.js';
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 1 : 4;
 const concurrency = 8;
-// --only=scim (or storage, discovery, sso, oidc) runs one part, for iterating on it.
+// --only=scim (or storage, discovery, sso, oidc, events) runs one part, for iterating on it.
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const wanted = (part) => only === undefined || only === part;
 const reporter = new Reporter();
@@ -174,6 +175,17 @@ if (wanted('sso')) await ssoLogin({ quick, seconds, report });
 if (wanted('oidc')) {
   await oidcBench({ quick, seconds, report });
   await oidcBackchannelLogout({ quick, report });
+}
+if (wanted('events')) {
+  if (process.env.DATABASE_URL)
+    await eventsOrderingCost({
+      serverUrl: process.env.DATABASE_URL,
+      quick,
+      seconds,
+      concurrency,
+      report,
+    });
+  else console.log('events.ordering-cost: PostgreSQL only, skipped');
 }
 await reporter.write(new URL('../bench-results.json', import.meta.url));
 console.log('written to bench-results.json');

@@ -6,6 +6,7 @@ import {
   composeConfig,
   defineConfig,
   emptyAsUndefined,
+  eventsRetentionConfigSchema,
   type InferConfig,
   portVariable,
   scimAddressConfigSchema,
@@ -39,6 +40,7 @@ export const adminConfigSchema = composeConfig(
   scimAddressConfigSchema,
   ssoAddressConfigSchema,
   scimLogConfigSchema,
+  eventsRetentionConfigSchema,
   adminApiConfigSchema,
 );
 export type AdminConfig = InferConfig<typeof adminConfigSchema>;

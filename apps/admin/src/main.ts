@@ -17,6 +17,7 @@ await runStandalone('admin', adminConfigSchema, (runtime) => {
     config.jobsIntervalMs > 0
       ? scheduleMaintenance(runtime.database.db, runtime.clock, logger, config.jobsIntervalMs, {
           scimLogRetentionDays: config.scimLogRetentionDays,
+          eventsRetentionDays: config.eventsRetentionDays,
         })
       : undefined;
   return {

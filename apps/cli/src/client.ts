@@ -39,6 +39,12 @@ export async function resolveConnection(env: NodeJS.ProcessEnv): Promise<AdminCo
   return { url: url.replace(/\/+$/, ''), token, operator };
 }
 
+/** What to do next, after the server's message, for answers that need it. */
+const HINT_OF_STATUS: Readonly<Record<number, string>> = {
+  // The events (or the log) asked for were pruned: EVENTS_RETENTION_DAYS passed.
+  410: 'hint: events older than the retention (EVENTS_RETENTION_DAYS) are deleted; start again from the oldest kept event, without a cursor',
+};
+
 /** One admin API call; a non-2xx answer becomes a CliError carrying the server's message. */
 export async function callAdmin<T>(
   connection: AdminConnection,
@@ -69,7 +75,10 @@ export async function callAdmin<T>(
     const error = (parsed as { error?: { message?: string; requestId?: string } } | undefined)
       ?.error;
     const requestId = error?.requestId ? ` (request id ${error.requestId})` : '';
-    throw new CliError(`${response.status} ${error?.message ?? response.statusText}${requestId}`);
+    const hint = HINT_OF_STATUS[response.status];
+    throw new CliError(
+      `${response.status} ${error?.message ?? response.statusText}${requestId}${hint ? `\n${hint}` : ''}`,
+    );
   }
   return parsed as T;
 }

@@ -10,6 +10,7 @@ import {
   ensureAdminTokenFile,
   removeServerInfo,
   scheduleMaintenance,
+  scimSecurityEventRenderer,
   startDeliveryWorker,
   startWebhookWorker,
   writeServerInfo,
@@ -93,6 +94,7 @@ const stopMaintenance =
   config.jobsIntervalMs > 0
     ? scheduleMaintenance(database.db, runtime.clock, logger, config.jobsIntervalMs, {
         scimLogRetentionDays: config.scimLogRetentionDays,
+        eventsRetentionDays: config.eventsRetentionDays,
       })
     : () => Promise.resolve();
 
@@ -122,6 +124,10 @@ const webhookWorker = startWebhookWorker(database.db, {
   policy: runtime.outboundPolicy,
   clock: runtime.clock,
   logger,
+  formats: {
+    // RFC 9967 SCIM security events: SETs signed with the tenant's OpenID Provider key.
+    'scim-events': scimSecurityEventRenderer(database.db, config.sso.baseUrl, runtime.clock),
+  },
 });
 const stopListeningForChanges = await database.listen(CHANGES_CHANNEL, () => webhookWorker.wake());
 

@@ -7,6 +7,7 @@ export const CORE_ERROR_CODES = [
   'Forbidden',
   'Unauthorized',
   'Unavailable',
+  'Gone',
 ] as const;
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
@@ -33,6 +34,8 @@ export const notFound = (message: string, details?: Record<string, unknown>) =>
   new CoreError('NotFound', message, details ? { details } : {});
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new CoreError('Conflict', message, details ? { details } : {});
+export const gone = (message: string, details?: Record<string, unknown>) =>
+  new CoreError('Gone', message, details ? { details } : {});
 export const invalid = (message: string, details?: Record<string, unknown>) =>
   new CoreError('Invalid', message, details ? { details } : {});
 

@@ -3,6 +3,7 @@
 // configuration: the shared base and the building blocks of each app's own schema
 export {
   baseConfigSchema,
+  eventsRetentionConfigSchema,
   LOG_LEVELS,
   scimAddressConfigSchema,
   scimLogConfigSchema,
@@ -460,6 +461,20 @@ export {
   type IssuedEventsToken,
 } from './events/events-token.js';
 
+// SCIM security events (RFC 9967): events as signed Security Event Tokens
+export {
+  ISSUED_SCIM_EVENT_URIS,
+  renderScimSecurityEvent,
+  SCIM_EVENT_URIS,
+  scimEventTypes,
+  scimEventUrisOf,
+  scimSecurityEventRenderer,
+  SECEVENT_CONTENT_TYPE,
+  SECEVENT_JWT_TYPE,
+  type ScimEventUri,
+  type ScimSecurityEventBody,
+} from './events/scim-events.js';
+
 // webhooks: a tenant's endpoints, signed per Standard Webhooks, delivered in order
 /** The LISTEN/NOTIFY channel a commit with changes notifies (payload: the tenant id). */
 export { CHANGES_CHANNEL } from './changes/outbox.js';
@@ -499,6 +514,17 @@ export {
   type WebhookReplayStart,
 } from './webhooks/webhook.repository.js';
 export { signWebhook, webhookHeaders } from './webhooks/signing.js';
+
+// retention of events: what the maintenance schedule prunes, and how far it went
+export {
+  DEFAULT_EVENTS_RETENTION_DAYS,
+  EVENTS_PRUNE_BATCH_SIZE,
+  EVENTS_PRUNE_MAX_BATCHES,
+  eventsPrunedSeq,
+  MAX_EVENTS_RETENTION_DAYS,
+  pruneEvents,
+  type EventsPruneSummary,
+} from './events/retention.js';
 export {
   deliverDueWebhooks,
   sendWebhookPing,

@@ -9,6 +9,7 @@ export const STATUS_OF_CORE_ERROR = {
   Forbidden: 403,
   Unauthorized: 401,
   Unavailable: 503,
+  Gone: 410,
 } as const satisfies Record<CoreErrorCode, number>;
 
 /** An error raised by the HTTP layer itself (bad JSON, missing token, unknown route). */

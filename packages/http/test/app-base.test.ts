@@ -30,6 +30,7 @@ function buildApp() {
   });
   app.get('/things/:id', (req) => {
     if (req.params.id === 'missing') throw new CoreError('NotFound', 'no such thing');
+    if (req.params.id === 'pruned') throw new CoreError('Gone', 'no longer kept');
     if (req.params.id === 'teapot') throw new HttpError(418, 'Teapot', 'short and stout');
     throw new Error('secret internal detail');
   });
@@ -55,6 +56,10 @@ describe('the shared HTTP base', () => {
       error: { code: 'NotFound', message: 'no such thing', requestId: 'req-1' },
     });
     expect((await request(app).get('/things/teapot')).status).toBe(418);
+    // Events past the retention (EVENTS_RETENTION_DAYS) were pruned.
+    const pruned = await request(app).get('/things/pruned');
+    expect(pruned.status).toBe(410);
+    expect(pruned.body.error).toMatchObject({ code: 'Gone', message: 'no longer kept' });
   });
 
   it('answers unknown errors with a fixed message, never the internal one, and logs the stack', async () => {

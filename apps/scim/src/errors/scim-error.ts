@@ -66,6 +66,7 @@ export const SCIM_TYPE_OF_CORE_ERROR = {
   Forbidden: undefined,
   Unauthorized: undefined,
   Unavailable: undefined,
+  Gone: undefined,
 } as const satisfies Record<CoreErrorCode, ScimType | undefined>;
 
 const isCoreErrorCode = (code: string): code is CoreErrorCode =>

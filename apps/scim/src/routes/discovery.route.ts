@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import SCIMMY from 'scimmy';
+import { ISSUED_SCIM_EVENT_URIS } from '@roster/core';
 import { SCIM_CONTENT_TYPE, ScimError } from '../errors/scim-error.js';
 import { baseUrlOf } from '../http/scim-request.js';
 import { withScimmy } from '../http/scimmy-errors.js';
@@ -29,6 +30,12 @@ async function readList(resource: { read(): Promise<unknown> }): Promise<Json[]>
   return list.Resources;
 }
 
+/** RFC 9967 §4: the `securityEvents` capability of the ServiceProviderConfig. */
+const SECURITY_EVENTS_CONFIG = {
+  asyncRequest: 'none',
+  eventUris: ISSUED_SCIM_EVENT_URIS,
+} as const;
+
 /** RFC 7644 §4: what this server supports, per tenant base URL. */
 export function discoveryRouter(): Router {
   const router = Router({ mergeParams: true });
@@ -39,6 +46,9 @@ export function discoveryRouter(): Router {
       ...config,
       // RFC 9865 §4: which paging methods the server offers (scimmy predates it).
       pagination: PAGINATION_CONFIG,
+      // RFC 9967 §4: the SCIM security events a tenant's `scim-events` webhooks are sent (pushed
+      // as SETs, RFC 8935); SCIM requests themselves always complete synchronously.
+      securityEvents: SECURITY_EVENTS_CONFIG,
       meta: {
         resourceType: 'ServiceProviderConfig',
         location: `${baseUrlOf(res)}/ServiceProviderConfig`,

@@ -72,6 +72,23 @@ describe('ServiceProviderConfig (RFC 7643 §5)', () => {
     expect(spc.pagination.cursorTimeout).toBeGreaterThan(0);
   });
 
+  it('advertises RFC 9967 security events: the event URIs webhooks send, no asynchronous requests', async () => {
+    const spc = (await acme.get('/ServiceProviderConfig')).body;
+    expect(spc.securityEvents).toEqual({
+      asyncRequest: 'none',
+      eventUris: expect.arrayContaining([
+        'urn:ietf:params:scim:event:prov:create:notice',
+        'urn:ietf:params:scim:event:prov:put:notice',
+        'urn:ietf:params:scim:event:prov:patch:full',
+        'urn:ietf:params:scim:event:prov:delete',
+        'urn:ietf:params:scim:event:prov:activate',
+        'urn:ietf:params:scim:event:prov:deactivate',
+      ]),
+    });
+    // Only what Roster issues: no feed events, no full create or put, no async completions.
+    expect(spc.securityEvents.eventUris).toHaveLength(6);
+  });
+
   it('places each tenant under its own base URL', async () => {
     const res = await globex.get('/ServiceProviderConfig');
     expect(res.status).toBe(200);

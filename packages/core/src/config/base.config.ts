@@ -9,6 +9,7 @@ import {
 } from './env-values.js';
 import { defineConfig } from './load-config.js';
 import { parseOutboundAllowHosts } from '../outbound/outbound-policy.js';
+import { DEFAULT_EVENTS_RETENTION_DAYS, MAX_EVENTS_RETENTION_DAYS } from '../events/retention.js';
 
 // The configuration every app shares, and the pieces that several apps read; each app composes
 // these with its own schema (apps/<app>/src/config.ts), and `npm start` composes the apps'.
@@ -123,4 +124,20 @@ export const scimLogConfigSchema = defineConfig(
   z
     .object({ SCIM_LOG_RETENTION_DAYS: wholeNumberVariable(0, 365, 7) })
     .transform((e) => ({ scimLogRetentionDays: e.SCIM_LOG_RETENTION_DAYS })),
+);
+
+/**
+ * EVENTS_RETENTION_DAYS (README "Events and webhooks"): the maintenance schedule deletes events
+ * older than this, except those an enabled webhook endpoint has not delivered yet.
+ */
+export const eventsRetentionConfigSchema = defineConfig(
+  z
+    .object({
+      EVENTS_RETENTION_DAYS: wholeNumberVariable(
+        1,
+        MAX_EVENTS_RETENTION_DAYS,
+        DEFAULT_EVENTS_RETENTION_DAYS,
+      ),
+    })
+    .transform((e) => ({ eventsRetentionDays: e.EVENTS_RETENTION_DAYS })),
 );

@@ -181,6 +181,13 @@ export interface ChangeOutboxTable {
   payload: JSONColumnType<JsonObject, JsonObject | undefined, JsonObject>;
 }
 
+/** How far a tenant's events were pruned: outbox rows up to `pruned_seq` may be gone. */
+export interface EventsPrunedTable {
+  tenant_id: string;
+  pruned_seq: number;
+  pruned_at: DefaultedTimestamp;
+}
+
 /** Exact per-tenant counts of listable users and groups, kept by triggers (sum the slots). */
 export interface DirectoryCountTable {
   tenant_id: string;
@@ -331,6 +338,7 @@ export interface Database {
   saml_assertion_ids: SamlAssertionIdTable;
   audit_events: AuditEventTable;
   change_outbox: ChangeOutboxTable;
+  events_pruned: EventsPrunedTable;
   directory_counts: DirectoryCountTable;
   scim_request_log: ScimRequestLogTable;
   outbound_deliveries: OutboundDeliveryTable;

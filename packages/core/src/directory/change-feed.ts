@@ -2,8 +2,9 @@
 // a time, woken by LISTEN/NOTIFY and, as a safety net, by a slow poll.
 import { readChangesAfter, type ChangeEntityType } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
-import { invalid } from '../errors.js';
+import { gone, invalid } from '../errors.js';
 import { eventId, eventTypeOfChange, type EventType } from '../events/event.js';
+import { eventsPrunedSeq } from '../events/retention.js';
 import { isUuid } from '../ids.js';
 
 /** Changes read from the outbox per query, unless `batchSize` says otherwise. */
@@ -152,21 +153,37 @@ export interface FeedSource {
  * is read only when the consumer asks for a change and the previous batch is used up, so at most
  * one batch is held in memory. At-least-once: a consumer resuming from the cursor of the last
  * change it handled sees every later change, possibly some it handled but did not record.
+ * Without `afterSeq` it starts at the oldest change still kept; a cursor older than the
+ * retention (changes after it were pruned) ends the feed with `Gone`.
  */
 export async function* readChangeFeed(
   source: FeedSource,
-  afterSeq: number,
+  afterSeq: number | undefined,
   options: { batchSize: number; pollIntervalMs: number; signal: AbortSignal },
 ): AsyncGenerator<DirectoryChange, void, undefined> {
   const { signal } = options;
   const wakeup = new Wakeup();
   // Listen before the first read: a change committed in between is then either read or notified.
   const unsubscribe = await source.subscribe(source.tenantId, () => wakeup.wake());
-  let last = afterSeq;
+  let last = afterSeq ?? 0;
+  let fromOldestKept = afterSeq === undefined;
   try {
     while (!signal.aborted) {
       wakeup.clear();
       const rows = await readChangesAfter(source.db, source.tenantId, last, options.batchSize);
+      // Read after the rows: pruning records how far it goes before it deletes, so rows read
+      // before a deletion are whole, and a read that missed deleted rows sees how far they went.
+      const prunedSeq = await eventsPrunedSeq(source.db, source.tenantId);
+      if (last < prunedSeq) {
+        if (!fromOldestKept)
+          throw gone(
+            'the cursor is older than the retention (EVENTS_RETENTION_DAYS): the changes after it were pruned; load the directory again and follow the feed from directory.head()',
+            { prunedSeq },
+          );
+        last = prunedSeq;
+        continue;
+      }
+      fromOldestKept = false;
       for (const row of rows) {
         if (signal.aborted) return;
         const eventType = eventTypeOfChange(row.kind);

@@ -334,7 +334,7 @@ class ReadDirectory implements Directory {
         tenantSlug: tenant.slug,
         subscribe: (tenantId, wake) => this.#notifications.subscribe(tenantId, wake),
       },
-      since?.seq ?? 0,
+      since?.seq,
       settings,
     );
   }

@@ -4,7 +4,8 @@
 // the same event the same id, and no write pays for storing one.
 import { readChangesAfter, type StoredChange } from '../changes/outbox.js';
 import type { Db } from '../db/transaction.js';
-import { invalid } from '../errors.js';
+import { gone, invalid } from '../errors.js';
+import { eventsPrunedSeq } from './retention.js';
 
 /** The event types, in the order the README documents them. */
 export const EVENT_TYPES = [
@@ -169,6 +170,8 @@ export interface EventBatch {
  * Up to `limit` of the tenant's events after `afterSeq`, in order, of `types` only when given.
  * Outbox rows that are not events are skipped. Sequence order is commit order (the tenant row is
  * locked from a write's append to its commit), so resuming after `lastSeq` misses nothing.
+ * Throws `Gone` when events after `afterSeq` were pruned (retention, events/retention.ts): the
+ * reader fell behind by more than the retention and must start again from a full read.
  */
 export async function readEvents(
   db: Db,
@@ -180,6 +183,14 @@ export async function readEvents(
   if (kinds.length === 0) return { events: [], lastSeq: options.afterSeq };
   const changes = await readChangesAfter(db, tenantId, options.afterSeq, limit, kinds);
   const events = changes.flatMap((change) => eventOfChange(tenantId, change) ?? []);
+  // Read after the rows: the pruner records how far it prunes before it deletes, so rows read
+  // before a deletion are whole, and a read that missed deleted rows sees how far they went.
+  const prunedSeq = await eventsPrunedSeq(db, tenantId);
+  if (options.afterSeq < prunedSeq)
+    throw gone(
+      `the events after this position are no longer kept (events are kept EVENTS_RETENTION_DAYS); the oldest kept event follows ${eventId(tenantId, prunedSeq)}`,
+      { prunedSeq, oldestAfter: eventId(tenantId, prunedSeq) },
+    );
   return { events, lastSeq: events.at(-1)?.seq ?? options.afterSeq };
 }
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixedClock } from '../clock.js';
 import type { Db } from '../db/transaction.js';
@@ -5,6 +6,7 @@ import { createLogger } from '../logger.js';
 import { recordScimRequest } from '../scim-log/scim-request-log.repository.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import { scheduleMaintenance } from './maintenance.js';
+import { createUserFromScim } from './provision-from-scim.js';
 
 const DAY = 86_400_000;
 let database: TestDatabase;
@@ -98,5 +100,57 @@ describe('scheduleMaintenance and the SCIM request log', () => {
     } finally {
       await stop();
     }
+  });
+});
+
+describe('scheduleMaintenance and the events retention', () => {
+  it('prunes events past EVENTS_RETENTION_DAYS and logs how many', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination: sink });
+    const tenantId = (
+      await db
+        .insertInto('tenants')
+        .values({ slug: 'maint-events' })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    for (const name of ['a', 'b', 'c'])
+      await createUserFromScim(
+        db,
+        tenantId,
+        { userName: `${name}@example.com` },
+        { actor: { type: 'scim_token', id: 'tok' } },
+        fixedClock(),
+      );
+    // Ten days on, with a retention of one day: the three events are past it.
+    const clock = fixedClock(new Date(Date.now() + 10 * DAY));
+    const stop = scheduleMaintenance(db, clock, logger, 5, { eventsRetentionDays: 1 });
+    try {
+      await vi.waitFor(
+        () => expect(lines.find((line) => line.msg === 'jobs.events_prune.done')).toBeDefined(),
+        { timeout: 5_000, interval: 20 },
+      );
+    } finally {
+      await stop();
+    }
+    // The earlier test's purge wrote an event too, as old by now.
+    const done = lines.find((line) => line.msg === 'jobs.events_prune.done');
+    expect(done).toMatchObject({ retentionDays: 1 });
+    expect(done?.events).toBeGreaterThanOrEqual(3);
+    expect(done?.tenants).toBeGreaterThanOrEqual(1);
+    expect(
+      await db
+        .selectFrom('change_outbox')
+        .select('seq')
+        .where('tenant_id', '=', tenantId)
+        .execute(),
+    ).toEqual([]);
   });
 });

@@ -31,6 +31,8 @@ import {
   storableExcerpt,
   type Backoff,
 } from '../outbound/retry.js';
+import { eventsPrunedSeq } from '../events/retention.js';
+import { scimEventTypes } from '../events/scim-events.js';
 import { startWorkerLoop } from '../outbound/worker-loop.js';
 import { webhookHeaders } from './signing.js';
 import {
@@ -245,7 +247,23 @@ async function serveEndpoint(round: Round, row: ClaimedRow): Promise<RoundResult
     return { sent: 0, failed: 0, more: false };
   }
   const limit = round.options.eventsPerClaim ?? WEBHOOK_EVENTS_PER_CLAIM;
-  const types = row.event_types.length === 0 ? undefined : (row.event_types as EventType[]);
+  const subscribed = row.event_types.length === 0 ? undefined : (row.event_types as EventType[]);
+  // RFC 9967 has no event URI for some types (session.ended): such events are not sent as SETs.
+  const types = row.format === 'scim-events' ? scimEventTypes(subscribed) : subscribed;
+  const prunedSeq = await eventsPrunedSeq(round.db, row.tenant_id);
+  if (row.delivered_seq < prunedSeq) {
+    // Events it was owed were pruned while it was disabled (or a replay reached past the
+    // retention): they cannot be sent any more, so the cursor moves on to the oldest kept event.
+    logger.warn(
+      { ...where, fromSeq: row.delivered_seq, toSeq: prunedSeq },
+      'webhook.events_pruned',
+    );
+    await releaseEndpoint(round, row, {
+      delivered_seq: sql<number>`greatest(delivered_seq, ${prunedSeq})`,
+      next_attempt_at: round.clock.now(),
+    });
+    return { sent: 0, failed: 0, more: true };
+  }
   const { events } = await readEvents(round.db, row.tenant_id, {
     afterSeq: row.delivered_seq,
     limit,

@@ -10,6 +10,7 @@ import * as oidcProviderStorage from './202612030220_oidc_provider_storage.js';
 import * as scimClientTokenLifetime from './202612031700_scim_client_token_lifetime.js';
 import * as webhooks from './202612032010_webhooks.js';
 import * as eventsTokens from './202612032020_events_tokens.js';
+import * as eventsRetention from './202612032030_events_retention.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '202612031700_scim_client_token_lifetime': scimClientTokenLifetime,
   '202612032010_webhooks': webhooks,
   '202612032020_events_tokens': eventsTokens,
+  '202612032030_events_retention': eventsRetention,
 };
