@@ -57,7 +57,12 @@ export {
 export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode } from './errors.js';
 
 // storage
-export { openDatabase, type PoolStats, type RosterDatabase } from './db/create-db.js';
+export {
+  openDatabase,
+  type NotifyHandler,
+  type PoolStats,
+  type RosterDatabase,
+} from './db/create-db.js';
 export { migrateToLatest, MigrationError } from './db/migrate.js';
 export type {
   Database,
@@ -428,4 +433,4 @@ export {
   type EventType,
   type RosterEvent,
 } from './events/event.js';
-export { latestChangeSeq } from './changes/outbox.js';
+export { CHANGES_CHANNEL, latestChangeSeq } from './changes/outbox.js';
