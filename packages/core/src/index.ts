@@ -434,3 +434,38 @@ export {
   type RosterEvent,
 } from './events/event.js';
 export { CHANGES_CHANNEL, latestChangeSeq } from './changes/outbox.js';
+
+// webhooks: a tenant's endpoints, signed per Standard Webhooks, delivered in order
+export {
+  checkWebhookUrl,
+  MAX_WEBHOOK_EVENT_PATTERN_LENGTH,
+  MAX_WEBHOOK_EVENT_PATTERNS,
+  MAX_WEBHOOK_URL_LENGTH,
+  MAX_WEBHOOKS_PER_TENANT,
+  WEBHOOK_FORMATS,
+  WEBHOOK_SECRET_BYTES,
+  type IssuedWebhook,
+  type Webhook,
+  type WebhookAttempt,
+  type WebhookChangeOptions,
+  type WebhookFormat,
+  type WebhookInput,
+} from './webhooks/webhook.js';
+export {
+  createWebhook,
+  DEFAULT_WEBHOOK_ATTEMPTS_LISTED,
+  disableWebhook,
+  enableWebhook,
+  getWebhook,
+  listWebhookAttempts,
+  listWebhooks,
+  MAX_WEBHOOK_ATTEMPTS_LISTED,
+  MAX_WEBHOOK_SECRET_OVERLAP_MS,
+  removeWebhook,
+  replayWebhook,
+  rotateWebhookSecret,
+  updateWebhook,
+  WEBHOOK_SECRET_OVERLAP_MS,
+  type WebhookReplayStart,
+} from './webhooks/webhook.repository.js';
+export { signWebhook, webhookHeaders } from './webhooks/signing.js';

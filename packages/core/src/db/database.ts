@@ -273,6 +273,47 @@ export interface OutboundDeliveryAttemptTable {
   response_excerpt: string | null;
 }
 
+export const WEBHOOK_FORMATS = ['standard', 'scim-events'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+export const WEBHOOK_STATES = ['enabled', 'disabled'] as const;
+export type WebhookState = (typeof WEBHOOK_STATES)[number];
+
+export interface WebhookEndpointTable {
+  id: Generated<string>;
+  tenant_id: string;
+  url: string;
+  event_types: Generated<string[]>;
+  format: Generated<WebhookFormat>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  state: Generated<WebhookState>;
+  disabled_reason: string | null;
+  delivered_seq: number;
+  failing_since: Timestamp | null;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_until: Timestamp | null;
+  lease_token: string | null;
+  last_delivered_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface WebhookAttemptTable {
+  id: GeneratedAlways<number>;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  attempted_at: Timestamp;
+  status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
 /** The whole schema, as kysely sees it (snake_case; repositories map rows to domain types). */
 export interface Database {
   tenants: TenantTable;
@@ -296,6 +337,8 @@ export interface Database {
   oidc_signing_keys: OidcSigningKeyTable;
   oidc_payloads: OidcPayloadTable;
   oidc_app_sessions: OidcAppSessionTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_attempts: WebhookAttemptTable;
 }
 
 /** oidc-provider's models, one row each (see the adapter in apps/sso). */

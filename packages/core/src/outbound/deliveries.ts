@@ -11,13 +11,14 @@ import { inTransaction, type Db } from '../db/transaction.js';
 import { invalid } from '../errors.js';
 import { clampLimit } from '../ids.js';
 import type { Logger } from '../logger.js';
+import { sendOutbound, type OutboundPolicy, type OutboundResponse } from './outbound-policy.js';
 import {
-  OUTBOUND_RESPONSE_EXCERPT_BYTES,
-  OutboundError,
-  sendOutbound,
-  type OutboundPolicy,
-  type OutboundResponse,
-} from './outbound-policy.js';
+  attemptErrorText,
+  backoffDelayMs,
+  originOf,
+  storableExcerpt,
+  type Backoff,
+} from './retry.js';
 
 /** Deliveries claimed by one `deliverDue` call (and sent at once). */
 export const DELIVERY_BATCH_SIZE = 20;
@@ -36,6 +37,11 @@ export const DELIVERY_FIRST_RETRY_MS = 5_000;
 export const DELIVERY_MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
 /** Shortest delay between two attempts (full jitter may draw 0). */
 export const DELIVERY_MIN_RETRY_DELAY_MS = 1_000;
+const DELIVERY_BACKOFF: Backoff = {
+  firstMs: DELIVERY_FIRST_RETRY_MS,
+  maxMs: DELIVERY_MAX_RETRY_DELAY_MS,
+  minMs: DELIVERY_MIN_RETRY_DELAY_MS,
+};
 /** A delivery is given up (state `failed`) after failing this long after it was enqueued. */
 export const DELIVERY_GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 /** How often the worker looks for due deliveries when nothing wakes it. */
@@ -288,18 +294,15 @@ async function attemptDelivery(
     );
     if (response.status < 200 || response.status > 299) error = `HTTP ${response.status}`;
   } catch (thrown) {
-    error =
-      thrown instanceof OutboundError
-        ? `${thrown.reason}: ${thrown.message}`
-        : `could not render the request: ${thrown instanceof Error ? thrown.message : String(thrown)}`;
+    error = attemptErrorText(thrown);
   }
   const now = options.clock.now();
   const outcome = await recordOutcome(db, row, {
     now,
     status: response?.status ?? null,
     latencyMs: response?.latencyMs ?? null,
-    error: error === undefined ? null : cleanText(error).slice(0, MAX_DELIVERY_ERROR_LENGTH),
-    excerpt: response ? cleanText(response.bodyExcerpt) : null,
+    error: error === undefined ? null : storableExcerpt(error).slice(0, MAX_DELIVERY_ERROR_LENGTH),
+    excerpt: response ? storableExcerpt(response.bodyExcerpt) : null,
     retryAt: error === undefined ? null : retryTime(row, now, options.random ?? Math.random),
   });
   const where = { deliveryId: row.id, tenantId: row.tenant_id, kind: row.kind };
@@ -320,18 +323,13 @@ async function attemptDelivery(
 }
 
 /**
- * When to try again: exponential from {@link DELIVERY_FIRST_RETRY_MS}, capped, with full jitter
- * (a uniform draw below the ceiling, so receivers coming back are not hit by every retry at
- * once); never later than the give-up time, so the last attempt happens then. Undefined: give up.
+ * When to try again ({@link backoffDelayMs}); never later than the give-up time, so the last
+ * attempt happens then. Undefined: give up.
  */
 function retryTime(row: DeliveryRow, now: Date, random: () => number): Date | undefined {
   const giveUpAt = row.created_at.getTime() + DELIVERY_GIVE_UP_AFTER_MS;
   if (now.getTime() >= giveUpAt) return undefined;
-  const ceiling = Math.min(
-    DELIVERY_MAX_RETRY_DELAY_MS,
-    DELIVERY_FIRST_RETRY_MS * 2 ** Math.min(row.attempts - 1, 30),
-  );
-  const delay = Math.max(DELIVERY_MIN_RETRY_DELAY_MS, Math.round(random() * ceiling));
+  const delay = backoffDelayMs(row.attempts, DELIVERY_BACKOFF, random);
   return new Date(Math.min(now.getTime() + delay, giveUpAt));
 }
 
@@ -406,28 +404,6 @@ async function recordOutcome(
 }
 
 const SYSTEM_CONTEXT = { actor: SYSTEM };
-
-/**
- * Text as stored: without U+0000 (PostgreSQL text holds none; receivers' answers may), and at
- * most {@link OUTBOUND_RESPONSE_EXCERPT_BYTES} bytes of UTF-8, cut between characters.
- */
-function cleanText(text: string): string {
-  const bytes = Buffer.from(text.replaceAll('\u0000', ''), 'utf8');
-  if (bytes.byteLength <= OUTBOUND_RESPONSE_EXCERPT_BYTES) return bytes.toString('utf8');
-  let end = OUTBOUND_RESPONSE_EXCERPT_BYTES;
-  // Back to the first byte of a character: continuation bytes are 10xxxxxx.
-  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
-}
-
-/** A target URL's origin only: its path or query may carry a token, never logged or audited. */
-function originOf(targetUrl: string): string {
-  try {
-    return new URL(targetUrl).origin;
-  } catch {
-    return '(not a URL)';
-  }
-}
 
 /** A running delivery worker. */
 export interface DeliveryWorker {
