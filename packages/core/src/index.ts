@@ -469,3 +469,24 @@ export {
   type WebhookReplayStart,
 } from './webhooks/webhook.repository.js';
 export { signWebhook, webhookHeaders } from './webhooks/signing.js';
+export {
+  deliverDueWebhooks,
+  sendWebhookPing,
+  standardWebhookBody,
+  startWebhookWorker,
+  WEBHOOK_BATCH_SIZE,
+  WEBHOOK_DISABLE_AFTER_MS,
+  WEBHOOK_EVENTS_PER_CLAIM,
+  WEBHOOK_FIRST_RETRY_MS,
+  WEBHOOK_LEASE_MARGIN_MS,
+  WEBHOOK_MAX_RESPONSE_BYTES,
+  WEBHOOK_MAX_RETRY_DELAY_MS,
+  WEBHOOK_MIN_RETRY_DELAY_MS,
+  WEBHOOK_PING_TYPE,
+  WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_TIMEOUT_MS,
+  WEBHOOK_UNRENDERABLE_RETRY_MS,
+  type WebhookBodyRenderer,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from './webhooks/webhook-delivery.js';

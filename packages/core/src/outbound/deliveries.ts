@@ -19,6 +19,7 @@ import {
   storableExcerpt,
   type Backoff,
 } from './retry.js';
+import { startWorkerLoop, type WorkerLoop } from './worker-loop.js';
 
 /** Deliveries claimed by one `deliverDue` call (and sent at once). */
 export const DELIVERY_BATCH_SIZE = 20;
@@ -406,12 +407,7 @@ async function recordOutcome(
 const SYSTEM_CONTEXT = { actor: SYSTEM };
 
 /** A running delivery worker. */
-export interface DeliveryWorker {
-  /** Looks for due deliveries now (call it after committing an enqueue), not at the next poll. */
-  wake(): void;
-  /** Stops polling and waits for the sends in flight. */
-  stop(): Promise<void>;
-}
+export type DeliveryWorker = WorkerLoop;
 
 /**
  * Runs {@link deliverDue} every `intervalMs`, at once when `wake()` is called, and again straight
@@ -427,45 +423,17 @@ export function startDeliveryWorker(
   options: DeliveryOptions & { intervalMs: number },
 ): DeliveryWorker {
   const batchSize = options.batchSize ?? DELIVERY_BATCH_SIZE;
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
-
-  const schedule = (delayMs: number) => {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(run, delayMs);
-    timer.unref();
-  };
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    again = false;
-    running = (async () => {
-      let full = false;
-      try {
-        const { delivered, retried, failed } = await deliverDue(db, options);
-        full = delivered + retried + failed >= batchSize;
-      } catch (error) {
-        options.logger.error({ err: error }, 'delivery.worker.failed');
-      }
-      running = undefined;
-      schedule(full || again ? 0 : options.intervalMs);
-    })();
-  };
-  schedule(0);
-  return {
-    wake: run,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+  return startWorkerLoop(
+    async () => {
+      const { delivered, retried, failed } = await deliverDue(db, options);
+      return delivered + retried + failed >= batchSize;
     },
-  };
+    {
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      failureMessage: 'delivery.worker.failed',
+    },
+  );
 }
 
 /**
