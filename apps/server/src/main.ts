@@ -4,14 +4,18 @@ import { createAdminApp } from '@roster/admin';
 import {
   BACKCHANNEL_LOGOUT_DELIVERY,
   backchannelLogoutRenderer,
+  CHANGES_CHANNEL,
   DELIVERIES_CHANNEL,
   DELIVERY_POLL_INTERVAL_MS,
   ensureAdminTokenFile,
   removeServerInfo,
   scheduleMaintenance,
   startDeliveryWorker,
+  startWebhookWorker,
   writeServerInfo,
   type DeliveryRenderer,
+  type WebhookBodyRenderer,
+  type WebhookFormat,
 } from '@roster/core';
 import { exitOnSignals, listen, startRuntime } from '@roster/http';
 import { createScimApp } from '@roster/scim';
@@ -108,9 +112,30 @@ const deliveryWorker = startDeliveryWorker(database.db, {
   logger,
   intervalMs: DELIVERY_POLL_INTERVAL_MS,
 });
-// A commit that queued a delivery wakes every instance's worker at once (LISTEN/NOTIFY).
-const stopListeningForDeliveries = await database.listen(DELIVERIES_CHANNEL, () =>
-  deliveryWorker.wake(),
+
+// Webhooks (signed events, in order per endpoint): every instance works on them, each endpoint
+// leased to one instance at a time (SKIP LOCKED). Each webhook format other than the standard
+// JSON body registers its renderer here; an endpoint of a format without one waits for an
+// instance that has it.
+const webhookFormats: Partial<Record<WebhookFormat, WebhookBodyRenderer>> = {
+  // 'scim-events': Security Event Tokens (RFC 9967), rendered and signed at delivery.
+};
+const webhookWorker = startWebhookWorker(database.db, {
+  policy: runtime.outboundPolicy,
+  logger,
+  clock: runtime.clock,
+  formats: webhookFormats,
+});
+
+// One LISTEN connection wakes both workers at the commit that gave them work: a queued delivery
+// (DELIVERIES_CHANNEL), a change that may be an event (CHANGES_CHANNEL). No channel: the
+// connection was lost and re-opened, so either may have missed something.
+const stopListening = await database.listen(
+  [DELIVERIES_CHANNEL, CHANGES_CHANNEL],
+  (_payload, channel) => {
+    if (channel !== CHANGES_CHANNEL) deliveryWorker.wake();
+    if (channel !== DELIVERIES_CHANNEL) webhookWorker.wake();
+  },
 );
 
 exitOnSignals({
@@ -118,8 +143,9 @@ exitOnSignals({
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
     await stopMaintenance();
-    await stopListeningForDeliveries();
-    await deliveryWorker.stop();
+    await stopListening();
+    // Each worker finishes the batch it has in hand (its deliveries are recorded, none is cut).
+    await Promise.all([deliveryWorker.stop(), webhookWorker.stop()]);
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();
   },
