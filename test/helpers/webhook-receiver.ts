@@ -19,6 +19,8 @@ export interface DeliveredEvent {
   readonly version: number;
   readonly occurredAt: string;
   readonly data: Record<string, unknown>;
+  /** The tenant's slug. */
+  readonly tenant?: string;
 }
 
 /** One request that reached the receiver. */
