@@ -33,7 +33,7 @@ export async function concurrentScimWrites(
         const userName = `${options.label}-w${writer}-u${i}@events.example`;
         const created = await scim.post('/Users', scimUser(userName));
         expectStatus(created, [201], `POST /Users ${userName}`);
-        const id = String(created.body.id);
+        const id = String((created.body as { id: string }).id);
         ids.push(id);
         const renamed = await scim.patch(`/Users/${id}`, {
           schemas: [PATCH_SCHEMA],
@@ -47,7 +47,7 @@ export async function concurrentScimWrites(
         members: [],
       });
       expectStatus(group, [201], 'POST /Groups');
-      const groupId = String(group.body.id);
+      const groupId = String((group.body as { id: string }).id);
       const added = await scim.patch(`/Groups/${groupId}`, {
         schemas: [PATCH_SCHEMA],
         Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }],

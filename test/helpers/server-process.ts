@@ -18,8 +18,14 @@ export interface ServerProcess {
   readonly adminUrl: string;
 }
 
-/** Starts the launcher on `databaseUrl`; resolves once every app answers /readyz. */
-export async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
+/**
+ * Starts the launcher on `databaseUrl` (with `extraEnv` on top); resolves once every app answers
+ * /readyz.
+ */
+export async function startServerProcess(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ServerProcess> {
   const ports = { scim: await freePort(), sso: await freePort(), admin: await freePort() };
   const scimUrl = `http://127.0.0.1:${ports.scim}`;
   const started = startProcess(
@@ -34,6 +40,7 @@ export async function startServerProcess(databaseUrl: string): Promise<ServerPro
       ROSTER_ADMIN_TOKEN: SERVER_ADMIN_TOKEN,
       ROSTER_OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
       SCIM_RATE_LIMIT_PER_SECOND: '0',
+      ...extraEnv,
     }),
   );
   await Promise.all(
