@@ -436,6 +436,8 @@ export {
 export { CHANGES_CHANNEL, latestChangeSeq } from './changes/outbox.js';
 
 // webhooks: a tenant's endpoints, signed per Standard Webhooks, delivered in order
+/** The LISTEN/NOTIFY channel a commit with changes notifies (payload: the tenant id). */
+export { CHANGES_CHANNEL } from './changes/outbox.js';
 export {
   checkWebhookUrl,
   MAX_WEBHOOK_EVENT_PATTERN_LENGTH,
@@ -461,10 +463,12 @@ export {
   listWebhooks,
   MAX_WEBHOOK_ATTEMPTS_LISTED,
   MAX_WEBHOOK_SECRET_OVERLAP_MS,
+  pruneWebhookAttempts,
   removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
   updateWebhook,
+  WEBHOOK_ATTEMPT_RETENTION_MS,
   WEBHOOK_SECRET_OVERLAP_MS,
   type WebhookReplayStart,
 } from './webhooks/webhook.repository.js';

@@ -5,6 +5,7 @@ import { pruneDeliveries } from '../outbound/deliveries.js';
 import { pruneScimRequestLog } from '../scim-log/scim-request-log.repository.js';
 import { pruneProviderState } from '../oidc/app-sessions.js';
 import { pruneSamlState } from '../saml/saml-state.js';
+import { pruneWebhookAttempts } from '../webhooks/webhook.repository.js';
 import { deactivateDormantUsers } from './cleanup.js';
 import { purgeExpiredUsers } from './purge.js';
 
@@ -14,8 +15,8 @@ export interface MaintenanceOptions {
 }
 
 /**
- * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes finished outbound deliveries
- * and the SCIM request log, every
+ * Runs cleanup (rule 6) then purge (rules 5 and 6), then prunes finished outbound deliveries,
+ * old webhook attempt log rows and the SCIM request log, every
  * `intervalMs`, starting one interval after the call. Safe on every instance at once: each
  * piece of work is taken with SKIP LOCKED.
  *
@@ -49,6 +50,12 @@ export function scheduleMaintenance(
       if (deleted > 0) logger.info({ deleted }, 'jobs.delivery_prune.done');
     } catch (error) {
       logger.error({ err: error }, 'jobs.delivery_prune.failed');
+    }
+    try {
+      const { deleted } = await pruneWebhookAttempts(db, clock);
+      if (deleted > 0) logger.info({ deleted }, 'jobs.webhook_attempt_prune.done');
+    } catch (error) {
+      logger.error({ err: error }, 'jobs.webhook_attempt_prune.failed');
     }
     if (retentionDays > 0) {
       try {

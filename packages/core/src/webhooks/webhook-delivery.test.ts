@@ -28,8 +28,11 @@ import {
   enableWebhook,
   getWebhook,
   listWebhookAttempts,
+  pruneWebhookAttempts,
+  removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
+  WEBHOOK_ATTEMPT_RETENTION_MS,
 } from './webhook.repository.js';
 import type { WebhookInput } from './webhook.js';
 
@@ -411,6 +414,29 @@ describe('webhook delivery', () => {
     );
   });
 
+  it('lets a send finish quietly when its webhook is removed meanwhile', async () => {
+    const clock = fixedClock('2026-06-01T00:00:00Z');
+    const tenant = await newTenant();
+    const { webhook } = await addWebhook(tenant.id, { url: `${base}/removed` }, clock);
+    await addUsers(tenant.id, clock, ['ann', 'bob']);
+    let release = () => {};
+    holds.set('/removed', new Promise<void>((resolve) => (release = resolve)));
+    const sending = deliverDueWebhooks(db, options(clock));
+    while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await removeWebhook(db, tenant.id, webhook.id, operator);
+    release();
+    expect(await sending).toEqual({ sent: 1, failed: 0 });
+    expect(received).toHaveLength(1);
+    expect(logLines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(
+      await db
+        .selectFrom('webhook_attempts')
+        .selectAll()
+        .where('endpoint_id', '=', webhook.id)
+        .execute(),
+    ).toEqual([]);
+  });
+
   it('replays from an event id and from a time, in order', async () => {
     const clock = fixedClock('2026-06-01T00:00:00Z');
     const tenant = await newTenant();
@@ -554,6 +580,27 @@ describe('webhook delivery', () => {
         policy: allowLoopback,
       }),
     ).rejects.toMatchObject({ code: 'NotFound' });
+  });
+
+  it('pages the attempt log, newest first, and prunes it after its retention', async () => {
+    const clock = fixedClock('2020-01-01T00:00:00Z');
+    const tenant = await newTenant();
+    const { webhook } = await addWebhook(tenant.id, { url: `${base}/log` }, clock);
+    const pings = [];
+    for (let i = 0; i < 3; i++) {
+      pings.push(
+        await sendWebhookPing(db, tenant.id, webhook.id, { policy: allowLoopback, clock }),
+      );
+      clock.advance(1000);
+    }
+    const page = await listWebhookAttempts(db, tenant.id, webhook.id, { limit: 2 });
+    expect(page).toEqual([pings[2], pings[1]]);
+    expect(
+      await listWebhookAttempts(db, tenant.id, webhook.id, { beforeId: page[1]?.id as number }),
+    ).toEqual([pings[0]]);
+    const later = fixedClock(new Date(clock.now().getTime() + WEBHOOK_ATTEMPT_RETENTION_MS - 1500));
+    expect(await pruneWebhookAttempts(db, later)).toEqual({ deleted: 2 });
+    expect(await listWebhookAttempts(db, tenant.id, webhook.id)).toEqual([pings[2]]);
   });
 
   it('runs as a worker that wakes on demand and stops after the round in flight', async () => {

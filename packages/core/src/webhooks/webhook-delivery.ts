@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/audit.repository.js';
 import { systemClock, type Clock } from '../clock.js';
 import { SYSTEM } from '../context/actor.js';
 import { inTransaction, type Db } from '../db/transaction.js';
-import { notFound } from '../errors.js';
+import { notFound, sqlState } from '../errors.js';
 import {
   EVENT_VERSION,
   eventJson,
@@ -78,6 +78,8 @@ const WEBHOOK_BACKOFF: Backoff = {
   maxMs: WEBHOOK_MAX_RETRY_DELAY_MS,
   minMs: WEBHOOK_MIN_RETRY_DELAY_MS,
 };
+
+const PG_FOREIGN_KEY_VIOLATION = '23503';
 
 /** HTTP 410 Gone: the receiver says the endpoint is no more (disabled at once, reason `gone`). */
 const GONE = 410;
@@ -175,7 +177,15 @@ async function deliverRound(db: Db, options: WebhookWorkerOptions): Promise<Roun
     token: randomUUID(),
   };
   const claimed = await claimDueEndpoints(round, batchSize);
-  const results = await Promise.all(claimed.map((row) => serveEndpoint(round, row)));
+  const results = await Promise.all(
+    claimed.map((row) =>
+      serveEndpoint(round, row).catch((error: unknown): RoundResult => {
+        // A database error mid-way: the lease runs out and the next claim resumes from the cursor.
+        options.logger.error({ err: error, webhookId: row.id }, 'webhook.endpoint_failed');
+        return { sent: 0, failed: 0, more: false };
+      }),
+    ),
+  );
   return {
     sent: results.reduce((sum, result) => sum + result.sent, 0),
     failed: results.reduce((sum, result) => sum + result.failed, 0),
@@ -376,26 +386,42 @@ async function recordDelivered(
   result: SendResult,
 ): Promise<boolean> {
   const now = round.clock.now();
-  return inTransaction(round.db, async (tx) => {
-    await tx
-      .insertInto('webhook_attempts')
-      .values(attemptValues(row, event, attempt, result))
-      .execute();
-    const moved = await tx
-      .updateTable('webhook_endpoints')
-      .set({
-        delivered_seq: event.seq,
-        attempts: 0,
-        failing_since: null,
-        last_delivered_at: now,
-        lease_until: new Date(now.getTime() + round.leaseMs),
-      })
-      .where('id', '=', row.id)
-      .where('lease_token', '=', round.token)
-      .where('delivered_seq', '<', event.seq)
-      .executeTakeFirst();
-    return moved.numUpdatedRows > 0n;
-  });
+  return ifNotRemoved(
+    inTransaction(round.db, async (tx) => {
+      await tx
+        .insertInto('webhook_attempts')
+        .values(attemptValues(row, event, attempt, result))
+        .execute();
+      const moved = await tx
+        .updateTable('webhook_endpoints')
+        .set({
+          delivered_seq: event.seq,
+          attempts: 0,
+          failing_since: null,
+          last_delivered_at: now,
+          lease_until: new Date(now.getTime() + round.leaseMs),
+        })
+        .where('id', '=', row.id)
+        .where('lease_token', '=', round.token)
+        .where('delivered_seq', '<', event.seq)
+        .executeTakeFirst();
+      return moved.numUpdatedRows > 0n;
+    }),
+    false,
+  );
+}
+
+/**
+ * What an outcome's transaction gave, or `removed` when the endpoint was removed during the send
+ * (its attempt then has nowhere to go: the foreign key refuses it, and nothing is recorded).
+ */
+async function ifNotRemoved<T>(work: Promise<T>, removed: T): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (sqlState(error) === PG_FOREIGN_KEY_VIOLATION) return removed;
+    throw error;
+  }
 }
 
 /**
@@ -416,52 +442,55 @@ async function recordFailed(
   const status = result.response?.status ?? null;
   const reason = status === GONE ? 'gone' : now.getTime() >= disableAt ? 'failing' : undefined;
   const where = { webhookId: row.id, tenantId: row.tenant_id, target: originOf(row.url) };
-  const disabled = await inTransaction(round.db, async (tx) => {
-    await tx
-      .insertInto('webhook_attempts')
-      .values(attemptValues(row, event, attempt, result))
-      .execute();
-    const ours = tx
-      .updateTable('webhook_endpoints')
-      .where('id', '=', row.id)
-      .where('lease_token', '=', round.token);
-    const common = {
-      attempts: attempt,
-      failing_since: failingSince,
-      lease_until: null,
-      lease_token: null,
-    };
-    if (reason === undefined) {
-      const delay = backoffDelayMs(attempt, WEBHOOK_BACKOFF, round.options.random ?? Math.random);
-      await ours
-        .set({ ...common, next_attempt_at: new Date(Math.min(now.getTime() + delay, disableAt)) })
+  const disabled = await ifNotRemoved(
+    inTransaction(round.db, async (tx) => {
+      await tx
+        .insertInto('webhook_attempts')
+        .values(attemptValues(row, event, attempt, result))
         .execute();
-      return false;
-    }
-    const done = await ours
-      .set({ ...common, state: 'disabled', disabled_reason: reason, updated_at: now })
-      .executeTakeFirst();
-    if (done.numUpdatedRows === 0n) return false;
-    await recordAudit(
-      tx,
-      row.tenant_id,
-      { actor: SYSTEM },
-      {
-        action: 'webhook.disabled',
-        target: { type: 'webhook', id: row.id },
-        changes: {
-          reason,
-          failingSince: failingSince.toISOString(),
-          eventId: event.id,
-          attempts: attempt,
-          lastStatus: status,
-          lastError: result.error,
+      const ours = tx
+        .updateTable('webhook_endpoints')
+        .where('id', '=', row.id)
+        .where('lease_token', '=', round.token);
+      const common = {
+        attempts: attempt,
+        failing_since: failingSince,
+        lease_until: null,
+        lease_token: null,
+      };
+      if (reason === undefined) {
+        const delay = backoffDelayMs(attempt, WEBHOOK_BACKOFF, round.options.random ?? Math.random);
+        await ours
+          .set({ ...common, next_attempt_at: new Date(Math.min(now.getTime() + delay, disableAt)) })
+          .execute();
+        return false;
+      }
+      const done = await ours
+        .set({ ...common, state: 'disabled', disabled_reason: reason, updated_at: now })
+        .executeTakeFirst();
+      if (done.numUpdatedRows === 0n) return false;
+      await recordAudit(
+        tx,
+        row.tenant_id,
+        { actor: SYSTEM },
+        {
+          action: 'webhook.disabled',
+          target: { type: 'webhook', id: row.id },
+          changes: {
+            reason,
+            failingSince: failingSince.toISOString(),
+            eventId: event.id,
+            attempts: attempt,
+            lastStatus: status,
+            lastError: result.error,
+          },
+          occurredAt: now,
         },
-        occurredAt: now,
-      },
-    );
-    return true;
-  });
+      );
+      return true;
+    }),
+    false,
+  );
   const context = { ...where, eventId: event.id, attempt, status, error: result.error };
   if (disabled) round.options.logger.warn({ ...context, reason }, 'webhook.disabled');
   else round.options.logger.info(context, 'webhook.retry');
@@ -549,10 +578,14 @@ export async function sendWebhookPing(
         }),
       }),
   );
-  const inserted = await db
-    .insertInto('webhook_attempts')
-    .values(attemptValues(row, ping, 1, result))
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const inserted = await ifNotRemoved(
+    db
+      .insertInto('webhook_attempts')
+      .values(attemptValues(row, ping, 1, result))
+      .returningAll()
+      .executeTakeFirst(),
+    undefined,
+  );
+  if (!inserted) throw notFound(`webhook "${id}" was removed during the ping`);
   return toWebhookAttempt(inserted);
 }

@@ -1,8 +1,10 @@
 // A tenant's webhook endpoints: add, list, change, rotate the secret, disable and enable, remove,
 // replay, and read the attempt log. Every query names the tenant; every change is audited.
+import type { Updateable } from 'kysely';
 import { recordAudit } from '../audit/audit.repository.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ChangeContext } from '../context/actor.js';
+import type { WebhookEndpointTable } from '../db/database.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { parseEventId } from '../events/event.js';
@@ -78,6 +80,8 @@ export async function createWebhook(
   context: ChangeContext,
   options: WebhookChangeOptions = {},
 ): Promise<IssuedWebhook> {
+  if (typeof input !== 'object' || input === null)
+    throw invalid('a webhook needs a url', { field: 'url' });
   const url = checkWebhookUrl(input.url, options.policy);
   const events = checkWebhookEvents(input.events);
   const format = checkWebhookFormat(input.format);
@@ -151,10 +155,53 @@ export async function getWebhook(db: Db, tenantId: string, id: string): Promise<
   return toWebhook(row);
 }
 
+/** An audited change of one locked webhook. */
+interface LockedChange {
+  readonly set: Updateable<WebhookEndpointTable>;
+  readonly action: string;
+  readonly changes: (before: WebhookRow, after: WebhookRow) => Record<string, unknown>;
+}
+
+/** Clears the lease: a send in flight finishes but moves no cursor; the next claim resumes. */
+const REVOKED_LEASE = { lease_until: null, lease_token: null } as const;
+
 /**
- * Changes a webhook's URL, event types or format; what is absent stays. The cursor stays: the
- * events not yet delivered go to the new URL, and a failing endpoint is tried again at once. A
- * send in flight at the time finishes but moves no cursor (its lease is revoked).
+ * Locks one of the tenant's webhooks (`NotFound` when it has none by that id), asks `decide`
+ * what to change (undefined: nothing, nothing written or audited), writes it and audits it.
+ */
+async function changeLockedWebhook(
+  db: Db,
+  tenantId: string,
+  id: string,
+  context: ChangeContext,
+  now: Date,
+  decide: (before: WebhookRow) => LockedChange | undefined,
+): Promise<WebhookRow> {
+  return inTransaction(db, async (tx) => {
+    const before = await lockWebhook(tx, tenantId, id);
+    const change = decide(before);
+    if (!change) return before;
+    const after = await tx
+      .updateTable('webhook_endpoints')
+      .set({ ...change.set, updated_at: now })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(tx, tenantId, context, {
+      action: change.action,
+      target: { type: 'webhook', id },
+      changes: change.changes(before, after),
+    });
+    return after;
+  });
+}
+
+/**
+ * Changes a webhook's URL, event types or format; what is absent stays, and an empty change
+ * writes nothing. The cursor stays: the events not yet delivered go to the new URL, and a
+ * failing endpoint is tried again at once. A send in flight at the time finishes but moves no
+ * cursor (its lease is revoked).
  */
 export async function updateWebhook(
   db: Db,
@@ -164,35 +211,31 @@ export async function updateWebhook(
   context: ChangeContext,
   options: WebhookChangeOptions = {},
 ): Promise<Webhook> {
+  if (typeof change !== 'object' || change === null)
+    throw invalid('a change names url, events or format', { field: 'url' });
   const url = change.url === undefined ? undefined : checkWebhookUrl(change.url, options.policy);
   const events = change.events === undefined ? undefined : checkWebhookEvents(change.events);
   const format = change.format === undefined ? undefined : checkWebhookFormat(change.format);
   const now = (options.clock ?? systemClock).now();
-  return inTransaction(db, async (tx) => {
-    const before = toWebhook(await lockWebhook(tx, tenantId, id));
-    const row = await tx
-      .updateTable('webhook_endpoints')
-      .set({
-        ...(url === undefined ? {} : { url }),
-        ...(events === undefined ? {} : { event_types: events }),
-        ...(format === undefined ? {} : { format }),
-        next_attempt_at: now,
-        lease_until: null,
-        lease_token: null,
-        updated_at: now,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const webhook = toWebhook(row);
-    await recordAudit(tx, tenantId, context, {
-      action: 'webhook.updated',
-      target: { type: 'webhook', id },
-      changes: { before: auditView(before), after: auditView(webhook) },
-    });
-    return webhook;
-  });
+  const row = await changeLockedWebhook(db, tenantId, id, context, now, () =>
+    url === undefined && events === undefined && format === undefined
+      ? undefined
+      : {
+          set: {
+            ...(url === undefined ? {} : { url }),
+            ...(events === undefined ? {} : { event_types: events }),
+            ...(format === undefined ? {} : { format }),
+            next_attempt_at: now,
+            ...REVOKED_LEASE,
+          },
+          action: 'webhook.updated',
+          changes: (before, after) => ({
+            before: auditView(toWebhook(before)),
+            after: auditView(toWebhook(after)),
+          }),
+        },
+  );
+  return toWebhook(row);
 }
 
 /**
@@ -216,28 +259,17 @@ export async function rotateWebhookSecret(
     );
   const now = (options.clock ?? systemClock).now();
   const secret = newWebhookSecret();
-  return inTransaction(db, async (tx) => {
-    const before = await lockWebhook(tx, tenantId, id);
-    const expiresAt = overlapMs === 0 ? null : new Date(now.getTime() + overlapMs);
-    const row = await tx
-      .updateTable('webhook_endpoints')
-      .set({
-        secret,
-        previous_secret: expiresAt === null ? null : before.secret,
-        previous_secret_expires_at: expiresAt,
-        updated_at: now,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordAudit(tx, tenantId, context, {
-      action: 'webhook.secret_rotated',
-      target: { type: 'webhook', id },
-      changes: { previousSecretExpiresAt: expiresAt?.toISOString() ?? null },
-    });
-    return { webhook: toWebhook(row), secret };
-  });
+  const expiresAt = overlapMs === 0 ? null : new Date(now.getTime() + overlapMs);
+  const row = await changeLockedWebhook(db, tenantId, id, context, now, (before) => ({
+    set: {
+      secret,
+      previous_secret: expiresAt === null ? null : before.secret,
+      previous_secret_expires_at: expiresAt,
+    },
+    action: 'webhook.secret_rotated',
+    changes: () => ({ previousSecretExpiresAt: expiresAt?.toISOString() ?? null }),
+  }));
+  return { webhook: toWebhook(row), secret };
 }
 
 /**
@@ -252,29 +284,16 @@ export async function disableWebhook(
   options: { clock?: Clock } = {},
 ): Promise<Webhook> {
   const now = (options.clock ?? systemClock).now();
-  return inTransaction(db, async (tx) => {
-    const before = await lockWebhook(tx, tenantId, id);
-    if (before.state === 'disabled') return toWebhook(before);
-    const row = await tx
-      .updateTable('webhook_endpoints')
-      .set({
-        state: 'disabled',
-        disabled_reason: 'operator',
-        lease_until: null,
-        lease_token: null,
-        updated_at: now,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordAudit(tx, tenantId, context, {
-      action: 'webhook.disabled',
-      target: { type: 'webhook', id },
-      changes: { reason: 'operator' },
-    });
-    return toWebhook(row);
-  });
+  const row = await changeLockedWebhook(db, tenantId, id, context, now, (before) =>
+    before.state === 'disabled'
+      ? undefined
+      : {
+          set: { state: 'disabled', disabled_reason: 'operator', ...REVOKED_LEASE },
+          action: 'webhook.disabled',
+          changes: () => ({ reason: 'operator' }),
+        },
+  );
+  return toWebhook(row);
 }
 
 /**
@@ -290,35 +309,26 @@ export async function enableWebhook(
   options: { clock?: Clock } = {},
 ): Promise<Webhook> {
   const now = (options.clock ?? systemClock).now();
-  return inTransaction(db, async (tx) => {
-    const before = await lockWebhook(tx, tenantId, id);
-    if (before.state === 'enabled') return toWebhook(before);
-    const row = await tx
-      .updateTable('webhook_endpoints')
-      .set({
-        state: 'enabled',
-        disabled_reason: null,
-        failing_since: null,
-        attempts: 0,
-        next_attempt_at: now,
-        lease_until: null,
-        lease_token: null,
-        updated_at: now,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordAudit(tx, tenantId, context, {
-      action: 'webhook.enabled',
-      target: { type: 'webhook', id },
-      changes: {
-        previousReason: before.disabled_reason,
-        deliveredSeq: Number(before.delivered_seq),
-      },
-    });
-    return toWebhook(row);
-  });
+  const row = await changeLockedWebhook(db, tenantId, id, context, now, (before) =>
+    before.state === 'enabled'
+      ? undefined
+      : {
+          set: {
+            state: 'enabled',
+            disabled_reason: null,
+            failing_since: null,
+            attempts: 0,
+            next_attempt_at: now,
+            ...REVOKED_LEASE,
+          },
+          action: 'webhook.enabled',
+          changes: () => ({
+            previousReason: before.disabled_reason,
+            deliveredSeq: before.delivered_seq,
+          }),
+        },
+  );
+  return toWebhook(row);
 }
 
 /** Removes a webhook and its attempt log. */
@@ -351,7 +361,8 @@ export type WebhookReplayStart = { eventId: string } | { time: Date };
  * and every later one, or every event that occurred at or after that time. The cursor only ever
  * moves back: a start after the cursor changes nothing, since those events are still owed and
  * skipping them would lose them. Events already pruned by retention are not replayed (the
- * replay starts at the oldest one kept). A send in flight finishes but moves no cursor.
+ * replay starts at the oldest one kept). A send in flight finishes but moves no cursor. A
+ * disabled webhook keeps its state: the replayed events go out once it is enabled.
  *
  * @example
  * await replayWebhook(db, tenant.id, webhook.id, { time: new Date('2026-12-01T00:00:00Z') }, ctx);
@@ -366,34 +377,20 @@ export async function replayWebhook(
 ): Promise<Webhook> {
   const fromSeq = await replayStartSeq(db, tenantId, since);
   const now = (options.clock ?? systemClock).now();
-  return inTransaction(db, async (tx) => {
-    const before = await lockWebhook(tx, tenantId, id);
-    const beforeSeq = Number(before.delivered_seq);
-    if (fromSeq === undefined || fromSeq - 1 >= beforeSeq) return toWebhook(before);
-    const row = await tx
-      .updateTable('webhook_endpoints')
-      .set({
-        delivered_seq: fromSeq - 1,
-        attempts: 0,
-        next_attempt_at: now,
-        lease_until: null,
-        lease_token: null,
-        updated_at: now,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordAudit(tx, tenantId, context, {
-      action: 'webhook.replayed',
-      target: { type: 'webhook', id },
-      changes: {
-        since: 'eventId' in since ? { eventId: since.eventId } : { time: since.time.toISOString() },
-        deliveredSeq: { before: beforeSeq, after: fromSeq - 1 },
-      },
-    });
-    return toWebhook(row);
-  });
+  const row = await changeLockedWebhook(db, tenantId, id, context, now, (before) =>
+    fromSeq === undefined || fromSeq - 1 >= before.delivered_seq
+      ? undefined
+      : {
+          set: { delivered_seq: fromSeq - 1, attempts: 0, next_attempt_at: now, ...REVOKED_LEASE },
+          action: 'webhook.replayed',
+          changes: () => ({
+            since:
+              'eventId' in since ? { eventId: since.eventId } : { time: since.time.toISOString() },
+            deliveredSeq: { before: before.delivered_seq, after: fromSeq - 1 },
+          }),
+        },
+  );
+  return toWebhook(row);
 }
 
 /** The first seq a replay sends; undefined when no event starts there (nothing to replay). */
@@ -457,4 +454,35 @@ export async function listWebhookAttempts(
     .limit(clampLimit(options.limit, DEFAULT_WEBHOOK_ATTEMPTS_LISTED, MAX_WEBHOOK_ATTEMPTS_LISTED))
     .execute();
   return rows.map(toWebhookAttempt);
+}
+
+/** How long attempt log rows are kept. */
+export const WEBHOOK_ATTEMPT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Most attempt log rows deleted by one `pruneWebhookAttempts` statement. */
+export const WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE = 1000;
+
+/**
+ * Deletes attempt log rows older than {@link WEBHOOK_ATTEMPT_RETENTION_MS}, a batch at a time
+ * (short statements that never hold up the worker). Safe on every instance at once.
+ */
+export async function pruneWebhookAttempts(db: Db, clock: Clock): Promise<{ deleted: number }> {
+  const before = new Date(clock.now().getTime() - WEBHOOK_ATTEMPT_RETENTION_MS);
+  let deleted = 0;
+  for (;;) {
+    const result = await db
+      .deleteFrom('webhook_attempts')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_attempts')
+          .select('id')
+          .where('attempted_at', '<', before)
+          .limit(WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .executeTakeFirst();
+    const count = Number(result.numDeletedRows);
+    deleted += count;
+    if (count < WEBHOOK_ATTEMPT_PRUNE_BATCH_SIZE) return { deleted };
+  }
 }

@@ -10,6 +10,7 @@ import { WEBHOOK_FORMATS } from '../db/database.js';
 import { invalid } from '../errors.js';
 import { EVENT_TYPES, parseEventTypes, type EventType } from '../events/event.js';
 import { isStorableText } from '../input-limits.js';
+import type { DeliveryAttempt } from '../outbound/deliveries.js';
 import { internalAddressKind, type OutboundPolicy } from '../outbound/outbound-policy.js';
 
 export { WEBHOOK_FORMATS, type WebhookFormat } from '../db/database.js';
@@ -43,21 +44,12 @@ export interface IssuedWebhook {
   readonly secret: string;
 }
 
-/** One attempt to send an event (or a ping) to an endpoint. */
-export interface WebhookAttempt {
+/** One attempt to send an event (or a ping) to an endpoint: a delivery attempt, of an event. */
+export interface WebhookAttempt extends DeliveryAttempt {
   readonly id: number;
   readonly eventId: string;
   /** An event type, or `ping`. */
   readonly eventType: string;
-  /** 1 for the first attempt at this event, 2 for its first retry, ... */
-  readonly attempt: number;
-  readonly attemptedAt: Date;
-  /** The HTTP status; null when there was no answer (refused, unreachable, timed out). */
-  readonly status: number | null;
-  readonly latencyMs: number | null;
-  readonly error: string | null;
-  /** The first bytes of the answer's body. */
-  readonly responseExcerpt: string | null;
 }
 
 /** What an operator gives to add (or, partly, to change) a webhook. */
