@@ -11,6 +11,8 @@ import {
 import { createBaseApp, finishApp, refuseUnstorableJson, type Lifecycle } from '@roster/http';
 import { requireAdminToken } from './auth.js';
 import { appsRouter } from './routes/apps.route.js';
+import { eventsRouter, eventsTokensRouter } from './routes/events.route.js';
+import { webhooksRouter } from './routes/webhooks.route.js';
 import { scimClientsRouter } from './routes/scim-clients.route.js';
 import { scimLogRouter } from './routes/scim-log.route.js';
 import { idpsRouter } from './routes/idps.route.js';
@@ -27,7 +29,10 @@ export interface AdminAppDeps {
   /** Public base URLs, to tell operators where each tenant's endpoints are. */
   readonly scimBaseUrl: string;
   readonly ssoBaseUrl: string;
-  /** Where IdP metadata URLs may point (ROSTER_OUTBOUND_ALLOW_HOSTS); unset: public addresses only. */
+  /**
+   * Where IdP metadata URLs and webhooks may point (ROSTER_OUTBOUND_ALLOW_HOSTS); unset: public
+   * addresses only.
+   */
   readonly outboundPolicy?: OutboundPolicy;
 }
 
@@ -42,10 +47,14 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     database: deps.database,
     lifecycle: deps.lifecycle,
   });
+  const outboundPolicy = deps.outboundPolicy ?? outboundPolicyFrom(undefined);
   const urls = {
     scimBaseUrl: (slug: string) => tenantScimUrl(deps.scimBaseUrl, slug),
     ssoBaseUrl: deps.ssoBaseUrl,
   };
+  // The events API takes an events token as well as the admin token, so it is answered before
+  // the admin token check; an events token reaches nothing below it.
+  app.use(ADMIN_API_ROOT, eventsRouter(deps.database.db, deps.clock, deps.adminToken));
   app.use(
     ADMIN_API_ROOT,
     requireAdminToken(deps.adminToken),
@@ -54,14 +63,11 @@ export function createAdminApp(deps: AdminAppDeps): Express {
     refuseUnstorableJson,
     tenantsRouter(deps.database.db, deps.clock, urls),
     scimLogRouter(deps.database.db),
-    idpsRouter(
-      deps.database.db,
-      deps.clock,
-      deps.ssoBaseUrl,
-      deps.outboundPolicy ?? outboundPolicyFrom(undefined),
-    ),
+    idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl, outboundPolicy),
     appsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl),
     scimClientsRouter(deps.database.db, deps.clock, deps),
+    eventsTokensRouter(deps.database.db, deps.clock),
+    webhooksRouter(deps.database.db, deps.clock, outboundPolicy),
   );
   return finishApp(app);
 }

@@ -1,4 +1,13 @@
-import type { AuditEvent, ScimRequestLogEntry, ScimToken, Tenant, UserSummary } from '@roster/core';
+import {
+  encodeChangeCursor,
+  type AuditEvent,
+  type ScimRequestLogEntry,
+  type ScimToken,
+  type Tenant,
+  type UserSummary,
+  type Webhook,
+  type WebhookAttempt,
+} from '@roster/core';
 
 /** JSON shapes of the admin API (documented in the README). Dates are ISO strings. */
 export interface Urls {
@@ -67,4 +76,37 @@ export const presentScimRequest = (entry: ScimRequestLogEntry) => ({
   userAgent: entry.userAgent,
   requestBody: entry.requestBody,
   responseBody: entry.responseBody,
+});
+
+/**
+ * A webhook (GET /v1/tenants/:slug/webhooks/:id): never its secret. `deliveredThrough` is an
+ * events API cursor: `GET …/events?after=<it>` lists what the endpoint is still owed.
+ */
+export const presentWebhook = (webhook: Webhook) => ({
+  id: webhook.id,
+  url: webhook.url,
+  events: webhook.events,
+  format: webhook.format,
+  state: webhook.state,
+  disabledReason: webhook.disabledReason,
+  deliveredThrough: encodeChangeCursor(webhook.tenantId, webhook.deliveredSeq),
+  lastDeliveredAt: webhook.lastDeliveredAt?.toISOString() ?? null,
+  failingSince: webhook.failingSince?.toISOString() ?? null,
+  nextAttemptAt: webhook.nextAttemptAt.toISOString(),
+  previousSecretExpiresAt: webhook.previousSecretExpiresAt?.toISOString() ?? null,
+  createdAt: webhook.createdAt.toISOString(),
+  updatedAt: webhook.updatedAt.toISOString(),
+});
+
+/** One attempt to deliver an event (or a ping) to a webhook, as the delivery log lists it. */
+export const presentWebhookAttempt = (attempt: WebhookAttempt) => ({
+  id: attempt.id,
+  eventId: attempt.eventId,
+  eventType: attempt.eventType,
+  attempt: attempt.attempt,
+  attemptedAt: attempt.attemptedAt.toISOString(),
+  status: attempt.status,
+  latencyMs: attempt.latencyMs,
+  error: attempt.error,
+  responseExcerpt: attempt.responseExcerpt,
 });

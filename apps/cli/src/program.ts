@@ -5,6 +5,8 @@ import { addScimLogCommand } from './commands/scim-log.command.js';
 import { addAppCommands, addOidcCommands } from './app-commands.js';
 import { addIdpCommands } from './idp-commands.js';
 import { addScimClientCommands } from './scim-client-commands.js';
+import { addEventsTokenCommands } from './events-token-commands.js';
+import { addWebhookCommands } from './webhook-commands.js';
 import { printFields, printJson, printTable, show } from './output.js';
 import { collect, daysOrOff, lifetimeInDays, sinceInstant, wholeNumber } from './parse.js';
 
@@ -297,5 +299,7 @@ export function createProgram(env: NodeJS.ProcessEnv): Command {
   addAppCommands(program, api);
   addOidcCommands(program, api);
   addScimClientCommands(program, api);
+  addEventsTokenCommands(program, api);
+  addWebhookCommands(program, api);
   return program;
 }

@@ -96,6 +96,11 @@ export {
   type ScimAuthentication,
   type ScimToken,
 } from './tenants/scim-token.js';
+export {
+  MAX_TENANT_TOKEN_DESCRIPTION_LENGTH,
+  MAX_TENANT_TOKEN_LIFETIME_DAYS,
+  type TenantTokenAuthentication,
+} from './tenants/tenant-token.js';
 
 // users
 export type { UserSummary } from './users/user.js';
@@ -433,7 +438,26 @@ export {
   type EventType,
   type RosterEvent,
 } from './events/event.js';
-export { CHANGES_CHANNEL, latestChangeSeq } from './changes/outbox.js';
+export { latestChangeSeq } from './changes/outbox.js';
+export { decodeChangeCursor, encodeChangeCursor } from './directory/change-feed.js';
+export {
+  DEFAULT_EVENTS_PAGE_SIZE,
+  EVENTS_AFTER_NOW,
+  MAX_EVENTS_PAGE_SIZE,
+  readEventsPage,
+  type EventsPage,
+  type EventsPageRequest,
+} from './events/events-page.js';
+// events tokens: a read-only credential per tenant for the events API
+export {
+  createEventsToken,
+  EVENTS_TOKEN_PREFIX,
+  identifyEventsToken,
+  listEventsTokens,
+  revokeEventsToken,
+  type EventsToken,
+  type IssuedEventsToken,
+} from './events/events-token.js';
 
 // webhooks: a tenant's endpoints, signed per Standard Webhooks, delivered in order
 /** The LISTEN/NOTIFY channel a commit with changes notifies (payload: the tenant id). */

@@ -22,13 +22,8 @@ import {
   ADMIN_API_ROOT,
   fillPath,
 } from '@roster/core';
-import {
-  presentAuditEvent,
-  presentTenant,
-  presentToken,
-  presentUser,
-  type Urls,
-} from '../presenters.js';
+import { presentAuditEvent, presentTenant, presentUser, type Urls } from '../presenters.js';
+import { tenantTokenRoutes } from './tenant-tokens.js';
 import { operatorContext } from '../operator-context.js';
 import { route, without } from '../validation.js';
 import { HttpError } from '@roster/http';
@@ -40,10 +35,6 @@ const settingsSchema = z.strictObject({
   allowedOrigins: z.array(z.string().max(2048)).max(50).optional(),
 });
 const createTenantSchema = settingsSchema.extend({ slug: z.string().max(63) });
-const createTokenSchema = z.strictObject({
-  expiresInDays: z.number().int().min(1).max(3650).optional(),
-  description: z.string().max(200).optional(),
-});
 const usersQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_USER_PAGE_SIZE).optional(),
   after: z.string().max(200).optional(),
@@ -117,47 +108,12 @@ export function tenantsRouter(db: Db, clock: Clock, urls: Urls): Router {
     },
   );
 
-  route(
+  tenantTokenRoutes(
     router,
-    'post',
-    ADMIN_PATHS.scimTokens,
-    { body: createTokenSchema },
-    async (req, res, { body }) => {
-      const expiresAt = body.expiresInDays
-        ? new Date(clock.now().getTime() + body.expiresInDays * 86_400_000)
-        : null;
-      const issued = await createScimToken(
-        db,
-        req.params.slug,
-        { expiresAt, ...(body.description ? { description: body.description } : {}) },
-        operatorContext(req),
-        clock,
-      );
-      res.status(201).json({
-        ...presentToken(issued, clock.now()),
-        token: issued.token,
-        scimBaseUrl: urls.scimBaseUrl(req.params.slug),
-      });
-    },
+    { collection: ADMIN_PATHS.scimTokens, item: ADMIN_PATHS.scimToken },
+    { create: createScimToken, list: listScimTokens, revoke: revokeScimToken },
+    { db, clock, issuedExtra: (slug) => ({ scimBaseUrl: urls.scimBaseUrl(slug) }) },
   );
-
-  route(router, 'get', ADMIN_PATHS.scimTokens, {}, async (req, res) => {
-    const now = clock.now();
-    res.json({
-      tokens: (await listScimTokens(db, req.params.slug)).map((t) => presentToken(t, now)),
-    });
-  });
-
-  route(router, 'delete', ADMIN_PATHS.scimToken, {}, async (req, res) => {
-    const token = await revokeScimToken(
-      db,
-      req.params.slug,
-      req.params.id,
-      operatorContext(req),
-      clock,
-    );
-    res.json(presentToken(token, clock.now()));
-  });
 
   route(
     router,

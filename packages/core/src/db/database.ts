@@ -318,6 +318,8 @@ export interface WebhookAttemptTable {
 export interface Database {
   tenants: TenantTable;
   scim_tokens: ScimTokenTable;
+  /** Read-only events API credentials: the columns of scim_tokens. */
+  events_tokens: ScimTokenTable;
   users: UserTable;
   user_emails: UserEmailTable;
   groups: GroupTable;

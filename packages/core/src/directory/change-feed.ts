@@ -71,6 +71,7 @@ export function encodeChangeCursor(tenantId: string, seq: number): string {
   return Buffer.from(`${CURSOR_VERSION}:${tenantId}:${seq}`).toString('base64url');
 }
 
+/** The tenant id and seq a cursor names; throws `Invalid` for one this directory did not issue. */
 export function decodeChangeCursor(cursor: string): { tenantId: string; seq: number } {
   const [version, tenantId, seqText, ...rest] = Buffer.from(cursor, 'base64url')
     .toString()

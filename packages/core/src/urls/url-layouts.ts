@@ -60,6 +60,18 @@ export const ADMIN_PATHS = {
   scimClients: '/tenants/:slug/scim-clients',
   scimClient: '/tenants/:slug/scim-clients/:clientId',
   scimClientSecretRotation: '/tenants/:slug/scim-clients/:clientId/rotate-secret',
+  /** A tenant's events, read with the admin token or an events token of the tenant. */
+  events: '/tenants/:slug/events',
+  eventsTokens: '/tenants/:slug/events-tokens',
+  eventsToken: '/tenants/:slug/events-tokens/:id',
+  webhooks: '/tenants/:slug/webhooks',
+  webhook: '/tenants/:slug/webhooks/:id',
+  webhookSecretRotation: '/tenants/:slug/webhooks/:id/rotate-secret',
+  webhookDisable: '/tenants/:slug/webhooks/:id/disable',
+  webhookEnable: '/tenants/:slug/webhooks/:id/enable',
+  webhookTest: '/tenants/:slug/webhooks/:id/test',
+  webhookDeliveries: '/tenants/:slug/webhooks/:id/deliveries',
+  webhookReplay: '/tenants/:slug/webhooks/:id/replay',
   purge: '/jobs/purge',
 } as const;
 

@@ -9,6 +9,7 @@ import * as outboundDeliveries from './202612030210_outbound_deliveries.js';
 import * as oidcProviderStorage from './202612030220_oidc_provider_storage.js';
 import * as scimClientTokenLifetime from './202612031700_scim_client_token_lifetime.js';
 import * as webhooks from './202612032010_webhooks.js';
+import * as eventsTokens from './202612032020_events_tokens.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '202612030220_oidc_provider_storage': oidcProviderStorage,
   '202612031700_scim_client_token_lifetime': scimClientTokenLifetime,
   '202612032010_webhooks': webhooks,
+  '202612032020_events_tokens': eventsTokens,
 };
