@@ -61,14 +61,7 @@ export async function startEventsStack(slug: string): Promise<EventsStack> {
       ssoBaseUrl: 'http://localhost:1',
     }),
   );
-  const tenant = await createTenant(database.db, slug, operator);
-  const { token } = await createScimToken(
-    database.db,
-    slug,
-    { expiresAt: null },
-    operator,
-    systemClock,
-  );
+  const { tenant, token } = await tenantWithScimToken(database, slug);
   const stops: (() => Promise<void>)[] = [];
   return {
     database,
@@ -79,16 +72,8 @@ export async function startEventsStack(slug: string): Promise<EventsStack> {
         method,
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       }),
-    async addWebhook(receiver, path, input = {}) {
-      const issued = await createWebhook(
-        database.db,
-        tenant.id,
-        { ...input, url: receiver.url(path) },
-        operator,
-      );
-      receiver.setSecret(path, issued.secret);
-      return issued;
-    },
+    addWebhook: (receiver, path, input = {}) =>
+      addWebhook(database, tenant.id, receiver, path, input),
     async startWorker() {
       const worker = startWebhookWorker(database.db, {
         policy: outboundPolicyFrom(RECEIVER_ALLOW_HOSTS),
@@ -110,6 +95,40 @@ export async function startEventsStack(slug: string): Promise<EventsStack> {
       await database.close();
     },
   };
+}
+
+/** A new tenant and a SCIM token of it, made through core as an operator would. */
+export async function tenantWithScimToken(
+  database: Pick<TestDatabase, 'db'>,
+  slug: string,
+): Promise<{ tenant: Tenant; token: string }> {
+  const tenant = await createTenant(database.db, slug, operator);
+  const { token } = await createScimToken(
+    database.db,
+    slug,
+    { expiresAt: null },
+    operator,
+    systemClock,
+  );
+  return { tenant, token };
+}
+
+/** A webhook of the tenant to `receiver` at `path`, its secret given to the receiver. */
+export async function addWebhook(
+  database: Pick<TestDatabase, 'db'>,
+  tenantId: string,
+  receiver: WebhookReceiver,
+  path: string,
+  input: Omit<WebhookInput, 'url'> = {},
+): Promise<IssuedWebhook> {
+  const issued = await createWebhook(
+    database.db,
+    tenantId,
+    { ...input, url: receiver.url(path) },
+    operator,
+  );
+  receiver.setSecret(path, issued.secret);
+  return issued;
 }
 
 /** Every event of the tenant after `afterSeq` (of `types` only when given), in order. */

@@ -5,15 +5,8 @@
 // SIGTERM, each after the deliveries it had in hand.
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createScimToken,
-  createTenant,
-  systemClock,
-  type ChangeContext,
-  createWebhook,
-} from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
-import { allEventsAfter } from '../../helpers/events-stack.js';
+import { addWebhook, allEventsAfter, tenantWithScimToken } from '../../helpers/events-stack.js';
 import { ScimClient } from '../../helpers/journey-stack.js';
 import { logLines } from '../../helpers/processes.js';
 import { concurrentScimWrites } from '../../helpers/scim-workload.js';
@@ -27,7 +20,6 @@ import {
 const SLUG = 'webhook-instances';
 /** Endpoints of the tenant: enough that both processes have work at once. */
 const ENDPOINTS = ['/a', '/b', '/c', '/d'];
-const operator: ChangeContext = { actor: { type: 'operator', id: 'webhook-instances' } };
 
 let database: TestDatabase;
 let receiver: WebhookReceiver;
@@ -50,26 +42,16 @@ afterAll(async () => {
 describe('two instances delivering at once', () => {
   it('deliver every event once per endpoint, in order', async () => {
     if (database.target.kind !== 'postgres') throw new Error('PostgreSQL only');
-    const tenant = await createTenant(database.db, SLUG, operator);
-    const { token } = await createScimToken(
-      database.db,
-      SLUG,
-      { expiresAt: null },
-      operator,
-      systemClock,
-    );
+    const { tenant, token } = await tenantWithScimToken(database, SLUG);
     let startSeq = 0;
     for (const path of ENDPOINTS) {
-      const { webhook, secret } = await createWebhook(
-        database.db,
+      const { webhook } = await addWebhook(
+        database,
         tenant.id,
-        {
-          url: receiver.url(path),
-          ...(path === '/d' ? { events: ['user.created', 'group.*'] } : {}),
-        },
-        operator,
+        receiver,
+        path,
+        path === '/d' ? { events: ['user.created', 'group.*'] } : {},
       );
-      receiver.setSecret(path, secret);
       startSeq = webhook.deliveredSeq;
     }
 

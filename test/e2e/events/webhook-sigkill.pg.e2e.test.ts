@@ -7,17 +7,9 @@
 // - SIGTERM: the process finishes the send in hand (records it) before it exits 0, so the next
 //   process sends nothing twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createScimToken,
-  createTenant,
-  createWebhook,
-  getWebhook,
-  parseEventId,
-  systemClock,
-  type ChangeContext,
-} from '@roster/core';
+import { getWebhook, parseEventId } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
-import { allEventsAfter } from '../../helpers/events-stack.js';
+import { addWebhook, allEventsAfter, tenantWithScimToken } from '../../helpers/events-stack.js';
 import { ScimClient } from '../../helpers/journey-stack.js';
 import { concurrentScimWrites } from '../../helpers/scim-workload.js';
 import { logLines } from '../../helpers/processes.js';
@@ -32,7 +24,6 @@ import {
 const ANSWERED_BEFORE_HOLD = 10;
 /** The new process waits out the dead one's lease before it takes the endpoint over. */
 const TAKEOVER_TIMEOUT_MS = 150_000;
-const operator: ChangeContext = { actor: { type: 'operator', id: 'webhook-sigkill' } };
 
 /** Longest the test waits for a line in a process's log. */
 const LOG_WAIT_TIMEOUT_MS = 30_000;
@@ -69,21 +60,8 @@ async function startServer(): Promise<ServerProcess> {
 async function deliveryInFlight(slug: string) {
   const receiver = await startWebhookReceiver();
   receivers.push(receiver);
-  const tenant = await createTenant(database.db, slug, operator);
-  const { token } = await createScimToken(
-    database.db,
-    slug,
-    { expiresAt: null },
-    operator,
-    systemClock,
-  );
-  const { webhook, secret } = await createWebhook(
-    database.db,
-    tenant.id,
-    { url: receiver.url('/hook') },
-    operator,
-  );
-  receiver.setSecret('/hook', secret);
+  const { tenant, token } = await tenantWithScimToken(database, slug);
+  const { webhook } = await addWebhook(database, tenant.id, receiver, '/hook');
   receiver.onDelivery(() => {
     if (receiver.deliveries.length === ANSWERED_BEFORE_HOLD) receiver.hold();
   });
