@@ -487,6 +487,7 @@ export {
   listWebhooks,
   MAX_WEBHOOK_ATTEMPTS_LISTED,
   MAX_WEBHOOK_SECRET_OVERLAP_MS,
+  parseWebhookReplayStart,
   pruneWebhookAttempts,
   removeWebhook,
   replayWebhook,

@@ -17,6 +17,7 @@ import {
   listWebhookAttempts,
   listWebhooks,
   MAX_WEBHOOK_SECRET_OVERLAP_MS,
+  parseWebhookReplayStart,
   removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
@@ -250,6 +251,19 @@ describe('the webhook registry', () => {
     expect(JSON.stringify(await listAuditEvents(db, tenantId, {}))).not.toContain(
       rotated.secret.slice(6),
     );
+  });
+
+  it('reads where a replay starts from what an operator typed', () => {
+    expect(parseWebhookReplayStart('2026-12-01T00:00:00Z')).toEqual({
+      time: new Date('2026-12-01T00:00:00Z'),
+    });
+    expect(parseWebhookReplayStart(eventId(tenantId, 3))).toEqual({
+      eventId: eventId(tenantId, 3),
+    });
+    for (const text of ['', 'yesterday', '2026-02-30T00:00:00Z'])
+      expect(() => parseWebhookReplayStart(text)).toThrow(
+        expect.objectContaining({ code: 'Invalid', details: { field: 'since' } }),
+      );
   });
 
   it('replays by event id or time, only ever moving the cursor back', async () => {

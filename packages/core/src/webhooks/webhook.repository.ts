@@ -9,6 +9,7 @@ import { inTransaction, type Db, type Tx } from '../db/transaction.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { parseEventId } from '../events/event.js';
 import { clampLimit } from '../ids.js';
+import { parseTimestamp } from '../timestamp.js';
 import { originOf } from '../outbound/retry.js';
 import {
   checkWebhookEvents,
@@ -391,6 +392,21 @@ export async function replayWebhook(
         },
   );
   return toWebhook(row);
+}
+
+/**
+ * Reads where a replay starts from what an operator typed (`--since`, `?since=`): an event id
+ * (`evt_...`), or an RFC 3339 time. Anything else is `Invalid` (field `since`).
+ *
+ * @example
+ * parseWebhookReplayStart('2026-12-01T00:00:00Z'); // { time: Date }
+ * parseWebhookReplayStart('evt_...'); // { eventId: 'evt_...' }
+ */
+export function parseWebhookReplayStart(text: string): WebhookReplayStart {
+  if (typeof text !== 'string' || text.length === 0)
+    throw invalid('since is an event id (evt_...) or an RFC 3339 time', { field: 'since' });
+  if (text.startsWith('evt_')) return { eventId: text };
+  return { time: parseTimestamp(text, 'since') };
 }
 
 /** The first seq a replay sends; undefined when no event starts there (nothing to replay). */
