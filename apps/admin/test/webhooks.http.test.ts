@@ -20,7 +20,7 @@ import {
   type Tenant,
 } from '@roster/core';
 import { createTestDatabase, type TestDatabase } from '@roster/core/testing';
-import { closeGracefully, createLifecycle, listen } from '@roster/http';
+import { closeGracefully, createLifecycle } from '@roster/http';
 import { createAdminApp } from '../src/index.js';
 
 const ADMIN_TOKEN = 'roster_admin_test-token-for-the-webhook-routes';
@@ -41,25 +41,19 @@ let globex: Tenant;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  app = createAdminApp({
-    database,
-    logger: createLogger({ level: 'silent' }),
-    clock: systemClock,
-    lifecycle: createLifecycle(),
-    adminToken: ADMIN_TOKEN,
-    scimBaseUrl: 'https://scim.roster.test',
-    ssoBaseUrl: 'https://sso.roster.test',
-  });
-  allowingApp = createAdminApp({
-    database,
-    logger: createLogger({ level: 'silent' }),
-    clock: systemClock,
-    lifecycle: createLifecycle(),
-    adminToken: ADMIN_TOKEN,
-    scimBaseUrl: 'https://scim.roster.test',
-    ssoBaseUrl: 'https://sso.roster.test',
-    outboundPolicy: outboundPolicyFrom('127.0.0.1'),
-  });
+  const adminApp = (allowHosts?: string) =>
+    createAdminApp({
+      database,
+      logger: createLogger({ level: 'silent' }),
+      clock: systemClock,
+      lifecycle: createLifecycle(),
+      adminToken: ADMIN_TOKEN,
+      scimBaseUrl: 'https://scim.roster.test',
+      ssoBaseUrl: 'https://sso.roster.test',
+      ...(allowHosts ? { outboundPolicy: outboundPolicyFrom(allowHosts) } : {}),
+    });
+  app = adminApp();
+  allowingApp = adminApp('127.0.0.1');
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -68,7 +62,7 @@ beforeAll(async () => {
       res.writeHead(answers.shift() ?? 200, { 'content-type': 'text/plain' }).end('thanks');
     });
   });
-  await listen(receiver, '127.0.0.1', 0);
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   acme = await createTenant(database.db, 'acme', { actor: { type: 'system' } });
   globex = await createTenant(database.db, 'globex', { actor: { type: 'system' } });
@@ -212,7 +206,7 @@ describe('/v1/tenants/:slug/webhooks', () => {
         await call('get', `${base}/deliveries`),
         await call('post', `${base}/replay`, { since: '2026-01-01T00:00:00Z' }),
       ];
-      for (const res of answers) expect(res.status, `${res.req.path}: ${res.text}`).toBe(404);
+      for (const res of answers) expect(res.status, `${base}: ${res.text}`).toBe(404);
     }
     expect(await written()).toEqual(before);
     expect(globex.id).not.toBe(acme.id);
@@ -385,7 +379,7 @@ describe('/v1/tenants/:slug/webhooks', () => {
       'get',
       `${path}/deliveries?limit=1&before=${first.body.next as string}`,
     );
-    expect(older.body.deliveries.map((d: { status: number }) => d.status)).toEqual([204]);
+    expect((older.body.deliveries as { status: number }[]).map((d) => d.status)).toEqual([204]);
   });
 
   it('test of a webhook whose host is refused by the outbound policy logs the refusal, sends nothing', async () => {

@@ -53,7 +53,7 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => res.writeHead(answers.shift() ?? 200).end());
   });
-  await listen(receiver, '127.0.0.1', 0);
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   acme = await createTenant(database.db, 'acme', { actor: { type: 'system' } });
   await createUserFromScim(
