@@ -30,6 +30,7 @@ const quick = process.argv.includes('--quick');
 const seconds = quick ? 1 : 4;
 const concurrency = 8;
 // --only=scim (or storage, discovery, sso, oidc, events) runs one part, for iterating on it.
+// The events figures run within the SCIM part (on its database); --only=events runs them alone.
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const wanted = (part) => only === undefined || only === part;
 const reporter = new Reporter();
@@ -158,7 +159,7 @@ console.log(
 );
 if (wanted('storage')) await storage();
 if (wanted('discovery')) await scimDiscovery();
-if (!wanted('scim')) {
+if (!wanted('scim') && !wanted('events')) {
   // not asked for
 } else if (process.env.DATABASE_URL) {
   await runScimBenchmarks({
@@ -167,9 +168,12 @@ if (!wanted('scim')) {
     seconds,
     concurrency,
     report,
+    eventsOnly: only === 'events',
   });
 } else {
-  console.log('scim.create, .filter, .list, .group-patch, .initial-sync: PostgreSQL only, skipped');
+  console.log(
+    'scim.create, .filter, .list, .group-patch, .initial-sync, events.*: PostgreSQL only, skipped',
+  );
 }
 if (wanted('sso')) await ssoLogin({ quick, seconds, report });
 if (wanted('oidc')) {

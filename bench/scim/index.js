@@ -1,8 +1,11 @@
-// The SCIM benchmarks, on PostgreSQL: scim.create, scim.create.scale, scim.initial-sync,
-// scim.filter (and its overhead over a raw SELECT), scim.list and scim.group-patch. Each section is independent: one that fails (a route not
-// there yet) prints why and the others still run.
+// The SCIM benchmarks, on PostgreSQL: scim.create, scim.create.scale, scim.initial-sync (and
+// events.throughput during it), events.latency, scim.filter (and its overhead over a raw SELECT),
+// scim.list and scim.group-patch. Each section is independent: one that fails (a route not
+// there yet) prints why and the others still run. `eventsOnly` runs the events figures alone
+// (the initial sync, events.throughput and events.latency).
 /* global console, performance */
 import { sizeLabel } from '../lib/measure.js';
+import { benchEventsLatency } from '../events.js';
 import { benchCreate, measureHelloRate } from './create.js';
 import { seedDirectories } from './directory.js';
 import { createBenchDatabase, startHelloServer, startScimServer } from './environment.js';
@@ -44,9 +47,17 @@ async function section(name, work) {
 
 /**
  * @param {{ serverUrl: string, quick: boolean, seconds: number, concurrency: number,
- *   report: (name: string, value: number, unit: string, reference: number, referenceName: string, goal?: object) => void }} options
+ *   report: (name: string, value: number, unit: string, reference: number, referenceName: string, goal?: object) => void,
+ *   eventsOnly?: boolean }} options
  */
-export async function runScimBenchmarks({ serverUrl, quick, seconds, concurrency, report }) {
+export async function runScimBenchmarks({
+  serverUrl,
+  quick,
+  seconds,
+  concurrency,
+  report,
+  eventsOnly = false,
+}) {
   const plan = quick ? SCIM_BENCH_PLANS.quick : SCIM_BENCH_PLANS.full;
   const env = await createBenchDatabase(serverUrl, { poolMax: 10 });
   console.log(
@@ -55,12 +66,15 @@ export async function runScimBenchmarks({ serverUrl, quick, seconds, concurrency
   const scim = await startScimServer(env.database);
   const hello = await startHelloServer();
   try {
-    const created = await section('scim.create', () =>
-      benchCreate({ env, scim, hello, report, seconds, concurrency }),
-    );
-    await section('scim.create.scale', () =>
-      benchCreateScale({ env, report, seconds, concurrency }),
-    );
+    const created = eventsOnly
+      ? undefined
+      : await section('scim.create', () =>
+          benchCreate({ env, scim, hello, report, seconds, concurrency }),
+        );
+    if (!eventsOnly)
+      await section('scim.create.scale', () =>
+        benchCreateScale({ env, report, seconds, concurrency }),
+      );
     // the reference of initial-sync, even when POST /Users failed
     const helloRate =
       created?.helloRate ?? (await measureHelloRate(hello, { seconds, concurrency }));
@@ -74,6 +88,8 @@ export async function runScimBenchmarks({ serverUrl, quick, seconds, concurrency
         ...plan.sync,
       }),
     );
+    await section('events.latency', () => benchEventsLatency({ env, quick, report }));
+    if (eventsOnly) return;
     const directories = await section('seeding', () => seedDirectories(env, plan));
     if (directories === undefined) return;
     const reads = { env, scim, directories, report, samples: plan.samples, warmup: plan.warmup };

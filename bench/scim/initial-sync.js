@@ -1,11 +1,15 @@
 // scim.initial-sync: a first Entra cycle into an empty tenant, pushed by 8 concurrent clients:
 // for every user a filtered GET then a POST; then for every group a filtered GET, a POST without
 // members and a PATCH adding its members (Entra's order and shapes, as in apps/scim/test/interop/fixtures/entra.ts).
+// The tenant has one webhook endpoint, served by the webhook worker in this process (as
+// `npm start` runs it beside the SCIM app): events.throughput is its deliveries per second during
+// the sync.
 /* global console, performance */
 import { round } from '../lib/measure.js';
 import { eqFilter, ScimClient } from './http-client.js';
 import { createBenchTenant } from './environment.js';
 import { newUserBody } from './create.js';
+import { reportEventsThroughput, startWebhookDelivery } from '../events.js';
 
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -43,6 +47,7 @@ export async function benchInitialSync({
   concurrency,
 }) {
   const tenant = await createBenchTenant(env.database, 'sync');
+  const delivery = await startWebhookDelivery(env.database, tenant);
   const client = new ScimClient(scim.port, tenant.slug, tenant.token, concurrency);
   const userIds = new Array(users);
   let requests = 0;
@@ -78,7 +83,9 @@ export async function benchInitialSync({
       });
       requests += 3;
     });
-    const seconds = (performance.now() - started) / 1000;
+    const ended = performance.now();
+    const deliveredDuringSync = delivery.receiver.count();
+    const seconds = (ended - started) / 1000;
     const { rows } = await env.pool.query(
       `select (select count(*)::int from users where tenant_id = $1) as users,
               (select count(*)::int from groups where tenant_id = $1) as groups,
@@ -96,7 +103,17 @@ export async function benchInitialSync({
       'same requests at express hello rate',
       { max: 3 },
     );
+    // One event per user and per group created, one per group's members added.
+    await reportEventsThroughput({
+      delivery,
+      deliveredDuringSync,
+      seconds,
+      ended,
+      eventsWritten: users + 2 * groups,
+      report,
+    });
   } finally {
     client.close();
+    await delivery.stop();
   }
 }

@@ -50,7 +50,7 @@ export interface HttpAnswer {
   readonly body: Json;
 }
 
-async function send(url: string, init: RequestInit): Promise<HttpAnswer> {
+export async function send(url: string, init: RequestInit): Promise<HttpAnswer> {
   const res = await fetch(url, {
     ...init,
     redirect: 'manual',
@@ -72,7 +72,7 @@ async function send(url: string, init: RequestInit): Promise<HttpAnswer> {
  * An app on 127.0.0.1, built once its own URL is known (the SSO app signs its URLs in). Its URL
  * names `host` (default 127.0.0.1), which must resolve to 127.0.0.1.
  */
-async function listen(
+export async function listen(
   build: (baseUrl: string) => Express,
   host = '127.0.0.1',
 ): Promise<{ url: string; server: Server }> {

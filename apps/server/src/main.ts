@@ -15,6 +15,8 @@ import {
   startWebhookWorker,
   writeServerInfo,
   type DeliveryRenderer,
+  type WebhookBodyRenderer,
+  type WebhookFormat,
 } from '@roster/core';
 import { exitOnSignals, listen, startRuntime } from '@roster/http';
 import { createScimApp } from '@roster/scim';
@@ -112,34 +114,41 @@ const deliveryWorker = startDeliveryWorker(database.db, {
   logger,
   intervalMs: DELIVERY_POLL_INTERVAL_MS,
 });
-// A commit that queued a delivery wakes every instance's worker at once (LISTEN/NOTIFY).
-const stopListeningForDeliveries = await database.listen(DELIVERIES_CHANNEL, () =>
-  deliveryWorker.wake(),
-);
 
-// Webhooks: every instance delivers (endpoints are claimed with SKIP LOCKED and a lease), woken
-// by every commit with changes (the roster_changes notification) and polling as a safety net.
-// An endpoint of a format without a renderer here is left alone, with a warning.
+// Webhooks (signed events, in order per endpoint): every instance works on them, each endpoint
+// leased to one instance at a time (SKIP LOCKED). Each webhook format other than the standard
+// JSON body registers its renderer here; an endpoint of a format without one waits for an
+// instance that has it.
+const webhookFormats: Partial<Record<WebhookFormat, WebhookBodyRenderer>> = {
+  // RFC 9967 SCIM security events: SETs signed with the tenant's OpenID Provider key.
+  'scim-events': scimSecurityEventRenderer(database.db, config.sso.baseUrl, runtime.clock),
+};
 const webhookWorker = startWebhookWorker(database.db, {
   policy: runtime.outboundPolicy,
-  clock: runtime.clock,
   logger,
-  formats: {
-    // RFC 9967 SCIM security events: SETs signed with the tenant's OpenID Provider key.
-    'scim-events': scimSecurityEventRenderer(database.db, config.sso.baseUrl, runtime.clock),
-  },
+  clock: runtime.clock,
+  formats: webhookFormats,
 });
-const stopListeningForChanges = await database.listen(CHANGES_CHANNEL, () => webhookWorker.wake());
+
+// One LISTEN connection wakes both workers at the commit that gave them work: a queued delivery
+// (DELIVERIES_CHANNEL), a change that may be an event (CHANGES_CHANNEL). No channel: the
+// connection was lost and re-opened, so either may have missed something.
+const stopListening = await database.listen(
+  [DELIVERIES_CHANNEL, CHANGES_CHANNEL],
+  (_payload, channel) => {
+    if (channel !== CHANGES_CHANNEL) deliveryWorker.wake();
+    if (channel !== DELIVERIES_CHANNEL) webhookWorker.wake();
+  },
+);
 
 exitOnSignals({
   lifecycle,
   servers: [scim, sso, admin],
   afterServersClosed: async () => {
     await stopMaintenance();
-    await stopListeningForDeliveries();
-    await deliveryWorker.stop();
-    await stopListeningForChanges();
-    await webhookWorker.stop();
+    await stopListening();
+    // Each worker finishes the batch it has in hand (its deliveries are recorded, none is cut).
+    await Promise.all([deliveryWorker.stop(), webhookWorker.stop()]);
     if (embedded) await removeServerInfo(config.dataDir);
     await runtime.shutdown();
   },

@@ -58,7 +58,12 @@ export {
 export { CoreError, CORE_ERROR_CODES, isCoreError, type CoreErrorCode } from './errors.js';
 
 // storage
-export { openDatabase, type PoolStats, type RosterDatabase } from './db/create-db.js';
+export {
+  openDatabase,
+  type NotifyHandler,
+  type PoolStats,
+  type RosterDatabase,
+} from './db/create-db.js';
 export { migrateToLatest, MigrationError } from './db/migrate.js';
 export type {
   Database,

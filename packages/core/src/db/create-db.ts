@@ -28,13 +28,17 @@ export interface RosterDatabase {
   /** PGlite only: the whole data folder as a tarball (tests clone a migrated template from it). */
   readonly dumpDataDir?: () => Promise<Blob>;
   /**
-   * LISTENs on a NOTIFY channel: `onNotify(payload)` for each notification committed by anyone.
-   * PostgreSQL: one dedicated connection (outside the pool), re-opened a second after it is lost,
-   * after which `onNotify(undefined)` says "some may have been missed". PGlite: the one session.
+   * LISTENs on one NOTIFY channel or several: `onNotify(payload, channel)` for each notification
+   * committed by anyone. PostgreSQL: one dedicated connection (outside the pool) for all the
+   * channels given, re-opened a second after it is lost, after which `onNotify(undefined)` (no
+   * channel) says "some may have been missed on any of them". PGlite: the one session.
    * Resolves once listening; the returned function stops it.
    */
-  listen(channel: string, onNotify: (payload: string | undefined) => void): Promise<Unlisten>;
+  listen(channels: string | readonly string[], onNotify: NotifyHandler): Promise<Unlisten>;
 }
+
+/** Called by {@link RosterDatabase.listen}; both arguments undefined after a lost connection. */
+export type NotifyHandler = (payload: string | undefined, channel?: string) => void;
 
 /** Stops a {@link RosterDatabase.listen}; safe to call twice. */
 export type Unlisten = () => Promise<void>;
@@ -121,15 +125,19 @@ function openPostgres(url: string, poolMax: number, logger?: Logger): RosterData
       ]);
       clearTimeout(timer);
     },
-    listen: (channel, onNotify) => listenOnPostgres(url, channel, onNotify, logger),
+    listen: (channels, onNotify) =>
+      listenOnPostgres(url, typeof channels === 'string' ? [channels] : channels, onNotify, logger),
   };
 }
 
-/** A dedicated client for LISTEN (a pooled one would be handed to queries and lose it). */
+/**
+ * A dedicated client for LISTEN (a pooled one would be handed to queries and lose it), one for
+ * all of `channels`: a process that waits on several channels holds one connection.
+ */
 async function listenOnPostgres(
   url: string,
-  channel: string,
-  onNotify: (payload: string | undefined) => void,
+  channels: readonly string[],
+  onNotify: NotifyHandler,
   logger?: Logger,
 ): Promise<Unlisten> {
   let current: pg.Client | undefined;
@@ -139,7 +147,7 @@ async function listenOnPostgres(
   const connect = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url, application_name: 'roster-listen' });
     client.on('notification', (message) => {
-      if (message.channel === channel) onNotify(message.payload);
+      if (channels.includes(message.channel)) onNotify(message.payload, message.channel);
     });
     // A lost server must not crash the process: drop the client and open another later.
     client.on('error', (error) => {
@@ -149,7 +157,7 @@ async function listenOnPostgres(
     client.on('end', () => drop(client));
     try {
       await client.connect();
-      await client.query(`listen ${quoteIdentifier(channel)}`);
+      for (const channel of channels) await client.query(`listen ${quoteIdentifier(channel)}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -216,15 +224,22 @@ async function openPGlite(
       if (!pglite.closed) await pglite.close();
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),
-    listen: async (channel, onNotify) => {
+    listen: async (channels, onNotify) => {
       // LISTEN is a statement of the one session: take it from the dialect like a query would,
       // so it never lands inside (and dies with) someone else's open transaction.
-      const stop = await db.connection().execute(() => pglite.listen(channel, onNotify));
+      const stops = await db.connection().execute(async () => {
+        const started: (() => Promise<void>)[] = [];
+        for (const channel of typeof channels === 'string' ? [channels] : channels)
+          started.push(await pglite.listen(channel, (payload) => onNotify(payload, channel)));
+        return started;
+      });
       let stopped = false;
       return async () => {
         if (stopped || pglite.closed) return;
         stopped = true;
-        await db.connection().execute(() => stop());
+        await db.connection().execute(async () => {
+          for (const stop of stops) await stop();
+        });
       };
     },
   };
