@@ -196,6 +196,27 @@ describe('webhook delivery', () => {
     expect(await deliverDueWebhooks(db, options(clock))).toEqual({ sent: 0, failed: 0 });
   });
 
+  it('keeps the order under concurrent SCIM writes while the worker delivers', async () => {
+    const clock = fixedClock(new Date());
+    const tenant = await newTenant();
+    await addWebhook(tenant.id, { url: `${base}/concurrent` }, clock);
+    const worker = startWebhookWorker(db, { ...options(clock), pollIntervalMs: 5 });
+    const writers = 24;
+    try {
+      await Promise.all(
+        Array.from({ length: writers }, async (_, i) => {
+          await addUsers(tenant.id, clock, [`writer-${i}`]);
+          worker.wake();
+        }),
+      );
+      while (idsAt('/concurrent').length < writers)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      await worker.stop();
+    }
+    expect(idsAt('/concurrent')).toEqual((await allEvents(tenant.id)).map((event) => event.id));
+  });
+
   it('sends only the event types an endpoint asked for, and moves past the others', async () => {
     const clock = fixedClock('2026-06-01T00:00:00Z');
     const tenant = await newTenant();

@@ -24,7 +24,7 @@ import {
   updateWebhook,
   WEBHOOK_SECRET_OVERLAP_MS,
 } from './webhook.repository.js';
-import { MAX_WEBHOOK_URL_LENGTH } from './webhook.js';
+import { MAX_WEBHOOK_URL_LENGTH, MAX_WEBHOOKS_PER_TENANT } from './webhook.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -176,6 +176,21 @@ describe('the webhook registry', () => {
     ).rejects.toMatchObject({ code: 'Invalid', details: { field: 'since' } });
     expect(await countRows()).toEqual(after);
     await removeWebhook(db, tenantId, webhook.id, operator);
+  });
+
+  it('refuses more than the webhooks a tenant may have', async () => {
+    const tenant = await createTenant(db, 'many-hooks', operator);
+    await Promise.all(
+      Array.from({ length: MAX_WEBHOOKS_PER_TENANT + 5 }, (_, i) =>
+        createWebhook(db, tenant.id, { url: `https://a.example/${i}` }, operator).catch(
+          (error: unknown) => error,
+        ),
+      ),
+    );
+    expect(await listWebhooks(db, tenant.id)).toHaveLength(MAX_WEBHOOKS_PER_TENANT);
+    await expect(
+      createWebhook(db, tenant.id, { url: 'https://a.example/one-more' }, operator),
+    ).rejects.toMatchObject({ code: 'Conflict' });
   });
 
   it('answers NotFound for unknown ids and for another tenant’s webhook', async () => {
