@@ -54,13 +54,16 @@ export function createAdminApp(deps: AdminAppDeps): Express {
   };
   // The events API takes an events token as well as the admin token, so it is answered before
   // the admin token check; an events token reaches nothing below it.
-  app.use(ADMIN_API_ROOT, eventsRouter(deps.database.db, deps.clock, deps.adminToken));
-  app.use(
-    ADMIN_API_ROOT,
-    requireAdminToken(deps.adminToken),
+  const jsonBody = [
     requireJsonBody,
     express.json({ limit: MAX_ADMIN_PAYLOAD_BYTES, strict: true }),
     refuseUnstorableJson,
+  ];
+  app.use(ADMIN_API_ROOT, eventsRouter(deps.database.db, deps.clock, deps.adminToken, jsonBody));
+  app.use(
+    ADMIN_API_ROOT,
+    requireAdminToken(deps.adminToken),
+    ...jsonBody,
     tenantsRouter(deps.database.db, deps.clock, urls),
     scimLogRouter(deps.database.db),
     idpsRouter(deps.database.db, deps.clock, deps.ssoBaseUrl, outboundPolicy),

@@ -63,6 +63,8 @@ async function snapshot(): Promise<string> {
       db.selectFrom('scim_tokens').selectAll().orderBy('id').execute(),
       db.selectFrom('saml_idps').selectAll().orderBy('id').execute(),
       db.selectFrom('users').selectAll().orderBy('id').execute(),
+      db.selectFrom('events_tokens').selectAll().orderBy('id').execute(),
+      db.selectFrom('webhook_endpoints').selectAll().orderBy('id').execute(),
       db.selectFrom('audit_events').select('id').orderBy('id').execute(),
     ]),
   );

@@ -1,7 +1,7 @@
 // /v1/tenants/:slug/events: a tenant's events, in order, resumable with `next` (the change
 // feed's cursors), readable with the admin token or an events token of the tenant; and
 // /v1/tenants/:slug/events-tokens…: those read-only tokens (`roster events-token …`).
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import {
   ADMIN_PATHS,
@@ -32,11 +32,17 @@ const eventsQuery = z.strictObject({
 
 /**
  * The events API, with its own guard (the admin token or an events token of the tenant): mounted
- * before the admin API's token check, and answering nothing else.
+ * before the admin API's token check, and answering nothing else. `jsonBody` is the admin API's
+ * body handling, so a body sent here is refused as on every other route.
  */
-export function eventsRouter(db: Db, clock: Clock, adminToken: string | undefined): Router {
+export function eventsRouter(
+  db: Db,
+  clock: Clock,
+  adminToken: string | undefined,
+  jsonBody: readonly RequestHandler[],
+): Router {
   const router = Router();
-  router.get(ADMIN_PATHS.events, requireEventsReader(adminToken, db, clock));
+  router.get(ADMIN_PATHS.events, requireEventsReader(adminToken, db, clock), ...jsonBody);
   route(router, 'get', ADMIN_PATHS.events, { query: eventsQuery }, async (req, res, { query }) => {
     const tenant = await getTenantBySlug(db, req.params.slug);
     const page = await readEventsPage(db, tenant.id, {

@@ -20,7 +20,7 @@ import {
   MAX_WEBHOOK_EVENT_PATTERNS,
   MAX_WEBHOOK_SECRET_OVERLAP_MS,
   MAX_WEBHOOK_URL_LENGTH,
-  parseTimestamp,
+  parseWebhookReplayStart,
   removeWebhook,
   replayWebhook,
   rotateWebhookSecret,
@@ -30,7 +30,6 @@ import {
   type Clock,
   type Db,
   type OutboundPolicy,
-  type WebhookReplayStart,
 } from '@roster/core';
 import { HttpError } from '@roster/http';
 import { operatorContext } from '../operator-context.js';
@@ -65,11 +64,6 @@ const deliveriesQuery = z.strictObject({
 const replaySchema = z.strictObject({
   since: z.string().max(200),
 });
-
-/** `since` of a replay: an event id (`evt_…`) or an RFC 3339 time. */
-function replayStart(since: string): WebhookReplayStart {
-  return since.startsWith('evt_') ? { eventId: since } : { time: parseTimestamp(since, 'since') };
-}
 
 export function webhooksRouter(db: Db, clock: Clock, policy: OutboundPolicy): Router {
   const router = Router();
@@ -213,7 +207,7 @@ export function webhooksRouter(db: Db, clock: Clock, policy: OutboundPolicy): Ro
         db,
         tenant.id,
         req.params.id,
-        replayStart(body.since),
+        parseWebhookReplayStart(body.since),
         operatorContext(req),
         { clock },
       );
