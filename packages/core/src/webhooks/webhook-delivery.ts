@@ -404,29 +404,28 @@ async function recordDelivered(
   result: SendResult,
 ): Promise<boolean> {
   const now = round.clock.now();
-  return ifNotRemoved(
-    inTransaction(round.db, async (tx) => {
-      await tx
-        .insertInto('webhook_attempts')
-        .values(attemptValues(row, event, attempt, result))
-        .execute();
-      const moved = await tx
-        .updateTable('webhook_endpoints')
-        .set({
-          delivered_seq: event.seq,
-          attempts: 0,
-          failing_since: null,
-          last_delivered_at: now,
-          lease_until: new Date(now.getTime() + round.leaseMs),
-        })
-        .where('id', '=', row.id)
-        .where('lease_token', '=', round.token)
-        .where('delivered_seq', '<', event.seq)
-        .executeTakeFirst();
-      return moved.numUpdatedRows > 0n;
-    }),
-    false,
+  const logged = attemptValues(row, event, attempt, result);
+  // One statement, so one round trip and one commit per delivered event: the attempt is logged
+  // whatever happens to the lease (the send happened), the cursor moves only under this lease.
+  const { rows } = await ifNotRemoved(
+    sql<{ moved: string | number }>`
+      with moved as (
+        update webhook_endpoints
+        set delivered_seq = ${event.seq}, attempts = 0, failing_since = null,
+          last_delivered_at = ${now}, lease_until = ${new Date(now.getTime() + round.leaseMs)}
+        where id = ${row.id} and lease_token = ${round.token} and delivered_seq < ${event.seq}
+        returning id
+      ), logged as (
+        insert into webhook_attempts (tenant_id, endpoint_id, event_id, event_type, attempt,
+          attempted_at, status, latency_ms, error, response_excerpt)
+        values (${logged.tenant_id}, ${logged.endpoint_id}, ${logged.event_id},
+          ${logged.event_type}, ${logged.attempt}, ${logged.attempted_at}, ${logged.status},
+          ${logged.latency_ms}, ${logged.error}, ${logged.response_excerpt})
+      )
+      select count(*) as moved from moved`.execute(round.db),
+    { rows: [] },
   );
+  return Number(rows[0]?.moved ?? 0) > 0;
 }
 
 /**
