@@ -114,3 +114,20 @@ export async function latestChangeSeq(db: Db, tenantId: string): Promise<number>
     .executeTakeFirstOrThrow();
   return Number(row.outbox_seq);
 }
+
+/**
+ * Forgets what a purged user's outbox rows said about the person (their events then name the
+ * user by id only, and keep only why it changed), as the audit trail forgets it; in the purge's
+ * transaction.
+ */
+export async function redactChangesOfPurgedUser(
+  tx: Tx,
+  tenantId: string,
+  userId: string,
+): Promise<void> {
+  await sql`
+    update change_outbox
+    set payload = jsonb_strip_nulls(
+      jsonb_build_object('redacted', 'user purged', 'reason', payload -> 'reason'))
+    where tenant_id = ${tenantId} and entity_id = ${userId} and entity_type = 'user'`.execute(tx);
+}

@@ -183,7 +183,16 @@ describe('event bodies', () => {
     );
     await deleteGroupFromScim(database.db, tenantId, team.id, scim);
 
-    await deleteUserFromScim(database.db, tenantId, ada.id, scim, clock);
+    const cy = (
+      await createUserFromScim(
+        database.db,
+        tenantId,
+        { userName: 'cy@example.com', displayName: 'Cy Young' },
+        scim,
+        clock,
+      )
+    ).user;
+    await deleteUserFromScim(database.db, tenantId, cy.id, scim, clock);
     clock.advance(91 * DAY_MS); // past the default 90-day grace period
     expect((await purgeExpiredUsers(database.db, clock, { tenantId })).purged).toBe(1);
 
@@ -219,7 +228,19 @@ describe('event bodies', () => {
       reason: 'scim_delete',
       user: { state: 'deprovisioned', active: false },
     });
-    expect(ofType(all, 'user.purged')[0]?.data).toEqual({ user: { id: ada.id } });
+    expect(ofType(all, 'user.purged')[0]?.data).toEqual({ user: { id: cy.id } });
+    // A purge forgets what the user's earlier events said about the person, as it does the
+    // audit trail's: they name the user by id only (and still match their schemas, above).
+    const ofCy = all.filter((event) => (event.data.user as { id?: string } | null)?.id === cy.id);
+    expect(ofCy.map((event) => event.type)).toEqual([
+      'user.created',
+      'user.deprovisioned',
+      'user.purged',
+    ]);
+    for (const event of ofCy) {
+      expect(event.data.user).toEqual({ id: cy.id });
+      expect(JSON.stringify(event.data)).not.toMatch(/cy@example\.com|Cy Young/);
+    }
     expect(ofType(all, 'session.ended').map((event) => event.data.reason)).toEqual([
       'replaced',
       'signed_out',

@@ -1,7 +1,7 @@
 // Rule 5 and 6: purge users whose grace period is over. Safe with any number of job runners:
 // each batch locks its rows with SKIP LOCKED, so every user is purged by exactly one of them.
 import { recordAudit, redactAuditOfPurgedUser } from '../audit/audit.repository.js';
-import { appendChange } from '../changes/outbox.js';
+import { appendChange, redactChangesOfPurgedUser } from '../changes/outbox.js';
 import type { Clock } from '../clock.js';
 import { SYSTEM, type ChangeContext } from '../context/actor.js';
 import { inTransaction, type Db, type Tx } from '../db/transaction.js';
@@ -11,8 +11,8 @@ import { countUsersDueForPurge, deleteUser, lockUsersDueForPurge } from '../user
 
 /**
  * Removes a locked user for good: its links, sessions, emails and memberships go with it (foreign
- * keys), and the audit trail keeps its events but loses what they said about the person beyond
- * the ids.
+ * keys), and the audit trail and the outbox keep their rows but lose what they said about the
+ * person beyond the ids.
  */
 export async function purgeLockedUser(
   tx: Tx,
@@ -21,6 +21,7 @@ export async function purgeLockedUser(
 ): Promise<void> {
   await deleteUser(tx, user);
   await redactAuditOfPurgedUser(tx, user.tenantId, user.id);
+  await redactChangesOfPurgedUser(tx, user.tenantId, user.id);
   await recordAudit(tx, user.tenantId, context, {
     action: 'user.purged',
     target: { type: 'user', id: user.id },

@@ -11,6 +11,7 @@ import * as scimClientTokenLifetime from './202612031700_scim_client_token_lifet
 import * as webhooks from './202612032010_webhooks.js';
 import * as eventsTokens from './202612032020_events_tokens.js';
 import * as eventsRetention from './202612032030_events_retention.js';
+import * as changeOutboxEntity from './202612032100_change_outbox_entity.js';
 
 /** Every migration, in order. Append only; a shipped migration never changes. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '202612032010_webhooks': webhooks,
   '202612032020_events_tokens': eventsTokens,
   '202612032030_events_retention': eventsRetention,
+  '202612032100_change_outbox_entity': changeOutboxEntity,
 };
