@@ -1,14 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../audit/audit.repository.js';
 import { fixedClock } from '../clock.js';
 import { openDatabase } from '../db/create-db.js';
 import { inTransaction, type Db } from '../db/transaction.js';
-import { createLogger } from '../logger.js';
 import { createTenant } from '../tenants/tenant.repository.js';
+import { capturingLogger, type CapturedLogLine } from '../testing/log-capture.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import {
   DELIVERY_FIRST_RETRY_MS,
@@ -35,7 +34,7 @@ let base: string;
 /** What the receiver answers, by path. */
 const answers = new Map<string, { status: number; delayMs?: number; hold?: Promise<void> }>();
 const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
-const logLines: { level: number; msg: string; [key: string]: unknown }[] = [];
+const logLines: CapturedLogLine[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -73,16 +72,7 @@ beforeEach(async () => {
   answers.clear();
 });
 
-const logger = createLogger({
-  level: 'debug',
-  destination: new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        logLines.push(JSON.parse(line) as (typeof logLines)[number]);
-      done();
-    },
-  }),
-});
+const logger = capturingLogger(logLines);
 
 const renderLogout: DeliveryRenderer = (delivery) =>
   Promise.resolve({

@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../audit/audit.repository.js';
@@ -9,11 +8,11 @@ import type { ChangeContext } from '../context/actor.js';
 import { openDatabase } from '../db/create-db.js';
 import type { Db } from '../db/transaction.js';
 import { eventJson, readEvents, type RosterEvent } from '../events/event.js';
-import { createLogger } from '../logger.js';
 import { outboundPolicyFrom } from '../outbound/outbound-policy.js';
 import { createGroupFromScim } from '../provisioning/provision-groups.js';
 import { createUserFromScim } from '../provisioning/provision-from-scim.js';
 import { createTenant } from '../tenants/tenant.repository.js';
+import { capturingLogger, type CapturedLogLine } from '../testing/log-capture.js';
 import { createTestDatabase, type TestDatabase } from '../testing/test-db.js';
 import {
   deliverDueWebhooks,
@@ -54,22 +53,13 @@ const answers = new Map<string, number[]>();
 /** Requests to these paths wait for the promise before they are answered. */
 const holds = new Map<string, Promise<void>>();
 const received: Received[] = [];
-const logLines: { level: number; msg: string; [key: string]: unknown }[] = [];
+const logLines: CapturedLogLine[] = [];
 
 const operator: ChangeContext = { actor: { type: 'operator', id: 'ops' } };
 const scim: ChangeContext = { actor: { type: 'scim_token', id: 'tok' } };
 const allowLoopback = outboundPolicyFrom('127.0.0.1');
 
-const logger = createLogger({
-  level: 'debug',
-  destination: new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        logLines.push(JSON.parse(line) as (typeof logLines)[number]);
-      done();
-    },
-  }),
-});
+const logger = capturingLogger(logLines);
 
 beforeAll(async () => {
   database = await createTestDatabase();
